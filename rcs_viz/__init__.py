@@ -1,0 +1,1 @@
+"""RCS Explorer's library: everything that can be tested without Streamlit."""

@@ -1,0 +1,225 @@
+"""The data dictionary: what each column means, read from YAML beside the data.
+
+The dictionary is the app's allowlist. A column the dictionary does not name
+cannot be queried, so everything downstream (queries, URLs, the CLI) checks
+names here and nowhere else. The YAML format is documented in
+`docs/dictionary.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TYPES = ("categorical", "ordinal", "flag", "numeric")
+ROLES = ("id", "cpp", "cluster", "school", "stage", "wave", "weight", "x", "y")
+POLARITIES = ("higher_is_better", "lower_is_better", "neutral")
+MISSING = "\u2205"  # the key of the "No answer" category in aggregated cells
+MISSING_LABEL = "No answer"
+
+
+class DictionaryError(ValueError):
+    """A dictionary that cannot be used; the message names the file and entry."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    label: str
+    type: str
+    group: str = "Other"
+    question: str = ""
+    role: str | None = None
+    values: tuple[tuple[str, str], ...] = ()  # (code as text, label), in display order
+    polarity: str = "neutral"
+    positive: tuple[str, ...] = ()  # codes that count as "has the indicator"
+    missing: tuple[str, ...] = ()  # codes that mean no answer (e.g. -9)
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.type != "numeric"
+
+    @property
+    def value_labels(self) -> dict[str, str]:
+        return dict(self.values)
+
+    def label_of(self, code: str | None) -> str:
+        """Display label of an aggregated key; None is the margin."""
+        if code is None:
+            return "All"
+        if code == MISSING:
+            return MISSING_LABEL
+        return self.value_labels.get(code, code)
+
+    def code_of(self, label: str) -> str:
+        """The code a displayed label stands for (the CLI and URLs speak labels)."""
+        if label == MISSING_LABEL:
+            return MISSING
+        for code, lab in self.values:
+            if lab == label or code == label:
+                return code
+        raise KeyError(label)
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    variables: tuple[Variable, ...]
+    title: str = "Untitled dataset"
+    synthetic: bool = False
+    source: str = ""  # where the dictionary came from: a path, or "inferred"
+    notes: tuple[str, ...] = field(default=())  # what was inferred, in plain words
+
+    def __post_init__(self):
+        names = [v.name for v in self.variables]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise DictionaryError(f"{self.source}: variable(s) listed twice: {', '.join(dupes)}")
+
+    def __contains__(self, name: object) -> bool:
+        return any(v.name == name for v in self.variables)
+
+    def __getitem__(self, name: str) -> Variable:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+    def by_role(self, role: str) -> Variable | None:
+        return next((v for v in self.variables if v.role == role), None)
+
+    def groups(self) -> dict[str, list[Variable]]:
+        """Analysis variables (no id/weight/coordinate roles) by group, in file order."""
+        out: dict[str, list[Variable]] = {}
+        for v in self.variables:
+            if v.role in ("id", "weight", "x", "y"):
+                continue
+            out.setdefault(v.group, []).append(v)
+        return out
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {
+            "dataset": {"title": self.title, "synthetic": self.synthetic},
+            "variables": [_variable_to_mapping(v) for v in self.variables],
+        }
+
+
+def _variable_to_mapping(v: Variable) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": v.name, "label": v.label, "type": v.type, "group": v.group}
+    if v.question:
+        out["question"] = v.question
+    if v.role:
+        out["role"] = v.role
+    if v.values:
+        out["values"] = {_yaml_key(c): lab for c, lab in v.values}
+    if v.polarity != "neutral":
+        out["polarity"] = v.polarity
+    if v.positive:
+        out["positive"] = [_yaml_key(c) for c in v.positive]
+    if v.missing:
+        out["missing"] = [_yaml_key(c) for c in v.missing]
+    return out
+
+
+def _yaml_key(code: str) -> int | str:
+    """Write integer codes as YAML integers so the file reads naturally."""
+    try:
+        return int(code) if str(int(code)) == code else code
+    except ValueError:
+        return code
+
+
+def _code(value: Any) -> str:
+    """Codes are compared as text: 1, 1.0 and "1" are the same code."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse(mapping: Any, source: str = "dictionary") -> Dictionary:
+    """Build a Dictionary from parsed YAML, naming the entry at fault on error."""
+    if not isinstance(mapping, dict) or not isinstance(mapping.get("variables"), list):
+        raise DictionaryError(f"{source}: expected a mapping with a 'variables' list")
+    dataset = mapping.get("dataset") or {}
+    if not isinstance(dataset, dict):
+        raise DictionaryError(f"{source}: 'dataset' must be a mapping")
+    variables = tuple(_parse_variable(entry, i, source) for i, entry in enumerate(mapping["variables"], 1))
+    return Dictionary(
+        variables=variables,
+        title=str(dataset.get("title", "Untitled dataset")),
+        synthetic=bool(dataset.get("synthetic", False)),
+        source=source,
+    )
+
+
+def _parse_variable(entry: Any, index: int, source: str) -> Variable:
+    where = f"{source}: variable {index}"
+    if not isinstance(entry, dict) or not entry.get("name"):
+        raise DictionaryError(f"{where}: each variable needs at least a 'name'")
+    name = str(entry["name"])
+    where = f"{source}: variable '{name}'"
+    vtype = entry.get("type", "categorical")
+    if vtype not in TYPES:
+        raise DictionaryError(f"{where}: type '{vtype}' is not one of {', '.join(TYPES)}")
+    role = entry.get("role")
+    if role is not None and role not in ROLES:
+        raise DictionaryError(f"{where}: role '{role}' is not one of {', '.join(ROLES)}")
+    polarity = entry.get("polarity", "neutral")
+    if polarity not in POLARITIES:
+        raise DictionaryError(f"{where}: polarity '{polarity}' is not one of {', '.join(POLARITIES)}")
+    raw_values = entry.get("values") or {}
+    if vtype == "flag" and not raw_values:
+        raw_values = {0: "No", 1: "Yes"}
+    if not isinstance(raw_values, dict):
+        raise DictionaryError(f"{where}: 'values' must map codes to labels")
+    values = tuple((_code(c), str(lab)) for c, lab in raw_values.items())
+    if any(c == MISSING for c, _ in values):
+        raise DictionaryError(f"{where}: the code '{MISSING}' is reserved")
+    codes = {c for c, _ in values}
+    positive = tuple(_code(c) for c in entry.get("positive") or ())
+    if vtype == "flag" and not positive:
+        positive = ("1",) if "1" in codes else ()
+    unknown = [c for c in positive if c not in codes]
+    if unknown:
+        raise DictionaryError(f"{where}: 'positive' names codes with no label: {', '.join(unknown)}")
+    return Variable(
+        name=name,
+        label=str(entry.get("label") or name),
+        type=vtype,
+        group=str(entry.get("group") or "Other"),
+        question=str(entry.get("question") or ""),
+        role=role,
+        values=values,
+        polarity=polarity,
+        positive=positive,
+        missing=tuple(_code(c) for c in entry.get("missing") or ()),
+    )
+
+
+def read(path: str | Path) -> Dictionary:
+    """Read a YAML dictionary; any problem becomes a DictionaryError naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DictionaryError(f"{path.name}: cannot read the dictionary ({exc})") from None
+    try:
+        mapping = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DictionaryError(f"{path.name}: not valid YAML ({exc})") from None
+    return parse(mapping, source=path.name)
+
+
+def write(dictionary: Dictionary, path: str | Path) -> None:
+    Path(path).write_text(
+        yaml.safe_dump(dictionary.to_mapping(), sort_keys=False, allow_unicode=True, width=100),
+        encoding="utf-8",
+    )

@@ -1,0 +1,155 @@
+"""The only module that writes SQL.
+
+Every function here is pure: a description of what to count → (sql, params).
+Column names must be in the schema (the dictionary's variables that exist in
+the loaded table) and go through `quote`; values are always bound parameters.
+Nothing here returns records: every query aggregates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from rcs_viz.dictionary import MISSING
+
+TABLE = "respondents"
+RECORD_KEY = "__rkey"
+PTABLE_SIZE = 256
+
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                 "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+
+
+class QueryError(ValueError):
+    """A request naming a variable or value the data does not have."""
+
+
+@dataclass(frozen=True)
+class CrossTab:
+    """What to count: a plain value, so it can be cached, compared and put in a URL."""
+
+    rows: str
+    cols: str | None = None
+    panel: str | None = None
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # variable → codes kept
+    value: str | None = None  # numeric variable summarised by mean and median
+    weight: str | None = None  # weight column, when estimates are weighted
+    include_missing: bool = True
+
+    @property
+    def dims(self) -> tuple[str | None, str | None, str | None]:
+        return (self.panel, self.rows, self.cols)
+
+
+def quote(name: str, schema: Mapping[str, str]) -> str:
+    """Quote an identifier that the allowlist knows; refuse any other."""
+    if name not in schema:
+        raise QueryError(f"unknown variable '{name}'")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def bind_code(code: str, sql_type: str, variable: str) -> int | float | str:
+    """Turn a code as text into the column's own type, so the filter can use it as is."""
+    base = sql_type.upper().split("(")[0]
+    try:
+        if base in INTEGER_TYPES:
+            return int(code)
+        if base in FLOAT_TYPES or base.startswith("DECIMAL"):
+            return float(code)
+    except ValueError:
+        raise QueryError(f"'{code}' is not a value of '{variable}'") from None
+    return code
+
+
+def where_clause(filters, schema: Mapping[str, str], exclude_missing: tuple[str, ...] = ()) -> tuple[str, dict]:
+    """Datasette-style: filters → (WHERE text, params); values bound as $f0, $f1, …"""
+    clauses: list[str] = []
+    params: dict = {}
+    for i, (name, codes) in enumerate(filters):
+        col = quote(name, schema)
+        if not codes:
+            raise QueryError(f"filter on '{name}' keeps no values")
+        kept = [bind_code(c, schema[name], name) for c in codes if c != MISSING]
+        parts = []
+        if kept:
+            params[f"f{i}"] = kept
+            parts.append(f"{col} = ANY($f{i})")
+        if MISSING in codes:
+            parts.append(f"{col} IS NULL")
+        clauses.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
+    for name in exclude_missing:
+        clauses.append(f"{quote(name, schema)} IS NOT NULL")
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _key(name: str | None, alias: str, schema: Mapping[str, str]) -> str:
+    """A grouping key as text: NULL is the margin, MISSING is 'No answer'."""
+    if name is None:
+        return f"CAST(NULL AS VARCHAR) AS {alias}"
+    col = quote(name, schema)
+    return (f"CASE WHEN GROUPING({col}) = 1 THEN NULL WHEN {col} IS NULL THEN '{MISSING}' "
+            f"ELSE CAST({col} AS VARCHAR) END AS {alias}")
+
+
+def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
+    """One query for a table and all its margins: GROUP BY CUBE over the dimensions used."""
+    dims = [d for d in q.dims if d is not None]
+    if len(set(dims)) != len(dims):
+        raise QueryError("rows, columns and panel must be different variables")
+    group_cols = [quote(d, schema) for d in dims]
+    select = [
+        _key(q.panel, "panel", schema),
+        _key(q.rows, "row", schema),
+        _key(q.cols, "col", schema),
+        "COUNT(*) AS n",
+        f"CAST(SUM({RECORD_KEY}) % {PTABLE_SIZE} AS INTEGER) AS ckey",
+    ]
+    if q.weight:
+        w = quote(q.weight, schema)
+        select += [f"SUM({w}) AS w_sum", f"SUM({w} * {w}) AS w_sumsq"]
+    if q.value:
+        v = quote(q.value, schema)
+        select += [
+            f"COUNT({v}) AS v_n",
+            f"SUM({v}) AS v_sum",
+            f"SUM({v} * {v}) AS v_sumsq",
+            f"quantile_cont({v}, 0.5) AS v_median",
+        ]
+        if q.weight:
+            select += [
+                f"SUM({w}) FILTER (WHERE {v} IS NOT NULL) AS vw_sum",
+                f"SUM({w} * {w}) FILTER (WHERE {v} IS NOT NULL) AS vw_sumsq",
+                f"SUM({w} * {v}) AS vw_ysum",
+                f"SUM({w} * {v} * {v}) AS vw_yysum",
+            ]
+    exclude = () if q.include_missing else tuple(dims)
+    where, params = where_clause(q.filters, schema, exclude)
+    sql = (
+        "SELECT " + ",\n       ".join(select)
+        + f"\nFROM {TABLE}"
+        + (f"\n{where}" if where else "")
+        + f"\nGROUP BY CUBE({', '.join(group_cols)})"
+    )
+    return sql, params
+
+
+def base_count(filters, schema: Mapping[str, str]) -> tuple[str, dict]:
+    """How many respondents a set of filters leaves (checked before drawing a table)."""
+    where, params = where_clause(filters, schema)
+    return f"SELECT COUNT(*) AS n, CAST(SUM({RECORD_KEY}) % {PTABLE_SIZE} AS INTEGER) AS ckey FROM {TABLE}" + (
+        f" {where}" if where else ""), params
+
+
+def distinct_codes(name: str, schema: Mapping[str, str]) -> tuple[str, dict]:
+    """The codes a categorical column holds, with how many rows hold each (never shown raw)."""
+    col = quote(name, schema)
+    return (f"SELECT CASE WHEN {col} IS NULL THEN '{MISSING}' ELSE CAST({col} AS VARCHAR) END AS code, "
+            f"COUNT(*) AS n FROM {TABLE} GROUP BY 1"), {}
+
+
+def columns() -> tuple[str, dict]:
+    """The loaded table's columns and types, from which the schema is built."""
+    return ("SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = $table ORDER BY ordinal_position"), {"table": TABLE}

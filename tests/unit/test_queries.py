@@ -1,0 +1,111 @@
+"""The query builder as strings and params (Datasette's test_build_where style)."""
+
+import duckdb
+import pytest
+
+from rcs_viz.dictionary import MISSING
+from rcs_viz.queries import CrossTab, QueryError, base_count, crosstab, quote, where_clause
+
+SCHEMA = {"sex": "TINYINT", "school": "VARCHAR", "att": "DOUBLE", "wt": "DOUBLE",
+          'we"ird': "INTEGER", "__rkey": "UTINYINT"}
+
+
+@pytest.mark.parametrize("filters,sql,params", [
+    ((), "", {}),
+    ((("sex", ("1",)),), 'WHERE "sex" = ANY($f0)', {"f0": [1]}),
+    ((("sex", ("1", "2")), ("school", ("Hillview",))),
+     'WHERE "sex" = ANY($f0) AND "school" = ANY($f1)', {"f0": [1, 2], "f1": ["Hillview"]}),
+    ((("sex", (MISSING,)),), 'WHERE "sex" IS NULL', {}),
+    ((("sex", ("2", MISSING)),), 'WHERE ("sex" = ANY($f0) OR "sex" IS NULL)', {"f0": [2]}),
+    ((("att", ("90.5",)),), 'WHERE "att" = ANY($f0)', {"f0": [90.5]}),
+    ((('we"ird', ("3",)),), 'WHERE "we""ird" = ANY($f0)', {"f0": [3]}),
+])
+def test_build_where(filters, sql, params):
+    assert where_clause(filters, SCHEMA) == (sql, params)
+
+
+def test_hostile_values_are_bound_never_spliced():
+    hostile = "x'); DROP TABLE respondents; --"
+    sql, params = where_clause((("school", (hostile,)),), SCHEMA)
+    assert hostile not in sql
+    assert params == {"f0": [hostile]}
+
+
+@pytest.mark.parametrize("name", ['sex"; DROP TABLE respondents; --', "nope", "__RKEY", "", "*"])
+def test_unknown_or_hostile_names_are_refused(name):
+    with pytest.raises(QueryError, match="unknown variable"):
+        quote(name, SCHEMA)
+    with pytest.raises(QueryError):
+        crosstab(CrossTab(rows=name), SCHEMA)
+    with pytest.raises(QueryError):
+        where_clause(((name, ("1",)),), SCHEMA)
+
+
+def test_a_code_that_cannot_be_the_columns_type_is_refused():
+    with pytest.raises(QueryError, match="not a value of 'sex'"):
+        where_clause((("sex", ("1 OR 1=1",)),), SCHEMA)
+
+
+def test_empty_filter_is_refused():
+    with pytest.raises(QueryError, match="keeps no values"):
+        where_clause((("sex", ()),), SCHEMA)
+
+
+def test_crosstab_is_one_cube_query():
+    sql, params = crosstab(CrossTab(rows="sex", cols="school", filters=(("sex", ("1",)),)), SCHEMA)
+    assert sql.count("SELECT") == 1
+    assert sql.endswith('GROUP BY CUBE("sex", "school")')
+    assert 'CASE WHEN GROUPING("sex") = 1 THEN NULL' in sql
+    assert "CAST(SUM(__rkey) % 256 AS INTEGER) AS ckey" in sql
+    assert params == {"f0": [1]}
+
+
+def test_hiding_no_answer_drops_it_from_the_dimensions_only():
+    sql, _ = crosstab(CrossTab(rows="sex", cols="school", include_missing=False), SCHEMA)
+    assert 'WHERE "sex" IS NOT NULL AND "school" IS NOT NULL' in sql
+
+
+def test_same_variable_twice_is_refused():
+    with pytest.raises(QueryError, match="different variables"):
+        crosstab(CrossTab(rows="sex", cols="sex"), SCHEMA)
+
+
+def test_base_count():
+    sql, params = base_count((("sex", ("2",)),), SCHEMA)
+    assert sql == ('SELECT COUNT(*) AS n, CAST(SUM(__rkey) % 256 AS INTEGER) AS ckey '
+                   'FROM respondents WHERE "sex" = ANY($f0)')
+    assert params == {"f0": [2]}
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE respondents AS SELECT
+        (i % 3)::TINYINT AS sex,
+        CASE WHEN i % 2 = 0 THEN 'Hillview' ELSE 'Burnside' END AS school,
+        CASE WHEN i % 10 = 0 THEN NULL ELSE (i % 50)::DOUBLE END AS att,
+        1.0 + (i % 4) / 10 AS wt,
+        0::INTEGER AS "we""ird",
+        (i % 256)::UTINYINT AS __rkey
+        FROM range(600) t(i)""")
+    return con
+
+
+def test_crosstab_runs_and_its_margins_add_up(con):
+    sql, params = crosstab(CrossTab(rows="sex", cols="school", value="att", weight="wt"), SCHEMA)
+    df = con.execute(sql, params).df()
+    inner = df[df.row.notna() & df.col.notna()]
+    assert int(df[df.row.isna() & df.col.isna()].n.iloc[0]) == 600
+    assert int(inner.n.sum()) == 600
+    by_row = inner.groupby("row").n.sum()
+    margins = df[df.row.notna() & df.col.isna()].set_index("row").n
+    assert (by_row == margins).all()
+    assert int(df[df.row.isna() & df.col.isna()].v_n.iloc[0]) == 540  # 60 missing values not counted
+    assert df.ckey.between(0, 255).all()
+
+
+def test_no_answer_is_its_own_category(con):
+    sql, params = crosstab(CrossTab(rows="att", filters=(("att", ("1", MISSING)),)), SCHEMA)
+    df = con.execute(sql, params).df()
+    assert set(df.row.dropna()) == {"1.0", MISSING}
+    assert int(df[df.row == MISSING].n.iloc[0]) == 60
