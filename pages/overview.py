@@ -1,0 +1,59 @@
+"""Overview: what data is open, what it covers, and a way to open your own."""
+
+import pandas as pd
+import streamlit as st
+
+from rcs_viz import render, service, session
+from rcs_viz.queries import CrossTab
+
+ds = session.dataset()
+rules = session.rules()
+d = ds.dictionary
+render.dataset_header(ds)
+
+units = service.units(ds)
+wave, cpp = d.by_role("wave"), d.by_role("cpp")
+by_wave = service.crosstab(ds, CrossTab(rows=wave.name, cols=cpp.name if cpp else None) if wave
+                           else CrossTab(rows=d.groups()[next(iter(d.groups()))][0].name), "count", rules)
+total = by_wave.cells.query("row.isna() and col.isna()")["count"].iloc[0]
+
+cols = st.columns(5)
+cols[0].metric("Respondents", "[c]" if pd.isna(total) else f"{int(total):,}")
+for col, (role, label) in zip(cols[1:], [("cpp", "CPPs"), ("cluster", "School clusters"),
+                                          ("school", "Schools"), ("wave", "Survey waves")]):
+    col.metric(label, units.get(role, "—"))
+
+st.subheader("Respondents by wave" + (" and CPP" if cpp else ""))
+render.protected_table(by_wave, key="overview_by_wave")
+
+st.subheader("Variables")
+st.caption(f"From **{ds.source.name}**, described by **{ds.dictionary_source}**.")
+for note in ds.notes:
+    st.caption(note)
+for group, variables in d.groups().items():
+    with st.expander(f"{group} ({len(variables)})"):
+        st.dataframe(pd.DataFrame({
+            "Variable": [v.name for v in variables],
+            "Label": [v.label for v in variables],
+            "Type": [v.type for v in variables],
+            "Question": [v.question for v in variables],
+            "Values": [", ".join(lab for _, lab in v.values) for v in variables],
+        }), hide_index=True, use_container_width=True)
+
+st.subheader("Open your own data")
+st.caption("CSV, Excel (.xlsx), Parquet or SPSS (.sav), with an optional YAML dictionary. "
+           "The file is read, never changed; if it cannot be used you stay on the current data.")
+with st.form("open_data"):
+    data_file = st.file_uploader("Data file", type=["csv", "tsv", "txt", "xlsx", "parquet", "sav"])
+    dict_file = st.file_uploader("Dictionary (optional)", type=["yaml", "yml"])
+    submitted = st.form_submit_button("Open")
+if submitted and data_file is not None:
+    try:
+        session.open_upload(data_file, dict_file)
+    except session.LoadError as exc:
+        st.error(str(exc), icon=":material/error:")
+    else:
+        st.rerun()
+if "rcs_dataset" in st.session_state and st.button("Back to the configured data"):
+    session.reset()
+    st.rerun()

@@ -1,0 +1,81 @@
+"""The data owner's configuration: which data to open and which rules protect it.
+
+Disclosure settings live here (a file the data owner controls, or CLI flags),
+never in a widget a viewer can touch. With no file the app opens the bundled
+synthetic sample under the default rules.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from rcs_viz.disclosure import Rules
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = PROJECT_ROOT / "data_samples"
+ENV_VAR = "RCS_EXPLORER_CONFIG"
+DEFAULT_FILE = "rcs_explorer.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    data: Path = SAMPLE_DIR / "respondents.parquet"
+    dictionary: Path | None = SAMPLE_DIR / "dictionary.yaml"
+    services: Path | None = SAMPLE_DIR / "services.csv"
+    comparators: Path | None = SAMPLE_DIR / "comparators.csv"
+    rules: Rules = field(default_factory=Rules)
+    cache_dir: Path = PROJECT_ROOT / ".cache" / "db"
+    record_key_salt: str = ""
+    source: str = "built-in defaults (synthetic sample)"
+
+
+KEYS = {"data", "dictionary", "services", "comparators", "disclosure", "cache_dir", "record_key_salt"}
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read the configuration named by the argument, $RCS_EXPLORER_CONFIG, or ./rcs_explorer.yaml."""
+    if path is None:
+        path = os.environ.get(ENV_VAR) or (DEFAULT_FILE if Path(DEFAULT_FILE).exists() else None)
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        mapping = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc})") from None
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    unknown = sorted(set(mapping) - KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
+    base = path.parent
+
+    def resolve(key: str, default: Path | None) -> Path | None:
+        if key not in mapping:
+            return default
+        return None if mapping[key] is None else (base / str(mapping[key])).resolve()
+
+    try:
+        rules = Rules.from_mapping(mapping.get("disclosure") or {})
+    except ValueError as exc:
+        raise ConfigError(f"{path}: disclosure: {exc}") from None
+    data = resolve("data", Config.data)
+    same_sample = data == Config.data
+    return Config(
+        data=data,
+        dictionary=resolve("dictionary", Config.dictionary if same_sample else None),
+        services=resolve("services", Config.services if same_sample else None),
+        comparators=resolve("comparators", Config.comparators if same_sample else None),
+        rules=rules,
+        cache_dir=resolve("cache_dir", Config.cache_dir),
+        record_key_salt=str(mapping.get("record_key_salt", "")),
+        source=str(path),
+    )

@@ -1,0 +1,285 @@
+"""What pages, exports and the CLI call: a question in, a protected table out.
+
+This is the one route from the data to any output: build the query, run it,
+fill the grid, pass every cell through the disclosure gate, and only then
+compute percentages, means and intervals from what the gate let through.
+True counts are dropped here; nothing downstream ever sees them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rcs_viz import db, disclosure, queries, stats
+from rcs_viz.dictionary import MISSING, Dictionary, Variable
+from rcs_viz.disclosure import Rules
+from rcs_viz.load import Dataset
+from rcs_viz.queries import CrossTab, QueryError
+
+MEASURES = {
+    "count": "Count",
+    "row_pct": "Row %",
+    "col_pct": "Column %",
+    "total_pct": "% of total",
+    "mean": "Mean",
+    "median": "Median",
+}
+PERCENT_BASES = {"row_pct": ("panel", "row"), "col_pct": ("panel", "col"), "total_pct": ("panel",)}
+DIMS = ("panel", "row", "col")
+SUM_COLUMNS = ("w_sum", "w_sumsq", "v_n", "v_sum", "v_sumsq", "vw_sum", "vw_sumsq", "vw_ysum", "vw_yysum")
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A disclosure-controlled table: the only shape in which data leaves this package.
+
+    `cells` holds, per cell: the keys (codes) and labels of panel/row/col
+    (None and "All" for margins), `count` (perturbed, or <NA> when
+    suppressed), `value`, `ci_low`, `ci_high` (NaN when protected), `status`
+    and `reason`. It holds no true count.
+    """
+
+    query: CrossTab
+    measure: str
+    cells: pd.DataFrame
+    rules: Rules
+    summary: dict
+    dataset_title: str
+    synthetic: bool
+    filters_text: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def measure_label(self) -> str:
+        return MEASURES[self.measure] + (f" of {self.query.value}" if self.measure in ("mean", "median") else "")
+
+
+def schema(dataset: Dataset) -> dict[str, str]:
+    """The allowlist: dictionary variables that exist in the loaded table, with their types."""
+    return _schema(dataset.db_path, dataset.dictionary)
+
+
+@lru_cache(maxsize=16)
+def _schema(db_path: Path, dictionary: Dictionary) -> dict[str, str]:
+    sql, params = queries.columns()
+    types = dict(db.run(db_path, sql, params).itertuples(index=False, name=None))
+    return {name: types[name] for name in dictionary.names if name in types}
+
+
+@lru_cache(maxsize=256)
+def _codes_in_data(db_path: Path, dictionary: Dictionary, name: str) -> frozenset[str]:
+    """Codes present anywhere in the dataset: a fact about the file, not about any view."""
+    sql, params = queries.distinct_codes(name, _schema(db_path, dictionary))
+    return frozenset(db.run(db_path, sql, params)["code"])
+
+
+def categories(dataset: Dataset, name: str) -> list[str]:
+    """A categorical variable's codes in display order: dictionary order, then any others."""
+    var = dataset.dictionary[name]
+    present = _codes_in_data(dataset.db_path, dataset.dictionary, name)
+    listed = [c for c, _ in var.values if c in present or not present]
+    extra = sorted(present - set(listed) - {MISSING}, key=_natural)
+    return listed + extra
+
+
+def _natural(code: str):
+    try:
+        return (0, float(code), code)
+    except ValueError:
+        return (1, 0.0, code)
+
+
+def validate(dataset: Dataset, query: CrossTab, measure: str) -> None:
+    """Refuse a question the data cannot answer, in words a user can act on."""
+    d = dataset.dictionary
+    if measure not in MEASURES:
+        raise QueryError(f"unknown measure '{measure}'; choose one of {', '.join(MEASURES)}")
+    allowed = schema(dataset)
+    for dim in query.dims:
+        if dim is None:
+            continue
+        if dim not in allowed:
+            raise QueryError(f"unknown variable '{dim}'")
+        if not d[dim].is_categorical:
+            raise QueryError(f"'{dim}' is numeric: use it as the value of a mean or median, not as rows or columns")
+    if measure in ("mean", "median"):
+        if query.value is None:
+            raise QueryError(f"the {MEASURES[measure].lower()} needs a numeric variable")
+        if query.value not in allowed or d[query.value].is_categorical:
+            raise QueryError(f"'{query.value}' is not a numeric variable")
+    if query.weight is not None:
+        weight = d.by_role("weight")
+        if weight is None or weight.name != query.weight:
+            raise QueryError("this dataset has no survey weight" if weight is None
+                             else f"'{query.weight}' is not the survey weight")
+    for name, codes in query.filters:
+        if name not in allowed:
+            raise QueryError(f"unknown variable '{name}'")
+        if d[name].is_categorical and d[name].values:
+            known = {c for c, _ in d[name].values} | {MISSING} | set(categories(dataset, name))
+            unknown = [c for c in codes if c not in known]
+            if unknown:
+                raise QueryError(f"'{unknown[0]}' is not a value of '{name}'")
+
+
+def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: Rules = Rules(),
+             level: float = 0.95) -> Protected:
+    """The protected table for a question: the same object feeds screen, export and CLI."""
+    validate(dataset, query, measure)
+    sql, params = queries.crosstab(query, schema(dataset))
+    raw = db.run(dataset.db_path, sql, params)
+    grid = _fill_grid(dataset, query, raw)
+    cells = disclosure.protect(grid, rules)
+    cells = _measure(cells, query, measure, rules, level)
+    cells = _label(cells, dataset.dictionary, query)
+    summary = disclosure.summary(cells)
+    notes = _notes(query, dataset.dictionary)
+    return Protected(
+        query=query,
+        measure=measure,
+        cells=disclosure.public_columns(cells),
+        rules=rules,
+        summary=summary,
+        dataset_title=dataset.dictionary.title,
+        synthetic=dataset.dictionary.synthetic,
+        filters_text=describe_filters(dataset.dictionary, query.filters),
+        notes=notes,
+    )
+
+
+def _fill_grid(dataset: Dataset, query: CrossTab, raw: pd.DataFrame) -> pd.DataFrame:
+    """Every combination of categories and margins, so empty cells are counted as zeros.
+
+    A dimension's categories are those the dataset holds — not those this view
+    happens to hold, so which rows appear never depends on who is in them —
+    or, where the view filters on that same variable, the values it keeps.
+    """
+    kept = dict(query.filters)
+    axes = []
+    for dim, name in zip(DIMS, query.dims):
+        if name is None:
+            axes.append([None])
+            continue
+        if name in kept:
+            order = categories(dataset, name) + [MISSING]
+            cats = [c for c in order if c in kept[name]] + [c for c in kept[name] if c not in order]
+        else:
+            cats = categories(dataset, name)
+            if query.include_missing and (raw[dim] == MISSING).any():
+                cats = cats + [MISSING]
+        axes.append(cats + [None])
+    grid = pd.DataFrame(list(itertools.product(*axes)), columns=list(DIMS), dtype=object)
+    raw = raw.astype({d: object for d in DIMS})
+    merged = grid.merge(raw, on=list(DIMS), how="left")
+    merged["n"] = merged["n"].fillna(0).astype("int64")
+    merged["ckey"] = merged["ckey"].fillna(0).astype("int64")
+    for col in SUM_COLUMNS:
+        if col in merged:
+            merged[col] = merged[col].astype(float).fillna(0.0)
+    return merged
+
+
+def _lookup(cells: pd.DataFrame, dims: tuple[str, ...], column: str) -> pd.Series:
+    """For each cell, `column` of the cell that is its base (same keys on `dims`, margins elsewhere)."""
+    keys = cells[list(DIMS)].copy()
+    for d in DIMS:
+        if d not in dims:
+            keys[d] = None
+    index = pd.MultiIndex.from_frame(cells[list(DIMS)].fillna("\x00"))
+    source = pd.Series(cells[column].to_numpy(), index=index)
+    wanted = pd.MultiIndex.from_frame(keys.fillna("\x00"))
+    return pd.Series(source.reindex(wanted).to_numpy(), index=cells.index)
+
+
+def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, level: float) -> pd.DataFrame:
+    """Values and CIs computed from protected counts only; hidden wherever the gate says so."""
+    cells = cells.copy()
+    shown = cells["count"].astype("float")
+    value = pd.Series(np.nan, index=cells.index)
+    low = high = value
+    if measure == "count":
+        value = shown
+        base_n = cells["n"]
+        base_shown = cells["status"].eq("shown")
+    elif measure in PERCENT_BASES:
+        dims = PERCENT_BASES[measure]
+        base = _lookup(cells, dims, "count").astype("float")
+        base_n = _lookup(cells, dims, "n")
+        base_shown = _lookup(cells, dims, "status").eq("shown")
+        if query.weight:
+            w_base = _lookup(cells, dims, "w_sum")
+            w_sq = _lookup(cells, dims, "w_sumsq")
+            w_cell = np.minimum(cells["w_sum"], w_base)
+            est = stats.weighted_proportion_ci(w_cell, w_base, w_sq, level)
+            p, lo, hi = est.p, est.low, est.high
+        else:
+            x = np.minimum(shown.fillna(0), base.fillna(0))  # perturbed cells may exceed a perturbed margin
+            lo, hi = stats.wilson_ci(x, base.fillna(0), level)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p = np.where(base > 0, x / base, np.nan)
+        value, low, high = (pd.Series(100 * np.asarray(a, float), index=cells.index) for a in (p, lo, hi))
+    else:
+        base_n = cells["v_n"].astype("int64")
+        base_shown = cells["status"].eq("shown")
+        if measure == "mean":
+            if query.weight:
+                est = stats.weighted_mean_ci(cells["vw_sum"], cells["vw_ysum"], cells["vw_yysum"], cells["vw_sumsq"], level)
+            else:
+                est = stats.mean_ci(cells["v_n"], cells["v_sum"], cells["v_sumsq"], level)
+            value, low, high = (pd.Series(np.asarray(a, float), index=cells.index) for a in est)
+        else:
+            value = cells["v_median"].astype(float)
+    if measure == "count":
+        ok, why = cells["status"].eq("shown"), cells["reason"]
+    else:
+        ok, why = disclosure.value_allowed(cells["status"], base_n, base_shown, rules)
+    cells["value"] = value.where(ok)
+    cells["ci_low"] = pd.Series(low, index=cells.index).where(ok)
+    cells["ci_high"] = pd.Series(high, index=cells.index).where(ok)
+    cells["reason"] = cells["reason"].where(cells["reason"].notna(), why.where(~ok))
+    return cells
+
+
+def _label(cells: pd.DataFrame, dictionary: Dictionary, query: CrossTab) -> pd.DataFrame:
+    cells = cells.copy()
+    for dim, name in zip(DIMS, query.dims):
+        var: Variable | None = dictionary[name] if name else None
+        cells[f"{dim}_label"] = [var.label_of(k) if var else None for k in cells[dim]]
+    return cells
+
+
+def describe_filters(dictionary: Dictionary, filters) -> tuple[str, ...]:
+    """Filters in plain words, for captions, exports and presenter mode."""
+    out = []
+    for name, codes in filters:
+        var = dictionary[name] if name in dictionary else None
+        labels = [var.label_of(c) for c in codes] if var else list(codes)
+        out.append(f"{var.label if var else name}: {', '.join(labels)}")
+    return tuple(out)
+
+
+def _notes(query: CrossTab, dictionary: Dictionary) -> tuple[str, ...]:
+    notes = []
+    if not query.include_missing:
+        notes.append("Respondents with no answer to the table's variables are left out of every base.")
+    if query.weight:
+        notes.append("Percentages and means are weighted; intervals use the Kish effective base.")
+    if dictionary.synthetic:
+        notes.append("Synthetic sample: fictional places and pupils, not real statistics.")
+    return tuple(notes)
+
+
+def units(dataset: Dataset) -> dict[str, int]:
+    """How many CPPs, clusters, schools, stages and waves the data covers (places, not people)."""
+    out = {}
+    for role in ("cpp", "cluster", "school", "stage", "wave"):
+        var = dataset.dictionary.by_role(role)
+        if var is not None and var.name in schema(dataset):
+            out[role] = len(categories(dataset, var.name))
+    return out

@@ -1,0 +1,78 @@
+"""Which data a browser session is looking at, and under which rules.
+
+The configured dataset is loaded once per server and shared; a file a user
+opens in the app becomes their session's dataset only if it loads cleanly,
+so a bad file leaves them on the data they had.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+from rcs_viz import config as config_mod
+from rcs_viz.disclosure import Rules
+from rcs_viz.load import Dataset, LoadError, load_dataset
+
+KEY = "rcs_dataset"
+
+
+@st.cache_resource(show_spinner="Opening the data…")
+def _configured(cfg: config_mod.Config) -> Dataset:
+    return load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.record_key_salt)
+
+
+def config() -> config_mod.Config:
+    return config_mod.load()
+
+
+def rules() -> Rules:
+    """The data owner's rules; no widget can loosen them."""
+    return config().rules
+
+
+def dataset() -> Dataset:
+    """This session's dataset: one the user opened, else the configured one."""
+    if KEY in st.session_state:
+        return st.session_state[KEY]
+    return _configured(config())
+
+
+def open_upload(data_file, dictionary_file=None) -> Dataset:
+    """Load uploaded files into this session; on failure raise LoadError and keep the old data.
+
+    Uploads are written once to the cache, named by their content, and only
+    read from there: the user's own copy is never touched.
+    """
+    cfg = config()
+    upload_dir = cfg.cache_dir / "uploads"
+    upload_dir.mkdir(parents=True, exist_ok=True)
+
+    def keep(f) -> Path:
+        data = f.getvalue()
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        path = upload_dir / digest / Path(f.name).name
+        path.parent.mkdir(exist_ok=True)
+        if not path.exists():
+            path.write_bytes(data)
+        return path
+
+    data_path = keep(data_file)
+    dict_path = keep(dictionary_file) if dictionary_file is not None else None
+    bar = st.progress(0.0, text=f"Opening {data_file.name}…")
+    try:
+        ds = load_dataset(data_path, dict_path, cache_dir=cfg.cache_dir, salt=cfg.record_key_salt,
+                          progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+    finally:
+        bar.empty()
+    st.session_state[KEY] = ds
+    return ds
+
+
+def reset() -> None:
+    st.session_state.pop(KEY, None)
+
+
+__all__ = ["dataset", "rules", "open_upload", "reset", "LoadError"]

@@ -1,0 +1,68 @@
+"""Protected results laid out for people: the wide table shown on screen and exported.
+
+Pure functions of a `Protected` result, so the screen, CSV/Excel and the CLI
+print the same figures with the same markers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from rcs_viz.service import Protected
+
+SUPPRESSED = "[c]"  # the count is protected
+LOW_BASE = "[b]"    # the count shows, but a %/mean from it would rest on too few
+MARKERS = {
+    SUPPRESSED: "protected: too few respondents, or hidden so a small cell cannot be worked out",
+    LOW_BASE: "not shown: the base is too small for a reliable percentage or mean",
+}
+
+
+def cell_text(row, measure: str, show_ci: bool = False) -> str:
+    """One cell as text: the value, or the marker that says why there is none."""
+    if row["status"] != "shown":
+        return SUPPRESSED
+    value = row["value"]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return LOW_BASE
+    if measure == "count":
+        return f"{int(value):,}"
+    text = f"{value:.1f}" if measure != "median" else f"{value:g}"
+    if show_ci and not math.isnan(row["ci_low"]):
+        text += f" ({row['ci_low']:.1f}–{row['ci_high']:.1f})"
+    return text
+
+
+def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
+    """Rows × columns of text, labels in dictionary order, margins last, one block per panel."""
+    cells = result.cells.copy()
+    cells["text"] = [cell_text(r, result.measure, show_ci) for _, r in cells.iterrows()]
+    order = {k: i for i, k in enumerate(dict.fromkeys(cells["row_label"]))}
+    col_order = list(dict.fromkeys(cells["col_label"]))
+    panels = list(dict.fromkeys(cells["panel_label"]))
+    blocks = []
+    for panel in panels:
+        part = cells[cells["panel_label"].eq(panel) if panel is not None else cells["panel_label"].isna()]
+        if result.query.cols is None:
+            table = part.set_index("row_label")[["text"]].rename(columns={"text": result.measure_label})
+        else:
+            table = part.pivot(index="row_label", columns="col_label", values="text")
+            table = table[[c for c in col_order if c in table.columns]]
+            table.columns.name = None
+        table = table.loc[sorted(table.index, key=order.get)]
+        table.index.name = None
+        if result.query.panel is not None:
+            table.index = pd.MultiIndex.from_product([[panel], table.index])
+        blocks.append(table)
+    return pd.concat(blocks) if len(blocks) > 1 else blocks[0]
+
+
+def caption(result: Protected) -> str:
+    """Which rules applied and how many cells they protected, in one sentence or two."""
+    s = result.summary
+    text = f"{result.rules.describe()} {s['protected']} of {s['cells']} cells protected."
+    if s.get("mostly_protected"):
+        text += " " + s["advice"]
+    return text
