@@ -1,4 +1,4 @@
-"""The only module that draws data in Streamlit: tables, banners, notes.
+"""The only module that draws data in Streamlit: tables, charts, chips, downloads.
 
 Everything it receives is already protected; it decides how things look,
 never what may be shown.
@@ -6,26 +6,51 @@ never what may be shown.
 
 from __future__ import annotations
 
+import urllib.parse
+
 import streamlit as st
 
-from rcs_viz import tables
+from rcs_viz import charts, export, tables
 from rcs_viz.load import Dataset
-from rcs_viz.service import Protected
+from rcs_viz.service import Base, Protected
 
 SYNTHETIC_BADGE = "Synthetic sample — fictional places and pupils, not real statistics"
 
 
-def dataset_header(ds: Dataset) -> None:
+def dataset_header(ds: Dataset, title: str | None = None) -> None:
     """Title, and the synthetic label wherever synthetic data is shown."""
-    st.title(ds.dictionary.title)
+    st.title(title or ds.dictionary.title)
     if ds.dictionary.synthetic:
         st.badge(SYNTHETIC_BADGE, icon=":material/science:", color="orange")
+
+
+def link_notes(notes: list[str]) -> None:
+    """What a stale or tampered link asked for that could not be shown."""
+    if notes:
+        st.warning("Parts of this link could not be used, so defaults were shown instead:\n\n"
+                   + "\n".join(f"- {n}" for n in notes), icon=":material/link_off:")
+
+
+def _base_text(base: Base) -> str:
+    return f"{base.count:,} respondents" if not base.too_small else "too few to show"
+
+
+def filter_chips(chips, base: Base, on_remove, args=()) -> None:
+    """Active filters as removable chips, each with the base it leaves."""
+    if not chips:
+        st.caption(f"No filters · base {_base_text(base)}")
+        return
+    columns = st.columns(min(len(chips), 4) + 1)
+    for i, (name, text, left) in enumerate(chips):
+        columns[i % 4].button(f"✕ {text} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
+                              args=(name, *args), help="Remove this filter", type="secondary")
+    columns[-1].markdown(f"**Base: {_base_text(base)}**")
 
 
 def protected_table(result: Protected, show_ci: bool = False, key: str | None = None) -> None:
     """A protected table with its markers explained and its rules stated."""
     table = tables.wide(result, show_ci=show_ci)
-    st.dataframe(table, use_container_width=True, key=key)
+    st.dataframe(table.reset_index(), width="stretch", hide_index=True, key=key)
     used = {m for m in tables.MARKERS if (table == m).any().any()}
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
     st.caption(tables.caption(result) + (f"  \n{legend}" if legend else ""))
@@ -33,3 +58,34 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
         st.info(result.summary["advice"], icon=":material/visibility_off:")
     for note in result.notes:
         st.caption(note)
+
+
+def chart(result: Protected, figure) -> None:
+    """The chart, and a note naming what it leaves out and why."""
+    st.altair_chart(figure, width="content")
+    _, missing = charts.drawable(result)
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        st.caption(f"Not drawn (protected or base too small): {shown}.")
+
+
+def downloads(result: Protected, figure, source: str, stem: str) -> None:
+    """CSV, Excel, PNG and SVG of exactly what is on screen."""
+    cols = st.columns(4)
+    cols[0].download_button("CSV", export.to_csv(result), f"{stem}.csv", "text/csv",
+                            icon=":material/download:", on_click="ignore")
+    cols[1].download_button("Excel", export.to_excel(result, source=source), f"{stem}.xlsx",
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            icon=":material/download:", on_click="ignore")
+    cols[2].download_button("Chart PNG", lambda: charts.to_png(figure), f"{stem}.png", "image/png",
+                            icon=":material/image:", on_click="ignore")
+    cols[3].download_button("Chart SVG", lambda: charts.to_svg(figure), f"{stem}.svg", "image/svg+xml",
+                            icon=":material/image:", on_click="ignore")
+
+
+def copy_link(params: dict[str, list[str]]) -> None:
+    """The link that reproduces this view (the code box has a copy button)."""
+    base = st.context.url or ""
+    query = urllib.parse.urlencode([(k, v) for k, vs in params.items() for v in vs])
+    with st.expander("Link to this view", icon=":material/link:"):
+        st.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)

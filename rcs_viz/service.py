@@ -54,10 +54,28 @@ class Protected:
     synthetic: bool
     filters_text: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    titles: dict = field(default_factory=dict)  # variable name → its label, for headings
+
+    def _title(self, name: str | None) -> str | None:
+        return self.titles.get(name, name) if name else None
+
+    @property
+    def row_title(self) -> str:
+        return self._title(self.query.rows)
+
+    @property
+    def col_title(self) -> str | None:
+        return self._title(self.query.cols)
+
+    @property
+    def panel_title(self) -> str | None:
+        return self._title(self.query.panel)
 
     @property
     def measure_label(self) -> str:
-        return MEASURES[self.measure] + (f" of {self.query.value}" if self.measure in ("mean", "median") else "")
+        if self.measure in ("mean", "median"):
+            return f"{MEASURES[self.measure]} of {self._title(self.query.value)}"
+        return MEASURES[self.measure]
 
 
 def schema(dataset: Dataset) -> dict[str, str]:
@@ -150,6 +168,7 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
         synthetic=dataset.dictionary.synthetic,
         filters_text=describe_filters(dataset.dictionary, query.filters),
         notes=notes,
+        titles={n: dataset.dictionary[n].label for n in (*query.dims, query.value) if n},
     )
 
 
@@ -235,6 +254,12 @@ def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, l
             value, low, high = (pd.Series(np.asarray(a, float), index=cells.index) for a in est)
         else:
             value = cells["v_median"].astype(float)
+    if measure in PERCENT_BASES:  # a cell that is its own base is 100 % by definition: no interval
+        own = pd.Series(True, index=cells.index)
+        for d in DIMS:
+            if d not in PERCENT_BASES[measure]:
+                own &= cells[d].isna()
+        low, high = pd.Series(low).where(~own), pd.Series(high).where(~own)
     if measure == "count":
         ok, why = cells["status"].eq("shown"), cells["reason"]
     else:
@@ -283,3 +308,27 @@ def units(dataset: Dataset) -> dict[str, int]:
         if var is not None and var.name in schema(dataset):
             out[role] = len(categories(dataset, var.name))
     return out
+
+
+@dataclass(frozen=True)
+class Base:
+    """How many respondents a set of filters leaves, as it may be shown."""
+
+    count: int | None  # protected (perturbed) count; None when too few to show
+    reason: str | None
+
+    @property
+    def too_small(self) -> bool:
+        return self.count is None
+
+
+def base(dataset: Dataset, filters, rules: Rules = Rules()) -> Base:
+    """The respondent base a set of filters leaves, through the same gate as every table."""
+    sql, params = queries.base_count(filters, schema(dataset))
+    raw = db.run(dataset.db_path, sql, params)
+    cells = pd.DataFrame({"panel": [None], "row": [None], "col": [None],
+                          "n": [int(raw["n"].iloc[0])], "ckey": [int(raw["ckey"].fillna(0).iloc[0])]},
+                         dtype=object).astype({"n": "int64", "ckey": "int64"})
+    protected = disclosure.protect(cells, rules).iloc[0]
+    shown = protected["status"] == "shown"
+    return Base(int(protected["count"]) if shown else None, None if shown else protected["reason"])

@@ -75,4 +75,27 @@ def reset() -> None:
     st.session_state.pop(KEY, None)
 
 
-__all__ = ["dataset", "rules", "open_upload", "reset", "LoadError"]
+
+@st.cache_data(show_spinner="Counting…", max_entries=512)
+def _crosstab(key: str, _ds: Dataset, _query, measure: str, _rules: Rules):
+    from rcs_viz import service
+
+    return service.crosstab(_ds, _query, measure, _rules)
+
+
+def crosstab(query, measure: str):
+    """The protected table for this session's data and the owner's rules, cached so going back is instant."""
+    ds, r = dataset(), rules()
+    return _crosstab(repr((str(ds.db_path), query, measure, r)), ds, query, measure, r)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _base(key: str, _ds: Dataset, _filters, _rules: Rules):
+    from rcs_viz import service
+
+    return service.base(_ds, _filters, _rules)
+
+
+def base(filters):
+    ds, r = dataset(), rules()
+    return _base(repr((str(ds.db_path), filters, r)), ds, filters, r)

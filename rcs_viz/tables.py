@@ -52,9 +52,9 @@ def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
             table = table[[c for c in col_order if c in table.columns]]
             table.columns.name = None
         table = table.loc[sorted(table.index, key=order.get)]
-        table.index.name = None
+        table.index.name = result.row_title
         if result.query.panel is not None:
-            table.index = pd.MultiIndex.from_product([[panel], table.index])
+            table.index = pd.MultiIndex.from_product([[panel], table.index], names=[result.panel_title, result.row_title])
         blocks.append(table)
     return pd.concat(blocks) if len(blocks) > 1 else blocks[0]
 

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+PAGES = sorted(p.name for p in (ROOT / "app_pages").glob("*.py"))
 
 
 def test_router_opens_the_default_page():
@@ -17,5 +17,5 @@ def test_router_opens_the_default_page():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs(page):
-    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=60).run()
     assert not at.exception, at.exception

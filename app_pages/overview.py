@@ -38,7 +38,7 @@ for group, variables in d.groups().items():
             "Type": [v.type for v in variables],
             "Question": [v.question for v in variables],
             "Values": [", ".join(lab for _, lab in v.values) for v in variables],
-        }), hide_index=True, use_container_width=True)
+        }), hide_index=True, width="stretch")
 
 st.subheader("Open your own data")
 st.caption("CSV, Excel (.xlsx), Parquet or SPSS (.sav), with an optional YAML dictionary. "

@@ -1,0 +1,40 @@
+"""Explore: filtered cross-tabs and charts that a presenter can drive live."""
+
+import streamlit as st
+
+from rcs_viz import charts, controls, render, service, session, view_state
+
+ds = session.dataset()
+d = ds.dictionary
+codes = lambda name: service.categories(ds, name)  # noqa: E731
+default = view_state.default_view(d, codes)
+view, notes = view_state.parse(controls.url_params(), d, codes)
+controls.sync(view, d)
+
+render.dataset_header(ds, title="Explore")
+render.link_notes(notes)
+
+with st.sidebar:
+    st.header("Question")
+    controls.question(ds, default)
+    st.header("Filters")
+    controls.filters(ds, default)
+
+query = view.query(d)
+leading = len(query.filters) - len(view.filters)  # the wave comes first
+chips = [(name, text, session.base(query.filters[:leading + i + 1]))
+         for i, ((name, _), text) in enumerate(zip(view.filters, service.describe_filters(d, view.filters)))]
+base = session.base(query.filters)
+render.filter_chips(chips, base, on_remove=controls.remove_filter, args=(d, default))
+if base.too_small:
+    st.warning("These filters leave too few respondents to show anything. Remove a filter or widen it.",
+               icon=":material/visibility_off:")
+    st.stop()
+
+result = session.crosstab(query, view.measure)
+render.protected_table(result, show_ci=view.ci, key="explore_table")
+figure = charts.chart(result, show_ci=view.ci)
+render.chart(result, figure)
+
+render.downloads(result, figure, source=ds.source.name, stem=f"rcs_{view.rows}")
+render.copy_link(controls.url_params())

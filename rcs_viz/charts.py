@@ -1,0 +1,90 @@
+"""Altair charts drawn from a protected result, and their PNG/SVG exports.
+
+A protected cell is left out of the chart and named in a note — never drawn
+as zero. Margins are left out too: a chart compares categories. Colours are
+the Okabe–Ito palette (safe for the common colour-vision deficiencies) and
+type is large enough to read on a projector.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from rcs_viz.service import Protected
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+FONT_SIZE = 15
+
+
+def drawable(result: Protected) -> tuple[pd.DataFrame, list[str]]:
+    """The inner cells that have a value, and the names of those that are protected."""
+    c = result.cells
+    inner = c["row"].notna()
+    if result.query.cols is not None:
+        inner &= c["col"].notna()
+    if result.query.panel is not None:
+        inner &= c["panel"].notna()
+    cells = c[inner]
+    has_value = cells["value"].notna()
+    missing = [" – ".join(str(x) for x in (r.panel_label, r.row_label, r.col_label) if x is not None)
+               for r in cells[~has_value].itertuples()]
+    return cells[has_value].copy(), missing
+
+
+def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale: float = 1.0) -> alt.Chart:
+    """Bars for counts and percentages; dots with whiskers where intervals are asked for."""
+    data, _ = drawable(result)
+    data = data.astype({"value": float, "ci_low": float, "ci_high": float})
+    rows_order = list(dict.fromkeys(result.cells.loc[result.cells["row"].notna(), "row_label"]))
+    cols_order = list(dict.fromkeys(result.cells.loc[result.cells["col"].notna(), "col_label"]))
+    is_pct = result.measure.endswith("pct")
+    title = result.measure_label + (" (%)" if is_pct else "")
+    x = alt.X("value:Q", title=title, scale=alt.Scale(domain=[0, 100]) if is_pct and stacked else alt.Undefined)
+    y = alt.Y("row_label:N", title=None, sort=rows_order)
+    color = (alt.Color("col_label:N", title=None, sort=cols_order,
+                       scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(orient="top"))
+             if result.query.cols is not None else alt.value(OKABE_ITO[0]))
+    tooltip = [alt.Tooltip("row_label:N", title="Row"), alt.Tooltip("value:Q", title=title, format=",.1f")]
+    if result.query.cols is not None:
+        tooltip.insert(1, alt.Tooltip("col_label:N", title="Column"))
+    if show_ci and result.measure != "count":
+        tooltip += [alt.Tooltip("ci_low:Q", title="95% CI low", format=",.1f"),
+                    alt.Tooltip("ci_high:Q", title="95% CI high", format=",.1f")]
+        offset = {"yOffset": alt.YOffset("col_label:N", sort=cols_order)} if result.query.cols else {}
+        base = alt.Chart(data).encode(y=y, color=color, **offset)
+        layer = (base.mark_rule(strokeWidth=2.5 * scale).encode(x=alt.X("ci_low:Q", title=title), x2="ci_high:Q")
+                 + base.mark_point(filled=True, size=110 * scale, opacity=1).encode(x="value:Q", tooltip=tooltip))
+    else:
+        enc = {"x": alt.X("value:Q", title=title, stack="zero" if stacked else None), "y": y, "color": color,
+               "tooltip": tooltip}
+        if result.query.cols is not None and not stacked:
+            enc["yOffset"] = alt.YOffset("col_label:N", sort=cols_order)
+        layer = alt.Chart(data).mark_bar().encode(**enc)
+    n_rows = max(len(rows_order), 1) * (1 if stacked or result.query.cols is None else max(len(cols_order), 1))
+    layer = layer.properties(width=520 * scale, height=min(max(26 * scale * n_rows, 120), 900))
+    if result.query.panel is not None:
+        panels = list(dict.fromkeys(result.cells.loc[result.cells["panel"].notna(), "panel_label"]))
+        layer = layer.properties(width=300 * scale).facet(
+            facet=alt.Facet("panel_label:N", title=None, sort=panels), columns=3)
+    subtitle = [f"Filters: {'; '.join(result.filters_text)}" if result.filters_text else "All respondents"]
+    if result.synthetic:
+        subtitle.append("Synthetic sample — not real statistics")
+    return (layer.properties(title=alt.TitleParams(result.measure_label, subtitle=subtitle, anchor="start"))
+            .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=320)
+            .configure_legend(labelFontSize=FONT_SIZE * scale, labelLimit=320)
+            .configure_title(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale)
+            .configure_header(labelFontSize=FONT_SIZE * scale)
+            .configure_view(stroke=None))
+
+
+def to_png(c: alt.Chart) -> bytes:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(c.to_json(), scale=2)
+
+
+def to_svg(c: alt.Chart) -> str:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(c.to_json())
