@@ -92,7 +92,7 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
     if cols == rows:
         notes.append("Rows and columns were the same variable; columns were cleared.")
         cols = None
-    if panel in (rows, cols):
+    if panel is not None and panel in (rows, cols):
         notes.append("The panel repeated another variable; it was cleared.")
         panel = None
     view = replace(view, rows=rows, cols=cols, panel=panel)

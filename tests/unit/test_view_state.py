@@ -54,6 +54,10 @@ def test_query_adds_the_wave_as_a_filter():
     assert q.filters == (("wave", ("2019",)), ("simd", ("1",)))
 
 
+def test_a_plain_link_has_no_notes():
+    assert parse({"rows": ["sex"], "cols": ["simd"]}, D, codes)[1] == []
+
+
 @pytest.mark.parametrize("params,expect_note", [
     ({"rows": ["nope"]}, "not a variable"),
     ({"rows": ["wemwbs"]}, "cannot be used as rows"),
@@ -69,6 +73,7 @@ def test_query_adds_the_wave_as_a_filter():
     ({"ci": ["yes"]}, "0 or 1"),
     ({"zzz": ["1"]}, "Ignored unknown"),
     ({"rows": ["sex", "simd"]}, "more than once"),
+    ({"rows": ["sex"], "panel": ["sex"]}, "panel repeated"),
 ])
 def test_tampered_links_fall_back_with_a_note(params, expect_note):
     view, notes = parse(params, D, codes)

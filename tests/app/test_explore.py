@@ -1,0 +1,117 @@
+"""Explore page via AppTest: links in, protected numbers out."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rcs_viz import config, service, tables
+from rcs_viz.load import load_dataset
+from rcs_viz.queries import CrossTab
+
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "explore.py")
+CFG = config.load()
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load_dataset(CFG.data, CFG.dictionary, cache_dir=CFG.cache_dir, salt=CFG.record_key_salt)
+
+
+def run(params: dict) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def screen_table(at) -> pd.DataFrame:
+    return at.dataframe[0].value
+
+
+def expected_table(ds, query, measure, show_ci=False) -> pd.DataFrame:
+    result = service.crosstab(ds, query, measure, CFG.rules)
+    return tables.wide(result, show_ci=show_ci).reset_index()
+
+
+def all_counts_safe(frame: pd.DataFrame) -> bool:
+    """No count on screen below the threshold (counts are whole numbers with separators)."""
+    for value in frame.iloc[:, 1:].to_numpy().ravel():
+        text = str(value).replace(",", "")
+        if text.isdigit() and int(text) < CFG.rules.threshold:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("measure", ["count", "row_pct", "col_pct", "total_pct"])
+def test_each_percentage_measure_shows_the_engines_protected_numbers(ds, measure):
+    at = run({"rows": "simd", "cols": "sex", "measure": measure, "f.stage": ["6", "7", "8"]})
+    query = CrossTab(rows="simd", cols="sex", filters=(("wave", ("2019",)), ("stage", ("6", "7", "8"))))
+    shown = screen_table(at)
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected_table(ds, query, measure),
+                                  check_names=False)
+    if measure == "count":
+        assert all_counts_safe(shown)
+
+
+@pytest.mark.parametrize("measure", ["mean", "median"])
+def test_mean_and_median_of_a_numeric_variable(ds, measure):
+    at = run({"rows": "sex", "measure": measure, "value": "wemwbs", "wave": "all", "ci": "1"})
+    query = CrossTab(rows="sex", value="wemwbs")
+    shown = screen_table(at)
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected_table(ds, query, measure, True),
+                                  check_names=False)
+    boys = shown.set_index(shown.columns[0]).loc["Boy"].iloc[0]
+    assert 40 < float(boys.split(" ")[0]) < 60
+
+
+def test_school_by_band_hides_small_schools_and_says_so():
+    at = run({"rows": "school", "cols": "sdq_total_band"})
+    shown = screen_table(at)
+    assert all_counts_safe(shown)
+    assert (shown == "[c]").any().any()
+    captions = " ".join(c.value for c in at.caption)
+    assert "cells protected" in captions and "[c]" in captions
+
+
+@pytest.mark.parametrize("params,note", [
+    ({"rows": "nonsense"}, "not a variable"),
+    ({"rows": "sex", "measure": "sum"}, "not a measure"),
+    ({"rows": "sex", "f.sex": ["1", "<script>alert(1)</script>"]}, "unknown value"),
+    ({"rows": "sex'; DROP TABLE respondents; --"}, "not a variable"),
+    ({"rows": "sex", "measure": "mean", "value": "sex"}, "needs a numeric"),
+])
+def test_tampered_link_falls_back_with_a_visible_note(params, note):
+    at = run(params)
+    warnings = " ".join(w.value for w in at.warning)
+    assert note in warnings
+    assert all_counts_safe(screen_table(at))
+
+
+def test_filters_that_empty_the_base_say_so_instead_of_a_table(ds):
+    primary = next(c for c, label in ds.dictionary["school"].values if "Primary" in label)
+    at = run({"rows": "sex", "f.school": [primary], "f.stage": ["8"]})  # a primary school has no S4
+    assert "too few respondents" in " ".join(w.value for w in at.warning)
+    assert len(at.dataframe) == 0
+
+
+def test_filter_chips_show_the_base_they_leave():
+    at = run({"rows": "sex", "f.simd": ["1"]})
+    chip = next(b for b in at.button if b.label.startswith("✕"))
+    assert "SIMD quintile: 1" in chip.label and "respondents" in chip.label
+
+
+def test_removing_a_chip_rewrites_the_link():
+    at = run({"rows": "sex", "f.simd": ["1"], "cols": "fsm"})
+    next(b for b in at.button if b.label.startswith("✕")).click().run()
+    assert "f.simd" not in at.query_params
+    assert at.query_params["cols"] == "fsm"
+
+
+def test_changing_a_widget_writes_only_non_defaults_to_the_link():
+    at = run({})
+    at.selectbox(key="x_cols").set_value("sex").run()
+    assert dict(at.query_params) == {"cols": "sex"}
