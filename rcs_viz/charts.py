@@ -70,7 +70,9 @@ def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale
     subtitle = [f"Filters: {'; '.join(result.filters_text)}" if result.filters_text else "All respondents"]
     if result.synthetic:
         subtitle.append("Synthetic sample — not real statistics")
-    return (layer.properties(title=alt.TitleParams(result.measure_label, subtitle=subtitle, anchor="start"))
+    heading = result.row_title + (f" by {result.col_title}" if result.col_title else "")
+    heading += (f", for each {result.panel_title}" if result.panel_title else "") + f" — {result.measure_label}"
+    return (layer.properties(title=alt.TitleParams(heading, subtitle=subtitle, anchor="start"))
             .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=320)
             .configure_legend(labelFontSize=FONT_SIZE * scale, labelLimit=320)
             .configure_title(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale)

@@ -1,0 +1,69 @@
+"""Explore in a real browser: a deep link, a filter change, the DOM and the download."""
+
+import io
+
+import duckdb
+import pandas as pd
+import pytest
+
+from rcs_viz import config
+
+pytestmark = pytest.mark.browser
+CFG = config.load()
+THRESHOLD = CFG.rules.threshold
+LINK = "/explore?rows=simd&cols=sex&f.stage=6&f.stage=7&f.stage=8&f.young_carer=1"
+
+
+def table_cells(page) -> list[list[str]]:
+    """The dataframe's cells as the browser holds them (its accessible table)."""
+    rows = page.locator("[data-testid='stDataFrame'] table tr").all()
+    return [[c.inner_text().strip() for c in r.locator("th, td").all()] for r in rows]
+
+
+def chart_image(page) -> bytes:
+    return page.locator("[data-testid='stVegaLiteChart']").first.screenshot()
+
+
+def true_counts(filters: dict) -> pd.DataFrame:
+    """The real counts behind the view, computed here only to check none of the small ones leak."""
+    where = " AND ".join(f"{k} IN ({', '.join(v)})" for k, v in filters.items())
+    return duckdb.sql(f"SELECT simd, sex, COUNT(*) AS n FROM read_parquet('{CFG.data}') "
+                      f"WHERE {where} GROUP BY ALL").df()
+
+
+def assert_nothing_small_shown(cells):
+    for row in cells[1:]:
+        for text in row[1:]:
+            plain = text.replace(",", "")
+            assert not (plain.isdigit() and int(plain) < THRESHOLD), f"{text} shown in {row}"
+
+
+def test_deep_link_filter_change_dom_and_download(app_server, page, wait_for_app, artifacts):
+    page.goto(app_server + LINK)
+    wait_for_app(page)
+    page.locator("[data-testid='stDataFrame'] table").first.wait_for(state="attached")
+    before, chart_before = table_cells(page), chart_image(page)
+    assert before[0][:4] == ["SIMD quintile", "Boy", "Girl", "Other or prefer not to say"]
+    assert_nothing_small_shown(before)
+    # Young carers who are "Other" in one quintile are few: those cells must be markers.
+    small = true_counts({"stage": ["6", "7", "8"], "young_carer": ["1"], "wave": ["2019"]})
+    assert (small.n < THRESHOLD).any()
+    assert any("[c]" in row for row in before)
+
+    page.get_by_role("button", name="✕ Young carer").click()
+    wait_for_app(page)
+    page.wait_for_function("(b) => !document.body.innerText.includes(b)", arg="Young carer: Yes")
+    after, chart_after = table_cells(page), chart_image(page)
+    assert after != before and chart_after != chart_before
+    assert "young_carer" not in page.url and "f.stage=6" in page.url
+    assert_nothing_small_shown(after)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    csv = pd.read_csv(io.BytesIO(open(info.value.path(), "rb").read()), dtype=str, keep_default_na=False)
+    on_screen = {(r[0], col): text for r in after[1:] for col, text in zip(after[0][1:], r[1:])}
+    for _, c in csv.iterrows():
+        text = on_screen[(c["row"], c["col"] if c["col"] != "All" else "All")]
+        assert text == (f"{int(c['count']):,}" if c["count"] else "[c]")
+    page.screenshot(path=str(artifacts / "explore.png"), full_page=True)
