@@ -1,0 +1,958 @@
+"""Load a CPP's own data file into a DuckDB database file, checked against its dictionary.
+
+``load_dataset`` reads a CSV/TSV/TXT, Excel ``.xlsx``, Parquet or SPSS ``.sav``
+file, validates it against the data dictionary (given, or inferred by
+``rcs_viz.infer``) and writes table ``respondents`` into a DuckDB file in
+``cache_dir``. Every problem with the input is a ``LoadError`` whose message
+names the file, the column and the problem; nothing else escapes.
+
+How it stays fast and small on 10 million rows: CSV and Parquet are read by
+DuckDB's own readers straight into the database file (CSV as text first, so
+that checks can quote the offending value and row), checks are aggregate SQL
+over the source, and nothing pulls all rows into pandas. ``.xlsx`` and ``.sav``
+go through Python (they are small in practice).
+
+The output database (opened read-only by the app later):
+
+* one column per dictionary variable, named as in the dictionary, in dictionary
+  order; columns the dictionary does not name are left out (listed in a note);
+* categorical, ordinal and flag columns hold their codes: BIGINT when every code
+  is a plain integer, else VARCHAR; numeric columns are DOUBLE; blanks and the
+  variable's declared ``missing`` codes are NULL;
+* ``__rkey`` UTINYINT (0..255), a fixed pseudo-random record key for cell-key
+  perturbation: the first byte of ``md5(salt + "\\x1f" + id + "\\x1f" + wave)``,
+  where id and wave are the code texts of the dictionary's id and wave columns
+  (wave "" when there is none). Without an id column the record number
+  (1-based, file order) stands in for the id and wave is "".
+
+The file is named by a hash of the data file's bytes, the dictionary file's
+bytes, the salt and ``LOADER_VERSION``, so loading the same inputs again reuses
+it; it is written under a temporary name and renamed into place, with a JSON
+sidecar holding the dictionary and notes.
+
+Row numbers in messages count as a spreadsheet does for CSV and Excel files
+(the header is row 1, the first record row 2); for Parquet and SPSS files the
+first record is row 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import difflib
+import hashlib
+import io
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from rcs_viz import dictionary as dictmod
+from rcs_viz.dictionary import Dictionary, DictionaryError
+from rcs_viz.infer import Col, as_number, ident, in_num_sql, in_sql, infer_dictionary, is_int_code, lit, type_kind
+
+LOADER_VERSION = "1"
+MEMORY_LIMIT = "512MB"  # DuckDB's working memory while loading (it spills to disk beyond this)
+TABLE = "respondents"
+RKEY = "__rkey"
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+SUFFIXES = TEXT_SUFFIXES + (".xlsx", ".parquet", ".sav")
+
+_CHUNK = 1 << 20
+_HEAD = 1 << 20
+_ROWNUM = "__rcs_rownum"
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", None),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+_DELIM_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+Progress = Callable[[float, str], Any]
+
+
+class LoadError(Exception):
+    """A data file (or dictionary) that cannot be loaded.
+
+    ``message`` is one plain sentence naming the file, the column (if any) and
+    the problem; ``problems`` lists every problem found when there were several.
+    """
+
+    def __init__(self, message: str, problems: tuple[str, ...] | list[str] = ()):
+        super().__init__(message)
+        self.message = message
+        self.problems = tuple(problems) or (message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Dataset:
+    db_path: Path  # the DuckDB file holding table `respondents`
+    dictionary: Dictionary  # given or inferred
+    source: Path  # the data file
+    dictionary_source: str  # path or "inferred"
+    rows: int
+    notes: tuple[str, ...] = ()  # plain-English notes: what was inferred, encoding used, columns ignored, ...
+
+
+@dataclass
+class _Source:
+    """A data file opened as DuckDB view `src` (data columns only)."""
+
+    kinds: dict[str, str]  # column -> text/int/float/bool/other
+    row_offset: int  # row number = position in file (0-based) + row_offset
+    probe: str = "src"  # relation holding the row-number column, if any
+    row_col: str | None = None
+    notes: list[str] = field(default_factory=list)
+    sav_meta: Any = None
+    keep: Any = None  # keeps a registered Arrow table alive
+
+
+# --------------------------------------------------------------------------- entry point
+
+def load_dataset(
+    data_path: str | Path,
+    dictionary_path: str | Path | None = None,
+    *,
+    cache_dir: Path,
+    salt: str = "",
+    progress: Progress | None = None,
+) -> Dataset:
+    """Load ``data_path`` (checked against ``dictionary_path``, or an inferred
+    dictionary) into a DuckDB file in ``cache_dir``; see the module docstring.
+
+    Raises ``LoadError`` (and nothing else) for any problem with the inputs.
+    """
+    path = Path(data_path)
+    try:
+        return _load(path, dictionary_path, Path(cache_dir), salt, progress)
+    except LoadError:
+        raise
+    except DictionaryError as exc:
+        raise LoadError(str(exc)) from None
+    except MemoryError:
+        raise LoadError(f"{path.name}: not enough memory to load this file") from None
+    except Exception as exc:  # last resort: still one clear sentence, never a traceback
+        raise LoadError(f"{path.name}: could not be loaded ({_first_line(exc)})") from exc
+
+
+def _load(path: Path, dictionary_path, cache_dir: Path, salt: str, progress: Progress | None) -> Dataset:
+    name = path.name
+    report = (lambda f, m: progress(f, m)) if progress else (lambda f, m: None)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        hint = " (save it from Excel as .xlsx)" if suffix == ".xls" else ""
+        raise LoadError(
+            f"{name}: unsupported file type '{path.suffix or '(none)'}'{hint}; use CSV (.csv, .tsv, .txt), "
+            "Excel (.xlsx), Parquet (.parquet) or SPSS (.sav)"
+        )
+    if not path.exists():
+        raise LoadError(f"{name}: file not found ({path})")
+    if not path.is_file():
+        raise LoadError(f"{name}: is a folder, not a data file")
+
+    given: Dictionary | None = None
+    dict_bytes = b""
+    if dictionary_path is not None:
+        dpath = Path(dictionary_path)
+        try:
+            dict_bytes = dpath.read_bytes()
+        except OSError as exc:
+            raise LoadError(f"{dpath.name}: cannot read the dictionary ({exc.strerror or exc})") from None
+        given = dictmod.read(dpath)  # DictionaryError -> LoadError in load_dataset
+
+    report(0.02, f"Checking {name}")
+    scan = _scan(path, check_utf8=suffix in TEXT_SUFFIXES)
+    key = hashlib.sha256()
+    for part in (LOADER_VERSION, suffix, scan["sha256"], hashlib.sha256(dict_bytes).hexdigest(), salt):
+        key.update(part.encode("utf-8") + b"\0")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem)[:40] or "data"
+    final = cache_dir / f"{stem}-{key.hexdigest()[:32]}.duckdb"
+    sidecar = final.with_suffix(".json")
+    dictionary_source = str(dictionary_path) if dictionary_path is not None else "inferred"
+
+    cached = _cached(final, sidecar, path, dictionary_source)
+    if cached is not None:
+        report(1.0, f"Loaded {name} from the cache ({cached.rows:,} rows)")
+        return cached
+
+    _sweep(cache_dir)
+    token = uuid.uuid4().hex[:12]
+    tmp_db = cache_dir / f".{final.name}.{token}.tmp"
+    scratch: list[Path] = [tmp_db, Path(str(tmp_db) + ".wal")]
+    con = duckdb.connect(str(tmp_db))
+    built = False
+    try:
+        con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            # DuckDB 2.0 pushes TRY_CAST(text AS DOUBLE) into the CSV reader as a typed read,
+            # which then fails on the first non-number instead of giving NULL.
+            con.execute("SET disabled_optimizers = 'type_pushdown'")
+        except duckdb.Error:
+            pass
+        report(0.1, f"Reading {name}")
+        src = _open_source(con, path, suffix, scan, cache_dir, token, scratch)
+        dataset_dict, meta_notes, rows = _build(con, path, src, given, salt, report)
+        con.execute("CHECKPOINT")
+        built = True
+    finally:
+        con.close()
+        for extra in scratch[1:]:
+            _unlink(extra)
+        if not built:
+            _unlink(tmp_db)
+    try:
+        _write_json(sidecar, {
+            "version": LOADER_VERSION,
+            "source_name": name,
+            "dictionary": dataset_dict.to_mapping(),
+            "dictionary_source": dataset_dict.source,
+            "dictionary_notes": list(dataset_dict.notes),
+            "notes": meta_notes,
+            "rows": rows,
+        }, token)
+        os.replace(tmp_db, final)
+    finally:
+        _unlink(tmp_db)
+    report(1.0, f"Loaded {rows:,} rows from {name}")
+    return Dataset(
+        db_path=final,
+        dictionary=dataset_dict,
+        source=path,
+        dictionary_source=dictionary_source,
+        rows=rows,
+        notes=tuple(meta_notes),
+    )
+
+
+# --------------------------------------------------------------------------- cache
+
+def _cached(final: Path, sidecar: Path, path: Path, dictionary_source: str) -> Dataset | None:
+    if not (final.exists() and sidecar.exists()):
+        return None
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        if meta.get("version") != LOADER_VERSION:
+            return None
+        d = dictmod.parse(meta["dictionary"], source=meta["dictionary_source"])
+        d = dataclasses.replace(d, notes=tuple(meta["dictionary_notes"]))
+        notes = tuple(meta["notes"]) + ("Reused the database built earlier from the same file and dictionary.",)
+        return Dataset(final, d, path, dictionary_source, int(meta["rows"]), notes)
+    except (OSError, ValueError, KeyError, TypeError, DictionaryError):
+        return None  # a damaged cache entry is simply rebuilt
+
+
+def _write_json(target: Path, payload: dict, token: str) -> None:
+    tmp = target.with_name(f".{target.name}.{token}.tmp")
+    try:
+        tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        _unlink(tmp)
+
+
+def _sweep(cache_dir: Path, max_age: float = 86400.0) -> None:
+    """Remove temporary files left behind by loads that crashed long ago."""
+    now = time.time()
+    for p in cache_dir.glob(".*.tmp*"):
+        try:
+            if now - p.stat().st_mtime > max_age and p.is_file():
+                p.unlink()
+        except OSError:
+            pass
+
+
+def _unlink(p: Path) -> None:
+    try:
+        p.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        pass
+
+
+# --------------------------------------------------------------------------- reading
+
+def _scan(path: Path, check_utf8: bool) -> dict:
+    """One read-only pass: sha256 of the bytes, the first MB, and whether it is UTF-8."""
+    sha = hashlib.sha256()
+    head = bytearray()
+    utf8 = check_utf8
+    dec = codecs.getincrementaldecoder("utf-8")()
+    size = 0
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                size += len(chunk)
+                sha.update(chunk)
+                if len(head) < _HEAD:
+                    head += chunk[: _HEAD - len(head)]
+                if utf8:
+                    try:
+                        dec.decode(chunk)
+                    except UnicodeDecodeError:
+                        utf8 = False
+            if utf8:
+                try:
+                    dec.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    utf8 = False
+            tail = b""
+            if size >= 4:
+                f.seek(size - 4)
+                tail = f.read(4)
+    except OSError as exc:
+        raise LoadError(f"{path.name}: cannot be opened ({exc.strerror or exc})") from None
+    return {"sha256": sha.hexdigest(), "size": size, "head": bytes(head), "tail": tail, "utf8": utf8}
+
+
+def _open_source(con, path: Path, suffix: str, scan: dict, cache_dir: Path, token: str, scratch: list) -> _Source:
+    if suffix in TEXT_SUFFIXES:
+        src = _open_csv(con, path, suffix, scan, cache_dir, token, scratch)
+    elif suffix == ".parquet":
+        src = _open_parquet(con, path, scan)
+    elif suffix == ".xlsx":
+        src = _open_xlsx(con, path)
+    else:
+        src = _open_sav(con, path)
+    rel = con.sql("SELECT * FROM src")
+    src.kinds = {n: type_kind(t) for n, t in zip(rel.columns, rel.types)}
+    return src
+
+
+def _open_csv(con, path, suffix, scan, cache_dir, token, scratch) -> _Source:
+    name = path.name
+    head = scan["head"]
+    notes: list[str] = []
+    if not head.strip(b" \t\r\n" + codecs.BOM_UTF8):
+        raise LoadError(f"{name}: the file is empty")
+    codec = None
+    read_path = path
+    for bom, bom_codec, label in _BOMS:
+        if head.startswith(bom):
+            codec = bom_codec
+            if label:
+                read_path = _transcode(path, bom_codec, cache_dir, token, scratch, label)
+                notes.append(f"{name} was read as {label} text.")
+            break
+    if codec is None:
+        if b"\x00" in head:
+            raise LoadError(
+                f"{name}: the file holds binary data (NUL bytes), so it is not a plain-text CSV; "
+                "if it was saved as 'Unicode text' (UTF-16) without a byte-order mark, save it again as 'CSV UTF-8'"
+            )
+        if scan["utf8"]:
+            codec = "utf-8"
+        else:
+            try:
+                read_path = _transcode(path, "cp1252", cache_dir, token, scratch, "Windows-1252")
+                codec = "cp1252"
+                notes.append(f"{name} is not UTF-8; read as Windows-1252.")
+            except LoadError:
+                read_path = _transcode(path, "latin-1", cache_dir, token, scratch, "Latin-1")
+                codec = "latin-1"
+                notes.append(f"{name} is not UTF-8; read as Latin-1 (ISO-8859-1).")
+    if read_path is not path:
+        with open(read_path, "rb") as f:
+            head = f.read(_HEAD)
+        text = codecs.getincrementaldecoder("utf-8")("replace").decode(head)
+    else:
+        text = codecs.getincrementaldecoder("utf-8-sig")("replace").decode(head)
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise LoadError(f"{name}: the file is empty")
+
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    delim = _sniff_delimiter(first_line, suffix)
+    if delim != ",":
+        notes.append(f"Columns in {name} are separated by {_DELIM_NAMES[delim]}.")
+    header = next(csv.reader(io.StringIO(text), delimiter=delim, quotechar='"', doublequote=True), [])
+    names = _column_names(name, header)
+    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+    con.execute(
+        f"CREATE VIEW src AS SELECT * FROM read_csv({lit(str(read_path))}, columns = {columns}, "
+        f"header = true, auto_detect = false, delim = {lit(delim)}, quote = '\"', escape = '\"', "
+        f"strict_mode = true, null_padding = false)"
+    )
+    return _Source(kinds={}, row_offset=2, notes=notes)
+
+
+def _transcode(path: Path, codec: str, cache_dir: Path, token: str, scratch: list, label: str) -> Path:
+    """Copy a non-UTF-8 text file to a UTF-8 scratch file (the source is only read)."""
+    out = cache_dir / f".{token}.utf8.tmp"
+    scratch.append(out)
+    dec = codecs.getincrementaldecoder(codec)("strict")
+    try:
+        with open(path, "rb") as fi, open(out, "w", encoding="utf-8", newline="") as fo:
+            while chunk := fi.read(_CHUNK):
+                fo.write(dec.decode(chunk))
+            fo.write(dec.decode(b"", final=True))
+    except UnicodeDecodeError:
+        raise LoadError(
+            f"{path.name}: the text is not valid {label} (the file may be truncated or in another encoding); "
+            "save it again as 'CSV UTF-8'"
+        ) from None
+    return out
+
+
+def _sniff_delimiter(line: str, suffix: str) -> str:
+    counts = {d: 0 for d in (",", ";", "\t")}
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    if suffix == ".tsv" and counts["\t"]:
+        return "\t"
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ("\t" if suffix == ".tsv" else ",")
+
+
+def _column_names(file_name: str, header: list) -> list[str]:
+    """Header cells as column names; blank ones become column<N>; duplicates are an error."""
+    names = []
+    for i, cell in enumerate(header, 1):
+        text = "" if cell is None else str(cell).strip()
+        names.append(text or f"column{i}")
+    seen: dict[str, list[int]] = {}
+    for i, n in enumerate(names, 1):
+        seen.setdefault(n.casefold(), []).append(i)
+    dupes = [(pos, [names[p - 1] for p in pos]) for pos in seen.values() if len(pos) > 1]
+    if dupes:
+        parts = []
+        for pos, spelled in dupes[:5]:
+            where = " and ".join(str(p) for p in pos)
+            case = "; the names differ only in capitals" if len(set(spelled)) > 1 else ""
+            parts.append(f"'{spelled[0]}' (columns {where}{case})")
+        raise LoadError(
+            f"{file_name}: column header used more than once: {', '.join(parts)}; every column needs its own name"
+        )
+    if not names:
+        raise LoadError(f"{file_name}: the file has no header row")
+    return names
+
+
+def _open_parquet(con, path: Path, scan: dict) -> _Source:
+    name = path.name
+    if scan["size"] == 0:
+        raise LoadError(f"{name}: the file is empty")
+    if scan["size"] < 12 or scan["head"][:4] != b"PAR1" or scan["tail"] != b"PAR1":
+        raise LoadError(f"{name}: is not a complete Parquet file (it may be truncated, damaged or another format)")
+    try:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(str(path)).names
+    except Exception as exc:
+        raise LoadError(f"{name}: cannot be read as a Parquet file; it may be damaged ({_first_line(exc)})") from None
+    _column_names(name, names)
+    con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({lit(str(path))})")
+    return _Source(kinds={}, row_offset=1)
+
+
+def _cell_text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            return None
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(v)
+
+
+def _open_xlsx(con, path: Path) -> _Source:
+    import openpyxl
+    import pyarrow as pa
+
+    name = path.name
+    try:
+        wb = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+    except Exception:
+        raise LoadError(
+            f"{name}: cannot be read as an Excel .xlsx workbook (it may be damaged, truncated or not really .xlsx)"
+        ) from None
+    notes = []
+    try:
+        sheets = wb.sheetnames
+        if not sheets:
+            raise LoadError(f"{name}: the workbook has no sheets")
+        if len(sheets) > 1:
+            notes.append(f"{name} has {len(sheets)} sheets; read the first ('{sheets[0]}').")
+        header = None
+        rows: list[tuple] = []
+        rownums: list[int] = []
+        for i, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                continue
+            if header is None:
+                header = row
+            else:
+                rows.append(row)
+                rownums.append(i)
+    except LoadError:
+        raise
+    except Exception as exc:
+        raise LoadError(f"{name}: the workbook cannot be read; it may be damaged ({_first_line(exc)})") from None
+    finally:
+        wb.close()
+    if header is None:
+        raise LoadError(f"{name}: the first sheet is empty")
+    header = list(header)
+    while header and header[-1] is None and all(len(r) < len(header) or r[len(header) - 1] is None for r in rows):
+        header.pop()  # trailing blank columns
+    names = _column_names(name, header)
+    width = len(names)
+    arrays = [pa.array([_cell_text(r[j]) if j < len(r) else None for r in rows], pa.string()) for j in range(width)]
+    table = pa.table(arrays + [pa.array(rownums, pa.int64())], names=names + [_ROWNUM])
+    con.register("src_raw", table)
+    con.execute(f"CREATE VIEW src AS SELECT * EXCLUDE ({ident(_ROWNUM)}) FROM src_raw")
+    return _Source(kinds={}, row_offset=2, probe="src_raw", row_col=_ROWNUM, notes=notes, keep=table)
+
+
+def _open_sav(con, path: Path) -> _Source:
+    import pyarrow as pa
+    import pyreadstat
+
+    name = path.name
+    try:
+        df, _ = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=False)
+        _, meta = pyreadstat.read_sav(str(path), metadataonly=True, user_missing=True)
+    except Exception as exc:
+        raise LoadError(
+            f"{name}: cannot be read as an SPSS .sav file; it may be damaged or truncated ({_first_line(exc)})"
+        ) from None
+    _column_names(name, list(df.columns))
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    del df
+    con.register("src_raw", table)
+    con.execute("CREATE VIEW src AS SELECT * FROM src_raw")
+    return _Source(kinds={}, row_offset=1, sav_meta=meta, keep=table)
+
+
+# --------------------------------------------------------------------------- validate and write
+
+def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, report) -> tuple:
+    name = path.name
+    columns = list(src.kinds)
+    notes: list[str] = []
+
+    if given is None:
+        report(0.2, "No dictionary given: inferring one from the data")
+        with _reading(name, path.suffix.lower()):
+            d = infer_dictionary(con.sql("SELECT * FROM src"), sav_meta=src.sav_meta, title=_title(path))
+        notes += list(d.notes)
+    else:
+        d = given
+        if src.sav_meta is not None:
+            d, filled = _fill_from_sav(d, src.sav_meta)
+            if filled:
+                notes.append(f"Labels missing from the dictionary were taken from {name} for {_names(filled)}.")
+            if getattr(src.sav_meta, "missing_ranges", None):
+                notes.append(f"Values that {name} declares as missing in SPSS were read as no answer.")
+    notes += src.notes
+
+    # Match dictionary names to file columns (exactly, else ignoring case and spaces).
+    for v in d.variables:
+        if v.name.casefold() == RKEY:
+            raise LoadError(f"{d.source}: the name '{RKEY}' is reserved; rename that variable")
+    exact = set(columns)
+    folded: dict[str, str] = {}
+    for c in columns:
+        folded.setdefault(c.strip().casefold(), c)
+    mapping: dict[str, str] = {}
+    absent: list[str] = []
+    for v in d.variables:
+        if v.name in exact:
+            mapping[v.name] = v.name
+        elif v.name.strip().casefold() in folded:
+            mapping[v.name] = folded[v.name.strip().casefold()]
+            notes.append(f"Dictionary variable '{v.name}' matched column '{mapping[v.name]}' in {name}.")
+        else:
+            absent.append(v.name)
+    if absent:
+        spare = [c for c in columns if c not in mapping.values()]
+        hints = []
+        for a in absent:
+            close = difflib.get_close_matches(a, spare, n=1, cutoff=0.75)
+            if close:
+                hints.append(f"'{close[0]}' for '{a}'")
+        hint = f" (did you mean {', '.join(hints[:5])}?)" if hints else ""
+        raise LoadError(
+            f"{name}: the dictionary names {len(absent)} column{'s' if len(absent) != 1 else ''} "
+            f"that {'are' if len(absent) != 1 else 'is'} not in the file: {_names(absent)}{hint}"
+        )
+    ignored = [c for c in columns if c not in mapping.values()]
+    if ignored:
+        notes.append(
+            f"{len(ignored)} column{'s' if len(ignored) != 1 else ''} in {name} "
+            f"{'are' if len(ignored) != 1 else 'is'} not in the dictionary and were ignored: {_names(ignored)}."
+        )
+
+    # One aggregate scan: row count plus a count for every check.
+    report(0.35, "Checking the data against the dictionary")
+    plans = [_plan(v, mapping[v.name], src.kinds[mapping[v.name]]) for v in d.variables]
+    # (what, plan, cheap, exact); probes decide BIGINT vs VARCHAR for unlabelled categoricals
+    tests = [(what, p, cheap, exact) for p in plans for what, cheap, exact in p.checks]
+    tests += [("probe", p, p.probe[0], p.probe[1]) for p in plans if p.storage is None]
+    with _reading(name, path.suffix.lower()):
+        counts = con.execute(
+            "SELECT " + ", ".join(["count(*)"] + [_count(cheap) for _, _, cheap, _ in tests]) + " FROM src"
+        ).fetchone()
+        rows = int(counts[0])
+        found = [int(n or 0) for n in counts[1:]]
+        again = [i for i, (_, _, _, exact) in enumerate(tests) if found[i] and exact is not None]
+        if again:
+            exact_counts = con.execute(
+                "SELECT " + ", ".join(_count(f"{tests[i][2]} AND {tests[i][3]}") for i in again) + " FROM src"
+            ).fetchone()
+            for i, n in zip(again, exact_counts):
+                found[i] = int(n or 0)
+    if rows == 0:
+        raise LoadError(f"{name}: the file has a header row but no data rows")
+    for (what, p, _, _), n in zip(tests, found):
+        if what == "probe":
+            p.storage = "bigint" if n == 0 else "varchar"
+
+    problems = []
+    for (what, p, cheap, exact), n in zip(tests, found):
+        if n and what != "probe":
+            pred = cheap if exact is None else f"({cheap} AND {exact})"
+            problems.append(_describe(con, src, name, what, p.col, pred, n))
+    if problems:
+        more = ""
+        if len(problems) > 1:
+            cols = [re.search(r"column '([^']*)'", m) for m in problems[1:]]
+            listed = ", ".join(f"'{m.group(1)}'" for m in cols[:6] if m)
+            more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}" + (
+                f", in {listed})" if listed else ")"
+            )
+        raise LoadError(problems[0] + more, problems)
+
+    # Write the table.
+    report(0.6, f"Writing {rows:,} rows to the database")
+    exprs = [f"{p.value} AS {ident(p.var.name)}" for p in plans]
+    by_name = {p.var.name: p for p in plans}
+    id_var, wave_var = d.by_role("id"), d.by_role("wave")
+    if id_var is not None:
+        id_t = by_name[id_var.name].key_text
+        wave_t = by_name[wave_var.name].key_text if wave_var else "''"
+        exprs.append(f"{_rkey_sql(salt, id_t, wave_t)} AS {RKEY}")
+    else:
+        exprs.append(f"CAST(NULL AS UTINYINT) AS {RKEY}")
+    with _reading(name, path.suffix.lower()):
+        con.execute(f"CREATE TABLE {TABLE} AS SELECT {', '.join(exprs)} FROM src")
+    if id_var is None:
+        row_key = _rkey_sql(salt, "CAST(rowid + 1 AS VARCHAR)", "''")
+        con.execute(f"UPDATE {TABLE} SET {RKEY} = {row_key}")
+        notes.append(
+            "The dictionary has no id column, so the record key used for perturbation comes from the row order; "
+            "re-sorting the file changes it."
+        )
+
+    # Duplicate respondents, checked on the loaded table.
+    if id_var is not None:
+        report(0.9, "Checking respondent ids")
+        idc = ident(id_var.name)
+        keys = f"{idc}, {ident(wave_var.name)}" if wave_var else idc
+        dup = con.execute(
+            f"SELECT {keys}, n, count(*) OVER (), sum(n) OVER () FROM ("
+            f"SELECT {keys}, count(*) AS n FROM {TABLE} WHERE {idc} IS NOT NULL GROUP BY ALL HAVING count(*) > 1"
+            f") ORDER BY n DESC, {keys} LIMIT 1"
+        ).fetchone()
+        if dup:
+            col = mapping[id_var.name]
+            if wave_var:
+                ex_id, ex_wave, n, k, total = dup
+                raise LoadError(
+                    f"{name}: column '{col}' has {k:,} respondent id{'s' if k != 1 else ''} that appear more than "
+                    f"once in the same wave ({total:,} rows; e.g. id '{_show(ex_id)}' appears {n} times with "
+                    f"{mapping[wave_var.name]} = {_show(ex_wave)})"
+                )
+            ex_id, n, k, total = dup
+            raise LoadError(
+                f"{name}: column '{col}' has {k:,} respondent id{'s' if k != 1 else ''} that appear more than once "
+                f"({total:,} rows; e.g. id '{_show(ex_id)}' appears {n} times)"
+            )
+    return d, notes, rows
+
+
+@dataclass
+class _Plan:
+    """How one dictionary variable is checked and stored."""
+
+    var: Any
+    col: str  # the file's column
+    kind: str  # the file column's type kind
+    checks: list[tuple[str, str, str | None]]  # (what, cheap, exact): a row is bad when both hold
+    storage: str | None  # "double" | "bigint" | "varchar"; None until `probe` is counted
+    probe: tuple[str, str | None] = ("FALSE", None)  # (cheap, exact): a value that is not a whole-number code
+    _values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def value(self) -> str:
+        return self._values[self.storage]
+
+    @property
+    def key_text(self) -> str:
+        """The stored value as text, for the record key."""
+        v = self.value
+        if self.storage == "bigint":
+            return f"CAST({v} AS VARCHAR)"
+        if self.storage == "double":
+            return (
+                f"(CASE WHEN {v} = trunc({v}) AND abs({v}) < 1e15 THEN CAST(CAST({v} AS BIGINT) AS VARCHAR) "
+                f"ELSE CAST({v} AS VARCHAR) END)"
+            )
+        return v
+
+
+def _plan(v, col: str, kind: str) -> _Plan:
+    """Checks and the stored value for variable ``v`` read from column ``col``.
+
+    Each check is a pair of SQL predicates (cheap, exact): a row is bad when
+    both hold. ``cheap`` is a fast superset test run over every row; ``exact``
+    (None when ``cheap`` is already exact) uses the slower canonical text and is
+    only evaluated, in a second scan, for columns where ``cheap`` found rows.
+    On non-text columns every test is cheap.
+    """
+    c = Col(col, kind)
+    text = kind == "text"
+    miss_text = f"coalesce({in_sql(c.text, v.missing)}, FALSE)"
+    miss_nums = [x for x in (as_number(m) for m in v.missing) if x is not None]
+    miss_ints = [int(x) for x in miss_nums if x.is_integer() and abs(x) < 1e15]
+    raw = c.raw
+    odd = f"({raw} = '' OR starts_with({raw}, ' ') OR ends_with({raw}, ' '))"  # text that trimming may change
+    checks: list[tuple[str, str, str | None]] = []
+
+    if v.role == "id":
+        exact = f"(NOT {c.present} OR {miss_text})"
+        if text:
+            cheap = f"({raw} IS NULL OR {odd}"
+            if v.missing:
+                cheap += (
+                    f" OR coalesce({in_sql(raw, v.missing)}, FALSE) OR contains({raw}, '.')"
+                    f" OR coalesce({in_num_sql(c.num, miss_nums)}, FALSE)"
+                )
+            checks.append(("id_empty", cheap + ")", exact))
+        else:
+            checks.append(("id_empty", exact, None))
+
+    number = f"(CASE WHEN {in_num_sql(c.num, miss_nums)} THEN NULL ELSE {c.num} END)"
+    if kind in ("int", "bool"):
+        x = raw if kind == "int" else f"CAST({raw} AS TINYINT)"
+        whole = f"CAST(CASE WHEN {in_num_sql(x, miss_ints)} THEN NULL ELSE {x} END AS BIGINT)"
+    else:
+        whole = f"CAST({number} AS BIGINT)"
+    values = {
+        "double": f"CAST({number} AS DOUBLE)",
+        "bigint": whole,
+        "varchar": f"CAST(CASE WHEN {miss_text} THEN NULL ELSE {c.text} END AS VARCHAR)",
+    }
+    plan = _Plan(var=v, col=col, kind=kind, checks=checks, storage=None, _values=values)
+
+    if v.type == "numeric":
+        plan.storage = "double"
+        if kind in ("text", "other"):
+            exact = f"({c.present} AND {c.num} IS NULL AND NOT {miss_text})"
+            checks.append(("numeric", f"({raw} IS NOT NULL AND {c.num} IS NULL)", exact) if text else ("numeric", exact, None))
+        return plan
+
+    codes = [code for code, _ in v.values]
+    accepted = codes + list(v.missing)
+    if codes and all(is_int_code(code) for code in codes):
+        plan.storage = "bigint"
+        allowed = [int(code) for code in codes] + miss_ints
+        if kind in ("int", "bool"):
+            x = raw if kind == "int" else f"CAST({raw} AS TINYINT)"
+            checks.append(("values", f"(NOT {in_num_sql(x, allowed)})", None))
+        else:
+            cheap = f"({c.present if not text else raw + ' IS NOT NULL'} AND NOT coalesce({in_num_sql(c.num, allowed)}, FALSE))"
+            exact = f"({c.present} AND NOT coalesce({in_sql(c.text, accepted)}, FALSE))"
+            checks.append(("values", cheap, exact))
+    elif codes:
+        plan.storage = "varchar"
+        exact = f"({c.present} AND NOT coalesce({in_sql(c.text, accepted)}, FALSE))"
+        if text:
+            checks.append(("values", f"({raw} IS NOT NULL AND NOT coalesce({in_sql(raw, accepted)}, FALSE))", exact))
+        else:
+            checks.append(("values", exact, None))
+    elif kind in ("int", "bool"):
+        plan.storage = "bigint"
+    else:
+        exact = f"({c.present} AND NOT (coalesce({c.whole}, FALSE) AND NOT {c.leading_zero}) AND NOT {miss_text})"
+        if text:
+            plain = (
+                f"({raw} = '0' OR NOT (starts_with({raw}, '0') OR starts_with({raw}, '-0') OR {odd}))"
+            )
+            plan.probe = (f"({raw} IS NOT NULL AND NOT coalesce({c.whole} AND {plain}, FALSE))", exact)
+        else:
+            plan.probe = (exact, None)
+    return plan
+
+
+def _count(pred: str) -> str:
+    # sum(CASE ...) is several times faster than count(*) FILTER (...) in DuckDB 2.0
+    return f"sum(CASE WHEN {pred} THEN 1 ELSE 0 END)"
+
+
+def _rkey_sql(salt: str, id_text: str, wave_text: str) -> str:
+    key = f"{lit(salt)} || chr(31) || coalesce({id_text}, '') || chr(31) || coalesce({wave_text}, '')"
+    return f"CAST(('0x' || substr(md5({key}), 1, 2)) AS UTINYINT)"
+
+
+def record_key(salt: str, id_value: str, wave_value: str = "") -> int:
+    """The ``__rkey`` the loader gives a record (the same formula, in Python)."""
+    digest = hashlib.md5(f"{salt}\x1f{id_value}\x1f{wave_value}".encode("utf-8")).hexdigest()
+    return int(digest[:2], 16)
+
+
+def _describe(con, src: _Source, name: str, what: str, col: str, pred: str, n: int) -> str:
+    """One sentence for a failed check, with example values and the first row."""
+    t = Col(col, src.kinds[col]).text
+    if src.row_col:
+        first = con.execute(
+            f"SELECT {ident(src.row_col)}, {t} FROM {src.probe} WHERE {pred} ORDER BY {ident(src.row_col)} LIMIT 1"
+        ).fetchone()
+        row, example = first if first else (None, None)
+    else:
+        # A one-column scratch copy in file order: its rowid is the position in the file.
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __probe AS SELECT CASE WHEN {pred} THEN {t} END AS v, "
+            f"({pred}) AS bad FROM src"
+        )
+        first = con.execute("SELECT rowid, v FROM __probe WHERE bad ORDER BY rowid LIMIT 1").fetchone()
+        con.execute("DROP TABLE __probe")
+        row, example = (int(first[0]) + src.row_offset, first[1]) if first else (None, None)
+    rows_word = f"{n:,} row{'s' if n != 1 else ''}"
+    if what == "id_empty":
+        return f"{name}: column '{col}' (the respondent id) is empty in {rows_word} (e.g. row {row})"
+    found = con.execute(
+        f"SELECT {t} AS v, count(*) AS n FROM src WHERE {pred} GROUP BY v ORDER BY n DESC, v LIMIT 6"
+    ).fetchall()
+    values = [val for val, _ in found]
+    if what == "numeric":
+        others = [x for x in values if x != example][:4]
+        also = f"; other text: {', '.join(repr(_show(x)) for x in others)}" if others else ""
+        noun = "text" if src.kinds[col] == "text" else "values that are not numbers"
+        return (
+            f"{name}: column '{col}' should be numeric but has {noun} in {rows_word} "
+            f"(e.g. {_show(example)!r} in row {row}{also})"
+        )
+    distinct = con.execute(f"SELECT count(DISTINCT {t}) FROM src WHERE {pred}").fetchone()[0]
+    shown = ", ".join(repr(_show(x)) for x in values[:5]) + (f" and {distinct - 5} more" if distinct > 5 else "")
+    return (
+        f"{name}: column '{col}' has {distinct} value{'s' if distinct != 1 else ''} not in its value labels, "
+        f"in {rows_word}: {shown} (first in row {row}); add {'them' if distinct != 1 else 'it'} to the "
+        "dictionary's 'values' or 'missing'"
+    )
+
+
+class _reading:
+    """Turn DuckDB's errors while reading the source into one-sentence LoadErrors."""
+
+    def __init__(self, name: str, suffix: str):
+        self.name, self.suffix = name, suffix
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, LoadError) or not isinstance(exc, duckdb.Error):
+            return False
+        raise _duck_error(self.name, self.suffix, exc) from exc
+
+
+def _duck_error(name: str, suffix: str, exc: Exception) -> LoadError:
+    text = str(exc)
+    if suffix in TEXT_SUFFIXES:
+        line = re.search(r"CSV Error on Line: (\d+)", text)
+        cols = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+        if line and cols:
+            expected, found = int(cols.group(1)), int(cols.group(2))
+            why = "the file may be cut short or a value may be missing" if found < expected else (
+                "a value may contain an unquoted separator"
+            )
+            return LoadError(
+                f"{name}: row {line.group(1)} has {found} value{'s' if found != 1 else ''} but the header has "
+                f"{expected} columns ({why})"
+            )
+        if line and "unterminated quote" in text:
+            return LoadError(
+                f"{name}: row {line.group(1)} opens a quote (\") that is never closed (the file may be cut short)"
+            )
+        if line:
+            reason = next((ln.strip() for ln in text.splitlines()[2:] if ln.strip()), "")
+            return LoadError(f"{name}: cannot be read as CSV at row {line.group(1)} ({reason})")
+        return LoadError(f"{name}: cannot be read as CSV ({_first_line(exc)})")
+    if suffix == ".parquet":
+        return LoadError(f"{name}: cannot be read as a Parquet file; it may be damaged or truncated ({_first_line(exc)})")
+    return LoadError(f"{name}: cannot be read ({_first_line(exc)})")
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def _fill_from_sav(d: Dictionary, meta: Any) -> tuple[Dictionary, list[str]]:
+    """Fill labels a given dictionary leaves out from the SPSS file's own labels."""
+    col_labels = getattr(meta, "column_names_to_labels", None) or {}
+    value_labels = getattr(meta, "variable_value_labels", None) or {}
+    filled, out = [], []
+    for v in d.variables:
+        changes: dict[str, Any] = {}
+        if v.label == v.name and col_labels.get(v.name):
+            changes["label"] = str(col_labels[v.name])
+        if v.type in ("categorical", "ordinal") and not v.values and value_labels.get(v.name):
+            pairs = sorted(((dictmod._code(c), str(lab)) for c, lab in value_labels[v.name].items()), key=_code_order)
+            changes["values"] = tuple((c, lab) for c, lab in pairs if c not in v.missing)
+        if changes:
+            filled.append(v.name)
+            v = dataclasses.replace(v, **changes)
+        out.append(v)
+    return (dataclasses.replace(d, variables=tuple(out)) if filled else d), filled
+
+
+def _code_order(pair):
+    try:
+        return (0, float(pair[0]), pair[0])
+    except ValueError:
+        return (1, 0.0, pair[0])
+
+
+def _title(path: Path) -> str:
+    return re.sub(r"[_-]+", " ", path.stem).strip().capitalize() or path.name
+
+
+def _names(items, limit: int = 10) -> str:
+    items = list(items)
+    shown = ", ".join(f"'{s}'" for s in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _show(value: Any) -> Any:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+__all__ = ["Dataset", "LoadError", "LOADER_VERSION", "load_dataset", "record_key"]
