@@ -27,7 +27,7 @@ DATA = ROOT / ".cache" / "bench"
 
 QUESTIONS = [  # (label, rows, cols, filters, measure)
     ("simd × sex, S2–S4, row %", "simd", "sex", (("stage", ("S2", "S3", "S4")),), "row_pct"),
-    ("school × SDQ band, count", "school", "sdq_band", (), "count"),
+    ("school × SDQ band, count", "school", "sdq_total_band", (), "count"),
 ]
 
 

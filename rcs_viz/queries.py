@@ -63,8 +63,8 @@ def bind_code(code: str, sql_type: str, variable: str) -> int | float | str:
     return code
 
 
-def where_clause(filters, schema: Mapping[str, str], exclude_missing: tuple[str, ...] = ()) -> tuple[str, dict]:
-    """Datasette-style: filters → (WHERE text, params); values bound as $f0, $f1, …"""
+def conditions(filters, schema: Mapping[str, str]) -> tuple[list[str], dict]:
+    """One condition per filter, values bound as $f0, $f1, …"""
     clauses: list[str] = []
     params: dict = {}
     for i, (name, codes) in enumerate(filters):
@@ -79,8 +79,13 @@ def where_clause(filters, schema: Mapping[str, str], exclude_missing: tuple[str,
         if MISSING in codes:
             parts.append(f"{col} IS NULL")
         clauses.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
-    for name in exclude_missing:
-        clauses.append(f"{quote(name, schema)} IS NOT NULL")
+    return clauses, params
+
+
+def where_clause(filters, schema: Mapping[str, str], exclude_missing: tuple[str, ...] = ()) -> tuple[str, dict]:
+    """Datasette-style: filters → (WHERE text, params)."""
+    clauses, params = conditions(filters, schema)
+    clauses += [f"{quote(name, schema)} IS NOT NULL" for name in exclude_missing]
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -135,11 +140,18 @@ def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
     return sql, params
 
 
-def base_count(filters, schema: Mapping[str, str]) -> tuple[str, dict]:
-    """How many respondents a set of filters leaves (checked before drawing a table)."""
-    where, params = where_clause(filters, schema)
-    return f"SELECT COUNT(*) AS n, CAST(SUM({RECORD_KEY}) % {PTABLE_SIZE} AS INTEGER) AS ckey FROM {TABLE}" + (
-        f" {where}" if where else ""), params
+def base_counts(filters, schema: Mapping[str, str]) -> tuple[str, dict]:
+    """Respondents left by no filter, the first filter, the first two, … all: one scan.
+
+    Each base comes with its cell key, so it can be perturbed like any count.
+    """
+    clauses, params = conditions(filters, schema)
+    select = ["COUNT(*) AS n0", f"CAST(SUM({RECORD_KEY}) % {PTABLE_SIZE} AS INTEGER) AS k0"]
+    for i in range(1, len(clauses) + 1):
+        cond = " AND ".join(clauses[:i])
+        select += [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS n{i}",
+                   f"CAST(SUM(CASE WHEN {cond} THEN {RECORD_KEY} ELSE 0 END) % {PTABLE_SIZE} AS INTEGER) AS k{i}"]
+    return f"SELECT {', '.join(select)} FROM {TABLE}", params
 
 
 def distinct_codes(name: str, schema: Mapping[str, str]) -> tuple[str, dict]:

@@ -70,11 +70,11 @@ def chart(result: Protected, figure) -> None:
 
 
 def downloads(result: Protected, figure, source: str, stem: str) -> None:
-    """CSV, Excel, PNG and SVG of exactly what is on screen."""
+    """CSV, Excel, PNG and SVG of exactly what is on screen, built only when asked for."""
     cols = st.columns(4)
-    cols[0].download_button("CSV", export.to_csv(result), f"{stem}.csv", "text/csv",
+    cols[0].download_button("CSV", lambda: export.to_csv(result), f"{stem}.csv", "text/csv",
                             icon=":material/download:", on_click="ignore")
-    cols[1].download_button("Excel", export.to_excel(result, source=source), f"{stem}.xlsx",
+    cols[1].download_button("Excel", lambda: export.to_excel(result, source=source), f"{stem}.xlsx",
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             icon=":material/download:", on_click="ignore")
     cols[2].download_button("Chart PNG", lambda: charts.to_png(figure), f"{stem}.png", "image/png",

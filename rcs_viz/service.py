@@ -322,13 +322,17 @@ class Base:
         return self.count is None
 
 
-def base(dataset: Dataset, filters, rules: Rules = Rules()) -> Base:
-    """The respondent base a set of filters leaves, through the same gate as every table."""
-    sql, params = queries.base_count(filters, schema(dataset))
-    raw = db.run(dataset.db_path, sql, params)
-    cells = pd.DataFrame({"panel": [None], "row": [None], "col": [None],
-                          "n": [int(raw["n"].iloc[0])], "ckey": [int(raw["ckey"].fillna(0).iloc[0])]},
-                         dtype=object).astype({"n": "int64", "ckey": "int64"})
-    protected = disclosure.protect(cells, rules).iloc[0]
-    shown = protected["status"] == "shown"
-    return Base(int(protected["count"]) if shown else None, None if shown else protected["reason"])
+def bases(dataset: Dataset, filters, rules: Rules = Rules()) -> list[Base]:
+    """The base left by no filter, then by each filter added in turn: one query, one gate."""
+    sql, params = queries.base_counts(filters, schema(dataset))
+    row = db.run(dataset.db_path, sql, params).iloc[0]
+    k = len(filters) + 1
+    cells = pd.DataFrame({"panel": [None] * k, "row": [None] * k, "col": [None] * k,
+                          "n": [int(row[f"n{i}"] or 0) for i in range(k)],
+                          "ckey": [int(row[f"k{i}"] or 0) for i in range(k)]}, dtype=object)
+    out = []
+    for i in range(k):  # each base is a table of its own: protect them one by one
+        cell = disclosure.protect(cells.iloc[[i]].astype({"n": "int64", "ckey": "int64"}), rules).iloc[0]
+        shown = cell["status"] == "shown"
+        out.append(Base(int(cell["count"]) if shown else None, None if shown else cell["reason"]))
+    return out

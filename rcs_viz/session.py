@@ -90,12 +90,13 @@ def crosstab(query, measure: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _base(key: str, _ds: Dataset, _filters, _rules: Rules):
+def _bases(key: str, _ds: Dataset, _filters, _rules: Rules):
     from rcs_viz import service
 
-    return service.base(_ds, _filters, _rules)
+    return service.bases(_ds, _filters, _rules)
 
 
-def base(filters):
+def bases(filters):
+    """Respondents left by no filter, then by each filter in turn (protected)."""
     ds, r = dataset(), rules()
-    return _base(repr((str(ds.db_path), filters, r)), ds, filters, r)
+    return _bases(repr((str(ds.db_path), filters, r)), ds, filters, r)

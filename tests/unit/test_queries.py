@@ -4,7 +4,7 @@ import duckdb
 import pytest
 
 from rcs_viz.dictionary import MISSING
-from rcs_viz.queries import CrossTab, QueryError, base_count, crosstab, quote, where_clause
+from rcs_viz.queries import CrossTab, QueryError, base_counts, crosstab, quote, where_clause
 
 SCHEMA = {"sex": "TINYINT", "school": "VARCHAR", "att": "DOUBLE", "wt": "DOUBLE",
           'we"ird': "INTEGER", "__rkey": "UTINYINT"}
@@ -70,11 +70,16 @@ def test_same_variable_twice_is_refused():
         crosstab(CrossTab(rows="sex", cols="sex"), SCHEMA)
 
 
-def test_base_count():
-    sql, params = base_count((("sex", ("2",)),), SCHEMA)
-    assert sql == ('SELECT COUNT(*) AS n, CAST(SUM(__rkey) % 256 AS INTEGER) AS ckey '
-                   'FROM respondents WHERE "sex" = ANY($f0)')
-    assert params == {"f0": [2]}
+def test_base_counts_is_one_scan_with_a_base_per_prefix():
+    sql, params = base_counts((("sex", ("2",)), ("school", ("A", "B"))), SCHEMA)
+    assert sql == (
+        "SELECT COUNT(*) AS n0, CAST(SUM(__rkey) % 256 AS INTEGER) AS k0, "
+        'SUM(CASE WHEN "sex" = ANY($f0) THEN 1 ELSE 0 END) AS n1, '
+        'CAST(SUM(CASE WHEN "sex" = ANY($f0) THEN __rkey ELSE 0 END) % 256 AS INTEGER) AS k1, '
+        'SUM(CASE WHEN "sex" = ANY($f0) AND "school" = ANY($f1) THEN 1 ELSE 0 END) AS n2, '
+        'CAST(SUM(CASE WHEN "sex" = ANY($f0) AND "school" = ANY($f1) THEN __rkey ELSE 0 END) % 256 AS INTEGER) AS k2 '
+        "FROM respondents")
+    assert params == {"f0": [2], "f1": ["A", "B"]}
 
 
 @pytest.fixture

@@ -172,3 +172,16 @@ def test_weighted_equal_weights_match_unweighted(ds):
     w = service.crosstab(ds, CrossTab(rows="school", cols="fsm", filters=big, weight="wt"), "row_pct", EXACT)
     u = service.crosstab(ds, q, "row_pct", EXACT)
     assert cell(w, "1", "1")["value"] == pytest.approx(cell(u, "1", "1")["value"])
+
+
+def test_bases_for_each_filter_in_turn(ds, truth):
+    filters = (("school", ("1", "2")), ("sex", ("2",)))
+    exact = service.bases(ds, filters, EXACT)
+    assert [b.count for b in exact] == [400, 394, int(((truth.school < 3) & (truth.sex == 2)).sum())]
+    r = service.crosstab(ds, CrossTab(rows="fsm", filters=filters), "count", Rules())
+    assert service.bases(ds, filters, Rules())[-1].count == cell(r)["count"]  # same records, same noise
+
+
+def test_a_base_under_the_threshold_is_not_shown(ds):
+    tiny = service.bases(ds, (("school", ("3",)),), Rules())[-1]
+    assert tiny.too_small and tiny.count is None and "fewer than 10" in tiny.reason
