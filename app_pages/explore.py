@@ -21,10 +21,10 @@ with st.sidebar:
     controls.filters(ds, default)
 
 query = view.query(d)
-leading = len(query.filters) - len(view.filters)  # the wave comes first
-chips = [(name, text, session.base(query.filters[:leading + i + 1]))
+left = session.bases(query.filters)[-len(view.filters) - 1:]  # after the wave, then each filter
+chips = [(name, text, left[i + 1])
          for i, ((name, _), text) in enumerate(zip(view.filters, service.describe_filters(d, view.filters)))]
-base = session.base(query.filters)
+base = left[-1]
 render.filter_chips(chips, base, on_remove=controls.remove_filter, args=(d, default))
 if base.too_small:
     st.warning("These filters leave too few respondents to show anything. Remove a filter or widen it.",
