@@ -1,5 +1,7 @@
 """Overview: what data is open, what it covers, and a way to open your own."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -27,7 +29,9 @@ st.subheader("Respondents by wave" + (" and CPP" if cpp else ""))
 render.protected_table(by_wave, key="overview_by_wave")
 
 st.subheader("Variables")
-st.caption(f"From **{ds.source.name}**, described by **{ds.dictionary_source}**.")
+described = "a dictionary inferred from the data" if ds.dictionary_source == "inferred" else \
+    f"**{Path(ds.dictionary_source).name}**"
+st.caption(f"From **{ds.source.name}**, described by {described}.")
 for note in ds.notes:
     st.caption(note)
 for group, variables in d.groups().items():
