@@ -36,6 +36,7 @@ def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale
     """Bars for counts and percentages; dots with whiskers where intervals are asked for."""
     data, _ = drawable(result)
     data = data.astype({"value": float, "ci_low": float, "ci_high": float})
+    data = data.astype(object).where(data.notna(), None)  # JSON has no NaN
     rows_order = list(dict.fromkeys(result.cells.loc[result.cells["row"].notna(), "row_label"]))
     cols_order = list(dict.fromkeys(result.cells.loc[result.cells["col"].notna(), "col_label"]))
     is_pct = result.measure.endswith("pct")

@@ -154,11 +154,12 @@ def base_counts(filters, schema: Mapping[str, str]) -> tuple[str, dict]:
     return f"SELECT {', '.join(select)} FROM {TABLE}", params
 
 
-def distinct_codes(name: str, schema: Mapping[str, str]) -> tuple[str, dict]:
-    """The codes a categorical column holds, with how many rows hold each (never shown raw)."""
+def distinct_codes(name: str, schema: Mapping[str, str], within=()) -> tuple[str, dict]:
+    """The codes a categorical column holds (optionally within some filters); no counts."""
     col = quote(name, schema)
-    return (f"SELECT CASE WHEN {col} IS NULL THEN '{MISSING}' ELSE CAST({col} AS VARCHAR) END AS code, "
-            f"COUNT(*) AS n FROM {TABLE} GROUP BY 1"), {}
+    where, params = where_clause(within, schema)
+    return (f"SELECT DISTINCT CASE WHEN {col} IS NULL THEN '{MISSING}' ELSE CAST({col} AS VARCHAR) END AS code "
+            f"FROM {TABLE}" + (f" {where}" if where else "")), params
 
 
 def columns() -> tuple[str, dict]:

@@ -90,17 +90,32 @@ def _schema(db_path: Path, dictionary: Dictionary) -> dict[str, str]:
     return {name: types[name] for name in dictionary.names if name in types}
 
 
-@lru_cache(maxsize=256)
-def _codes_in_data(db_path: Path, dictionary: Dictionary, name: str) -> frozenset[str]:
-    """Codes present anywhere in the dataset: a fact about the file, not about any view."""
-    sql, params = queries.distinct_codes(name, _schema(db_path, dictionary))
+STRUCTURE = ("cpp", "cluster", "school", "stage")  # roles that describe places, not pupils
+
+
+@lru_cache(maxsize=1024)
+def _codes_in_data(db_path: Path, dictionary: Dictionary, name: str, within: tuple = ()) -> frozenset[str]:
+    sql, params = queries.distinct_codes(name, _schema(db_path, dictionary), within)
     return frozenset(db.run(db_path, sql, params)["code"])
 
 
-def categories(dataset: Dataset, name: str) -> list[str]:
-    """A categorical variable's codes in display order: dictionary order, then any others."""
+def structural(dictionary: Dictionary, filters) -> tuple:
+    """The filters on places and stages: public structure (which schools a cluster has), not facts about pupils."""
+    return tuple((n, c) for n, c in filters if n in dictionary and dictionary[n].role in STRUCTURE)
+
+
+def categories(dataset: Dataset, name: str, within: tuple = ()) -> list[str]:
+    """A categorical variable's codes in display order: dictionary order, then any others.
+
+    Which codes exist is a fact about the file, never about who is in a view.
+    For a place or stage variable, `within` narrows that to the places and
+    stages a view is filtered to (the schools of one cluster, the stages of a
+    secondary), because that structure is public; waves and every other
+    filter never change which categories appear.
+    """
     var = dataset.dictionary[name]
-    present = _codes_in_data(dataset.db_path, dataset.dictionary, name)
+    within = within if var.role in STRUCTURE else ()
+    present = _codes_in_data(dataset.db_path, dataset.dictionary, name, within)
     listed = [c for c, _ in var.values if c in present or not present]
     extra = sorted(present - set(listed) - {MISSING}, key=_natural)
     return listed + extra
@@ -189,7 +204,7 @@ def _fill_grid(dataset: Dataset, query: CrossTab, raw: pd.DataFrame) -> pd.DataF
             order = categories(dataset, name) + [MISSING]
             cats = [c for c in order if c in kept[name]] + [c for c in kept[name] if c not in order]
         else:
-            cats = categories(dataset, name)
+            cats = categories(dataset, name, structural(dataset.dictionary, query.filters))
             if query.include_missing and (raw[dim] == MISSING).any():
                 cats = cats + [MISSING]
         axes.append(cats + [None])

@@ -1,0 +1,89 @@
+"""Charts and exports come from the protected result: nothing hidden is drawn or written."""
+
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from rcs_viz import charts, export, service, tables
+from rcs_viz.disclosure import Rules
+from rcs_viz.load import load_dataset
+from rcs_viz.queries import CrossTab
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    ds = load_dataset(SAMPLE / "respondents.parquet", SAMPLE / "dictionary.yaml",
+                      cache_dir=tmp_path_factory.mktemp("db"))
+    cluster = ds.dictionary["cluster"].values[0][0]
+    q = CrossTab(rows="school", cols="sdq_total_band", filters=(("cluster", (cluster,)), ("wave", ("2019",))))
+    return service.crosstab(ds, q, "row_pct", Rules())
+
+
+def test_a_cluster_lists_its_own_schools_only(result):
+    schools = set(result.cells["row"].dropna())
+    assert 3 <= len(schools) <= 10  # a secondary and its feeder primaries, not all 126 schools
+
+
+def test_protected_cells_are_left_out_of_the_chart_and_named(result):
+    data, missing = charts.drawable(result)
+    hidden = result.cells[result.cells["value"].isna() & result.cells["row"].notna() & result.cells["col"].notna()]
+    assert len(hidden) > 0 and len(missing) == len(hidden)
+    assert data["value"].notna().all()
+    spec = charts.chart(result).to_dict()
+    values = [row for ds in spec["datasets"].values() for row in ds]
+    assert len(values) == len(data)
+    assert not any(v.get("status") == "suppressed" for v in values)
+
+
+def test_chart_title_names_the_question_and_the_synthetic_label(result):
+    spec = charts.chart(result, show_ci=True).to_dict()
+    assert spec["title"]["text"].startswith("School by SDQ total difficulties band")
+    assert any("Synthetic sample" in s for s in spec["title"]["subtitle"])
+
+
+def test_png_and_svg_exports(result):
+    png = charts.to_png(charts.chart(result))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    svg = charts.to_svg(charts.chart(result))
+    assert svg.lstrip().startswith("<svg") and "Synthetic sample" in svg
+
+
+def test_csv_excel_and_screen_agree(result):
+    csv = pd.read_csv(io.BytesIO(export.to_csv(result)), keep_default_na=False)
+    screen = tables.wide(result)
+    book = openpyxl.load_workbook(io.BytesIO(export.to_excel(result, source="respondents.parquet")))
+    sheet = [[c.value for c in r] for r in book["Table"].iter_rows()]
+    for _, c in csv.iterrows():
+        text = screen.loc[c["row"], c["col"]]
+        if c["status"] == "suppressed":
+            assert text == tables.SUPPRESSED and c["count"] == "" and c["value"] == ""
+        elif c["value"] == "":
+            assert text == tables.LOW_BASE
+        else:
+            assert text == f"{float(c['value']):.1f}"
+        row = next(r for r in sheet if r[0] == c["row"])
+        assert row[sheet[0].index(c["col"])] == text
+    notes = dict((r[0].value, r[1].value) for r in book["Notes"].iter_rows())
+    assert "synthetic" in notes["Data"].lower()
+    assert notes["Source file"] == "respondents.parquet"
+    assert "Counts below 10" in notes["Disclosure rules"]
+
+
+def test_json_nulls_every_protected_number(result):
+    doc = json.loads(export.to_json(result))
+    for cell in doc["cells"]:
+        if cell["status"] == "suppressed":
+            assert cell["count"] is None and cell["value"] is None and cell["ci_low"] is None
+            assert cell["reason"]
+
+
+@pytest.mark.parametrize("text", ["=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)", "\t=1"])
+def test_formula_like_text_is_neutralised(text):
+    assert export.safe_text(text) == "'" + text
+    assert export.safe_text("Hillview") == "Hillview"
