@@ -33,7 +33,7 @@ if base.too_small:
 
 result = session.crosstab(query, view.measure)
 render.protected_table(result, show_ci=view.ci, key="explore_table")
-figure = charts.chart(result, show_ci=view.ci)
+figure = charts.chart(result, show_ci=view.ci, stacked=view.stacked and not view.ci)
 render.chart(result, figure)
 
 render.downloads(result, figure, source=ds.source.name, stem=f"rcs_{view.rows}")

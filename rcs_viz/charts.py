@@ -36,12 +36,16 @@ def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale
     """Bars for counts and percentages; dots with whiskers where intervals are asked for."""
     data, _ = drawable(result)
     data = data.astype({"value": float, "ci_low": float, "ci_high": float})
-    data = data.astype(object).where(data.notna(), None)  # JSON has no NaN
+    with_ci = show_ci and result.measure != "count" and data["ci_low"].notna().any()
+    keep = ["row_label", "col_label", "panel_label", "value"] + (["ci_low", "ci_high"] if with_ci else [])
+    data = data[keep].copy()
+    if with_ci:  # a cell that is its own base (100 %) has no interval: draw it as a point only
+        data["ci_low"] = data["ci_low"].fillna(data["value"])
+        data["ci_high"] = data["ci_high"].fillna(data["value"])
     rows_order = list(dict.fromkeys(result.cells.loc[result.cells["row"].notna(), "row_label"]))
     cols_order = list(dict.fromkeys(result.cells.loc[result.cells["col"].notna(), "col_label"]))
     is_pct = result.measure.endswith("pct")
     title = result.measure_label + (" (%)" if is_pct else "")
-    x = alt.X("value:Q", title=title, scale=alt.Scale(domain=[0, 100]) if is_pct and stacked else alt.Undefined)
     y = alt.Y("row_label:N", title=None, sort=rows_order)
     color = (alt.Color("col_label:N", title=None, sort=cols_order,
                        scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(orient="top"))
@@ -49,31 +53,43 @@ def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale
     tooltip = [alt.Tooltip("row_label:N", title="Row"), alt.Tooltip("value:Q", title=title, format=",.1f")]
     if result.query.cols is not None:
         tooltip.insert(1, alt.Tooltip("col_label:N", title="Column"))
-    if show_ci and result.measure != "count":
+    if with_ci:
         tooltip += [alt.Tooltip("ci_low:Q", title="95% CI low", format=",.1f"),
                     alt.Tooltip("ci_high:Q", title="95% CI high", format=",.1f")]
         offset = {"yOffset": alt.YOffset("col_label:N", sort=cols_order)} if result.query.cols else {}
         base = alt.Chart(data).encode(y=y, color=color, **offset)
-        layer = (base.mark_rule(strokeWidth=2.5 * scale).encode(x=alt.X("ci_low:Q", title=title), x2="ci_high:Q")
+        zero = result.measure not in ("mean", "median")  # a mean's axis need not start at zero
+        layer = (base.mark_rule(strokeWidth=2.5 * scale).encode(
+                     x=alt.X("ci_low:Q", title=title, scale=alt.Scale(zero=zero)), x2="ci_high:Q")
                  + base.mark_point(filled=True, size=110 * scale, opacity=1).encode(x="value:Q", tooltip=tooltip))
     else:
-        enc = {"x": alt.X("value:Q", title=title, stack="zero" if stacked else None), "y": y, "color": color,
-               "tooltip": tooltip}
+        x_scale = alt.Scale(domain=[0, 100]) if stacked and result.measure in ("row_pct", "total_pct") else alt.Undefined
+        enc = {"x": alt.X("value:Q", title=title, stack="zero" if stacked else None, scale=x_scale), "y": y,
+               "color": color, "tooltip": tooltip}
+        if stacked and result.query.cols is not None:
+            data["order"] = data["col_label"].map({c: i for i, c in enumerate(cols_order)})
+            enc["order"] = alt.Order("order:Q")
         if result.query.cols is not None and not stacked:
             enc["yOffset"] = alt.YOffset("col_label:N", sort=cols_order)
         layer = alt.Chart(data).mark_bar().encode(**enc)
     n_rows = max(len(rows_order), 1) * (1 if stacked or result.query.cols is None else max(len(cols_order), 1))
-    layer = layer.properties(width=520 * scale, height=min(max(26 * scale * n_rows, 120), 900))
+    plot_height = min(max(28 * scale * n_rows, 120), 900)
+    layer = layer.properties(width=520 * scale, height=plot_height)
+    facet_rows = 1
     if result.query.panel is not None:
         panels = list(dict.fromkeys(result.cells.loc[result.cells["panel"].notna(), "panel_label"]))
         layer = layer.properties(width=300 * scale).facet(
             facet=alt.Facet("panel_label:N", title=None, sort=panels), columns=3)
+        facet_rows = -(-len(panels) // 3)
     subtitle = [f"Filters: {'; '.join(result.filters_text)}" if result.filters_text else "All respondents"]
     if result.synthetic:
         subtitle.append("Synthetic sample — not real statistics")
     heading = result.row_title + (f" by {result.col_title}" if result.col_title else "")
     heading += (f", for each {result.panel_title}" if result.panel_title else "") + f" — {result.measure_label}"
-    return (layer.properties(title=alt.TitleParams(heading, subtitle=subtitle, anchor="start"))
+    # Streamlit squeezes title, legend and axes into a chart's own height unless told the whole height.
+    total = facet_rows * (plot_height + 40 * scale) + 170 * scale
+    return (layer.properties(title=alt.TitleParams(heading, subtitle=subtitle, anchor="start"),
+                             usermeta={"height": int(total)})
             .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=320)
             .configure_legend(labelFontSize=FONT_SIZE * scale, labelLimit=320)
             .configure_title(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale)

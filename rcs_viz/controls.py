@@ -48,7 +48,7 @@ def sync(view: ExploreView, d: Dictionary) -> None:
     ss["x_measure"] = view.measure
     ss["x_value"] = view.value or (_numeric(d)[0] if _numeric(d) else NONE)
     ss["x_wave"] = view.wave or ALL_WAVES
-    ss["x_missing"], ss["x_ci"], ss["x_weighted"] = view.missing, view.ci, view.weighted
+    ss["x_missing"], ss["x_ci"], ss["x_weighted"], ss["x_stacked"] = view.missing, view.ci, view.weighted, view.stacked
     for name, kept in view.filters:
         ss[f"x_f_{name}"] = list(kept)
     ss["x_filters"] = [name for name, _ in view.filters] + [
@@ -68,7 +68,7 @@ def _from_widgets(d: Dictionary) -> ExploreView:
         value=ss["x_value"] if measure in NUMERIC_MEASURES and ss["x_value"] != NONE else None,
         wave=None if ss["x_wave"] == ALL_WAVES else ss["x_wave"],
         filters=tuple((n, kept) for n, kept in filters if kept),
-        missing=ss["x_missing"], ci=ss["x_ci"], weighted=ss["x_weighted"],
+        missing=ss["x_missing"], ci=ss["x_ci"], weighted=ss["x_weighted"], stacked=ss["x_stacked"],
     )
 
 
@@ -102,6 +102,7 @@ def question(ds, default: ExploreView) -> None:
                      format_func=lambda c: "All waves" if c == ALL_WAVES else wave.label_of(c), **kw)
     st.toggle("Show 'No answer'", key="x_missing", **kw)
     st.toggle("Confidence intervals", key="x_ci", **kw)
+    st.toggle("Stacked bars", key="x_stacked", help="For counts and percentages without intervals", **kw)
     if d.by_role("weight") is not None:
         st.toggle("Weighted", key="x_weighted", **kw)
 

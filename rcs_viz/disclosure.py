@@ -16,6 +16,7 @@ anything leaves the data layer. docs/disclosure.md states the rules.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
@@ -35,6 +36,10 @@ ADVICE = ("Most of this table is hidden to protect small groups. Try fewer categ
           "whole cluster rather than one school).")
 DERIVED = ("value", "ci_low", "ci_high")
 _EPS = 1e-6  # LP solutions are floats; counts are whole numbers
+# LP work allowed per table, in rough milliseconds of solver time (an LP over v
+# hidden cells costs about 3 + v²/100000): a view must answer in seconds, and a
+# table too big to check shows its grand total only.
+WORK_BUDGET = 2500
 
 
 @dataclass(frozen=True)
@@ -289,83 +294,90 @@ def _equations(n: np.ndarray, hidden: np.ndarray) -> tuple[sparse.csr_matrix, np
     return a, b
 
 
-def _solve(c, a, b, lower=0.0, upper=None):
-    bounds = np.broadcast_arrays(lower, np.inf if upper is None else upper, c)[:2]
-    res = linprog(c, A_eq=a, b_eq=b, bounds=np.column_stack(bounds), method="highs-ipm")
-    if res.status not in (0, 3):
-        raise RuntimeError(f"disclosure audit: the linear programme failed ({res.message})")
-    return res
+class _FailClosed(Exception):
+    """Checking this table would take more LP work than one view is allowed."""
 
 
-def _intervals(n: np.ndarray, hidden: np.ndarray, threshold: int) -> list[tuple[int, float, float, np.ndarray]]:
-    """Small cells that shown cells pin down to an interval narrower than the threshold.
+class _Ranges:
+    """What is known so far of each cell's feasible range: the span of the feasible points seen.
 
-    Returns (cell, low, high, linked hidden cells) per failure, cells as flat
-    grid positions. Each small hidden cell's exact interval takes two LPs. To
-    avoid most of them, every feasible point met on the way widens every
-    cell's known interval: the truth, then LPs that push all unsettled small
-    cells at once up to just far enough (and then down), in rounds while
-    that settles more. Only the exact LPs can fail a cell.
+    Hiding more cells only adds freedom, so points seen under a smaller
+    suppression pattern stay feasible: `protect` keeps one of these across
+    its rounds and re-examines only cells still unsettled.
     """
-    values, flat_hidden = n.ravel(), hidden.ravel()
-    small = values < threshold
-    failures = [(int(i), float(values[i]), float(values[i]), np.array([i]))
-                for i in np.flatnonzero(small & ~flat_hidden)]
-    cells = np.flatnonzero(flat_hidden)
-    targets = np.flatnonzero(small[cells])
-    a, b = _equations(n, hidden)
-    if not targets.size or not a.shape[0]:
-        return failures
-    low = values[cells].astype(float)
-    high = low.copy()
-    unbounded = np.zeros(len(cells), bool)
 
-    def settled(j):
-        return unbounded[j] | (np.floor(high[j] + _EPS) - np.ceil(low[j] - _EPS) >= threshold)
+    def __init__(self, n: np.ndarray, threshold: int, budget: float = math.inf):
+        self.n, self.threshold, self.budget = n, threshold, budget
+        self.low = n.ravel().astype(float)
+        self.high = self.low.copy()
+        self.unbounded = np.zeros(n.size, bool)
 
-    def seen(idx, x):
-        low[idx] = np.minimum(low[idx], x)
-        high[idx] = np.maximum(high[idx], x)
+    def settled(self, cells: np.ndarray) -> np.ndarray:
+        wide = np.floor(self.high[cells] + _EPS) - np.ceil(self.low[cells] - _EPS) >= self.threshold
+        return self.unbounded[cells] | wide
 
-    # The truth stays inside every bound below, so these LPs are feasible and bounded.
-    cap = values.max() + threshold
-    progress = True
-    while progress:
-        progress = False
-        for sign in (-1.0, 1.0):
-            todo = targets[~settled(targets)]
-            if not todo.size:
-                return failures
-            lower, upper, c = np.zeros(len(cells)), np.full(len(cells), float(cap)), np.zeros(len(cells))
-            c[todo] = sign
-            if sign < 0:
-                upper[todo] = np.ceil(low[todo] - _EPS) + threshold
+    def _solve(self, cells, a, b, c, lower=0.0, upper=np.inf):
+        self.budget -= 3 + len(cells) ** 2 / 1e5
+        if self.budget < 0:
+            raise _FailClosed
+        bounds = np.column_stack(np.broadcast_arrays(lower, upper, c)[:2])
+        res = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs-ipm")
+        if res.status not in (0, 3):
+            raise RuntimeError(f"disclosure audit: the linear programme failed ({res.message})")
+        if res.status == 0:
+            self.low[cells] = np.minimum(self.low[cells], res.x)
+            self.high[cells] = np.maximum(self.high[cells], res.x)
+        return res
+
+    def failures(self, hidden: np.ndarray) -> list[tuple[int, float, float, np.ndarray]]:
+        """Small cells that shown cells pin down to an interval narrower than the threshold.
+
+        Returns (cell, low, high, linked hidden cells) per failure, as flat
+        grid positions. A cell's exact interval takes two LPs. To need few of
+        them, LPs first push many unsettled small cells at once, a quarter up
+        and the rest down (so each round frees room for the ones going up),
+        each just far enough; every point found widens every cell's known
+        interval. When those rounds stop paying, each cell left gets its
+        exact LPs, which alone can fail a cell.
+        """
+        values, flat_hidden, t = self.n.ravel(), hidden.ravel(), self.threshold
+        small = values < t
+        failures = [(int(i), float(values[i]), float(values[i]), np.array([i]))
+                    for i in np.flatnonzero(small & ~flat_hidden)]
+        cells = np.flatnonzero(flat_hidden)
+        a, b = _equations(self.n, hidden)
+        if not a.shape[0]:
+            return failures
+        targets = np.flatnonzero(small[cells])
+        left = [int((~self.settled(cells[targets])).sum())]
+        # The truth stays inside every bound, so these LPs are feasible and bounded.
+        cap = values.max() + t
+        while left[-1] and (len(left) < 5 or left[-5] - left[-1] >= 2 + 0.05 * left[-5]):
+            todo = targets[~self.settled(cells[targets])]
+            up = (np.arange(len(todo)) + len(left) - 1) % 4 == 0
+            c, lower, upper = np.zeros(len(cells)), np.zeros(len(cells)), np.full(len(cells), float(cap))
+            c[todo] = np.where(up, -1.0, 1.0)
+            upper[todo[up]] = np.ceil(self.low[cells[todo[up]]] - _EPS) + t
+            lower[todo[~up]] = np.maximum(0, np.floor(self.high[cells[todo[~up]]] + _EPS) - t)
+            self._solve(cells, a, b, c, lower, upper)
+            left.append(int((~self.settled(cells[targets])).sum()))
+
+        todo = targets[~self.settled(cells[targets])]
+        if todo.size:
+            _, label = connected_components(abs(a).T @ abs(a), directed=False)
+        for j in todo:
+            group = np.flatnonzero(label == label[j])
+            rows = np.unique(a[:, group].nonzero()[0])
+            c = np.zeros(len(group))
+            for sign in (-1.0, 1.0):
+                c[np.searchsorted(group, j)] = sign
+                if self._solve(cells[group], a[rows][:, group], b[rows], c).status == 3:
+                    self.unbounded[cells[j]] = True
+                if self.settled(cells[[j]])[0]:
+                    break
             else:
-                lower[todo] = np.maximum(0, np.floor(high[todo] + _EPS) - threshold)
-            seen(slice(None), _solve(c, a, b, lower, upper).x)
-            progress |= bool(settled(todo).any())
-
-    todo = targets[~settled(targets)]
-    if todo.size:
-        pattern = abs(a).T @ abs(a)
-        _, label = connected_components(pattern, directed=False)
-    for j in todo:
-        group = np.flatnonzero(label == label[j])
-        rows = np.unique(a[:, group].nonzero()[0])
-        sub = a[rows][:, group]
-        c = np.zeros(len(group))
-        for sign in (-1.0, 1.0):
-            c[np.searchsorted(group, j)] = sign
-            res = _solve(c, sub, b[rows])
-            if res.status == 3:
-                unbounded[j] = True
-                break
-            seen(group, res.x)
-            if settled(j):
-                break
-        if not settled(j):
-            failures.append((int(cells[j]), float(low[j]), float(high[j]), cells[group]))
-    return failures
+                failures.append((int(cells[j]), float(self.low[cells[j]]), float(self.high[cells[j]]), cells[group]))
+        return failures
 
 
 def _partner(n: np.ndarray, hidden: np.ndarray, cell: int, linked: np.ndarray) -> int | None:
@@ -404,24 +416,30 @@ def _suppress(n: np.ndarray, threshold: int) -> np.ndarray:
     Alternate the cheap line rule with the exact audit, hiding one more cell
     per failing small cell, until the audit passes. Every round hides at
     least one cell, so it ends; with everything linked hidden, every small
-    cell's interval is unbounded.
+    cell's interval is unbounded. A table too big to check within the work
+    budget shows its grand total only, which is always safe.
     """
     hidden = n < threshold
-    while True:
-        _close_lines(n, hidden, threshold)
-        failures = _intervals(n, hidden, threshold)
-        if not failures:
-            return hidden
-        added = []
-        for cell, _, _, linked in failures:
-            if any(np.isin(_lines_through(n.shape, cell), added)):
-                continue  # a line through it has just changed: look again first
-            partner = _partner(n, hidden, cell, linked)
-            if partner is None:  # cannot happen (see above); fail closed all the same
-                hidden[...] = True
+    ranges = _Ranges(n, threshold, budget=WORK_BUDGET)
+    try:
+        while True:
+            _close_lines(n, hidden, threshold)
+            failures = ranges.failures(hidden)
+            if not failures:
                 return hidden
-            hidden.flat[partner] = True
-            added.append(partner)
+            added = []
+            for cell, _, _, linked in failures:
+                if np.isin(_lines_through(n.shape, cell), added).any():
+                    continue  # a line through it has just changed: look again first
+                partner = _partner(n, hidden, cell, linked)
+                if partner is None:  # cannot happen (see above); fail closed all the same
+                    raise _FailClosed
+                hidden.flat[partner] = True
+                added.append(partner)
+    except _FailClosed:
+        hidden[...] = True
+        hidden.flat[-1] = bool(n.flat[-1] < threshold)
+        return hidden
 
 
 @dataclass(frozen=True)
@@ -447,7 +465,7 @@ def audit(cells: pd.DataFrame, hidden, threshold: int) -> list[Failure]:
     position = np.empty(cube.n.size, np.int64)
     position[cube.flat] = np.arange(len(cells))
     out = []
-    for cell, low, high, _ in _intervals(cube.n, grid.reshape(cube.shape), threshold):
+    for cell, low, high, _ in _Ranges(cube.n, threshold).failures(grid.reshape(cube.shape)):
         row = cells.iloc[position[cell]]
         out.append(Failure(cells.index[position[cell]], row["panel"], row["row"], row["col"], low, high))
     return out

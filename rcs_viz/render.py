@@ -62,7 +62,7 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
 
 def chart(result: Protected, figure) -> None:
     """The chart, and a note naming what it leaves out and why."""
-    st.altair_chart(figure, width="content")
+    st.altair_chart(figure, width="content", height=figure.usermeta["height"])
     _, missing = charts.drawable(result)
     if missing:
         shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")

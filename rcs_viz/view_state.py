@@ -35,6 +35,7 @@ class ExploreView:
     missing: bool = True  # show "No answer"
     ci: bool = False
     weighted: bool = False
+    stacked: bool = False  # stacked bars (a chart option; the table is the same)
 
     def query(self, dictionary: Dictionary) -> CrossTab:
         """The question for the engine: the wave is one more filter."""
@@ -121,7 +122,7 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
             notes.append(f"There is no wave '{_show(wave)}'; showing {wave_var.label_of(default.wave)}.")
 
     view = replace(view, filters=_parse_filters(params, dictionary, codes, notes, skip=wave_var))
-    for key in ("missing", "ci", "weighted"):
+    for key in ("missing", "ci", "weighted", "stacked"):
         flag = one(key)
         if flag is None:
             continue
@@ -183,7 +184,7 @@ def to_params(view: ExploreView, default: ExploreView) -> dict[str, str | list[s
             out[key] = getattr(view, key)
     if view.wave != default.wave:
         out["wave"] = view.wave if view.wave is not None else "all"
-    for key in ("missing", "ci", "weighted"):
+    for key in ("missing", "ci", "weighted", "stacked"):
         if getattr(view, key) != getattr(default, key):
             out[key] = "1" if getattr(view, key) else "0"
     for name, kept in view.filters:

@@ -31,6 +31,7 @@ def test_default_is_a_pupil_characteristic_in_the_latest_wave():
 
 @pytest.mark.parametrize("view", [
     ExploreView(rows="sex", cols="simd", measure="row_pct", wave="2016", ci=True),
+    ExploreView(rows="simd", cols="bullied", measure="row_pct", wave="2019", stacked=True),
     ExploreView(rows="simd", panel="sex", measure="mean", value="wemwbs", wave=None, missing=False),
     ExploreView(rows="bullied", cols="sex", measure="col_pct", weighted=True, wave="2019",
                 filters=(("stage", ("5", "6")), ("sex", ("2", MISSING)))),
