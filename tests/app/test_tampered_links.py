@@ -1,0 +1,61 @@
+"""Tampered and stale links, generated: no traceback, no small count, a note when something was set aside."""
+
+import random
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rcs_viz import config
+
+ROOT = Path(__file__).resolve().parents[2]
+THRESHOLD = config.load().rules.threshold
+HOSTILE = ["", " ", "'", '"', "\\", "%00", "\x00", "∅", "../../etc/passwd", "<script>alert(1)</script>",
+           "1 OR 1=1", "sex; DROP TABLE respondents", "__rkey", "respondent_id", "wemwbs", "NaN", "-1",
+           "1e309", "9" * 300, "x" * 5000, "sex", "simd", "school", "mean", "row_pct", "1", "0", "2019",
+           "all", "🙂", "Boy", "f.sex", "rows"]
+KEYS = ["rows", "cols", "panel", "measure", "value", "wave", "missing", "ci", "weighted", "stacked",
+        "f.sex", "f.simd", "f.stage", "f.school", "f.wemwbs", "f.__rkey", "f.", "f.nope", "page",
+        "present", "zzz", "rows "]
+
+
+def tampered_links(seed: int, n: int) -> list[dict]:
+    rng = random.Random(seed)
+    links = []
+    for _ in range(n):
+        link = {}
+        for key in rng.sample(KEYS, rng.randint(1, 6)):
+            values = [rng.choice(HOSTILE) for _ in range(rng.choice([1, 1, 2, 3, 60]))]
+            link[key] = values if key.startswith("f.") or len(values) > 1 else values[0]
+        links.append(link)
+    return links
+
+
+def small_counts(at) -> list[str]:
+    """Any whole number below the threshold in a data cell of any table on the page."""
+    bad = []
+    for frame in at.dataframe:
+        table = frame.value
+        data = table.iloc[:, 1:] if table.shape[1] > 1 else table
+        for text in data.astype(str).to_numpy().ravel():
+            plain = text.replace(",", "")
+            if plain.isdigit() and int(plain) < THRESHOLD:
+                bad.append(text)
+    return bad
+
+
+@pytest.mark.parametrize("page", ["explore.py", "overview.py"])
+@pytest.mark.parametrize("link", tampered_links(seed=20, n=50), ids=lambda l: "&".join(sorted(l))[:40])
+def test_tampered_link(page, link):
+    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=60)
+    for key, value in link.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    if page == "explore.py":
+        assert not small_counts(at)
+        notes = " ".join(w.value for w in at.warning)
+        known = {"rows", "cols", "panel", "measure", "value", "wave", "missing", "ci", "weighted", "stacked",
+                 "page", "present"}
+        if any(k not in known and not k.startswith("f.") for k in link):
+            assert "Ignored unknown" in notes
