@@ -31,6 +31,10 @@ from rcs_viz.ptable import perturb
 KEYS = ("panel", "row", "col")
 SHOWN, SUPPRESSED = "shown", "suppressed"
 SECONDARY_REASON = "hidden so that a small cell cannot be worked out from the totals"
+# What a viewer is told about any suppressed cell. One text for all: saying
+# which hidden cells are the small ones would let them be worked out.
+PUBLIC_REASON = "protected: a small count, or hidden so that one cannot be worked out"
+PUBLIC_SUMMARY = ("cells", "protected", "share_cells_hidden", "mostly_protected", "advice")
 ADVICE = ("Most of this table is hidden to protect small groups. Try fewer categories "
           "(combine bands or use a broader variable) or wider filters (all stages, a "
           "whole cluster rather than one school).")
@@ -121,7 +125,9 @@ def public_columns(cells: pd.DataFrame, derived: tuple[str, ...] = DERIVED) -> p
 
     An allowlist, so that a true count under any other name (`n`, a weighted
     sum, a sum of values) is dropped without anyone having to remember it.
-    Derived values are blanked wherever the count is suppressed.
+    Derived values are blanked wherever the count is suppressed, and every
+    suppressed cell gets the same reason, so primary and secondary cells
+    cannot be told apart.
     """
     keep = [c for c in cells.columns
             if c in (*KEYS, "count", "status", "reason") or c in derived or str(c).endswith("_label")]
@@ -130,7 +136,13 @@ def public_columns(cells: pd.DataFrame, derived: tuple[str, ...] = DERIVED) -> p
     for column in derived:
         if column in out:
             out[column] = out[column].where(~hidden)
+    out["reason"] = out["reason"].where(~hidden, PUBLIC_REASON)
     return out
+
+
+def public_summary(summary: dict) -> dict:
+    """The summary a viewer may see: no split into primary and secondary, no hidden-record share."""
+    return {k: summary[k] for k in PUBLIC_SUMMARY}
 
 
 def value_allowed(status, base_n, base_shown, rules: Rules) -> tuple[pd.Series, pd.Series]:

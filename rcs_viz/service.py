@@ -171,7 +171,7 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
     cells = disclosure.protect(grid, rules)
     cells = _measure(cells, query, measure, rules, level)
     cells = _label(cells, dataset.dictionary, query)
-    summary = disclosure.summary(cells)
+    summary = disclosure.public_summary(disclosure.summary(cells))
     notes = _notes(query, dataset.dictionary)
     return Protected(
         query=query,
@@ -246,7 +246,9 @@ def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, l
         base = _lookup(cells, dims, "count").astype("float")
         base_n = _lookup(cells, dims, "n")
         base_shown = _lookup(cells, dims, "status").eq("shown")
-        if query.weight:
+        if query.weight:  # weighted sums carry the same relative noise as their counts
+            noise = (shown / cells["n"].where(cells["n"] > 0)).fillna(1.0)
+            cells["w_sum"] = cells["w_sum"] * noise
             w_base = _lookup(cells, dims, "w_sum")
             w_sq = _lookup(cells, dims, "w_sumsq")
             w_cell = np.minimum(cells["w_sum"], w_base)
@@ -349,5 +351,5 @@ def bases(dataset: Dataset, filters, rules: Rules = Rules()) -> list[Base]:
     for i in range(k):  # each base is a table of its own: protect them one by one
         cell = disclosure.protect(cells.iloc[[i]].astype({"n": "int64", "ckey": "int64"}), rules).iloc[0]
         shown = cell["status"] == "shown"
-        out.append(Base(int(cell["count"]) if shown else None, None if shown else cell["reason"]))
+        out.append(Base(int(cell["count"]) if shown else None, None if shown else disclosure.PUBLIC_REASON))
     return out

@@ -184,4 +184,23 @@ def test_bases_for_each_filter_in_turn(ds, truth):
 
 def test_a_base_under_the_threshold_is_not_shown(ds):
     tiny = service.bases(ds, (("school", ("3",)),), Rules())[-1]
-    assert tiny.too_small and tiny.count is None and "fewer than 10" in tiny.reason
+    assert tiny.too_small and tiny.count is None and tiny.reason.startswith("protected")
+
+
+def test_hidden_cells_all_give_the_same_reason(ds):
+    """Telling primary from secondary cells would say which hidden ones are small."""
+    r = service.crosstab(ds, CrossTab(rows="school", cols="fsm"), "count", Rules())
+    hidden = r.cells[r.cells["status"].eq("suppressed")]
+    assert len(hidden) >= 3 and hidden["reason"].nunique() == 1
+    assert set(r.summary) == {"cells", "protected", "share_cells_hidden", "mostly_protected", "advice"}
+
+
+def test_weighted_percentages_carry_the_counts_noise(ds):
+    """With weights of 1 a weighted % is a count ratio; unperturbed it would undo the noise."""
+    big = (("school", ("1", "2")),)
+    q = CrossTab(rows="school", cols="fsm", filters=big)
+    w = service.crosstab(ds, CrossTab(rows="school", cols="fsm", filters=big, weight="wt"), "row_pct", Rules())
+    u = service.crosstab(ds, q, "row_pct", Rules())
+    exact = service.crosstab(ds, q, "row_pct", EXACT)
+    assert cell(w, "1", "1")["value"] == pytest.approx(cell(u, "1", "1")["value"])
+    assert (w.cells["value"] - exact.cells["value"]).abs().max() > 0
