@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from rcs_viz import render, service, session
-from rcs_viz.queries import CrossTab
 
 ds = session.dataset()
 rules = session.rules()
@@ -14,10 +13,8 @@ d = ds.dictionary
 render.dataset_header(ds)
 
 units = service.units(ds)
-wave, cpp = d.by_role("wave"), d.by_role("cpp")
-by_wave = service.crosstab(ds, CrossTab(rows=wave.name, cols=cpp.name if cpp else None) if wave
-                           else CrossTab(rows=d.groups()[next(iter(d.groups()))][0].name), "count", rules)
-total = by_wave.cells.query("row.isna() and col.isna()")["count"].iloc[0]
+coverage = service.crosstab(ds, service.coverage_question(d), "count", rules)
+total = coverage.cells.query("row.isna() and col.isna()")["count"].iloc[0]
 
 cols = st.columns(5)
 cols[0].metric("Respondents", "[c]" if pd.isna(total) else f"{int(total):,}")
@@ -25,8 +22,9 @@ for col, (role, label) in zip(cols[1:], [("cpp", "CPPs"), ("cluster", "School cl
                                           ("school", "Schools"), ("wave", "Survey waves")]):
     col.metric(label, units.get(role, "—"))
 
-st.subheader("Respondents by wave" + (" and CPP" if cpp else ""))
-render.protected_table(by_wave, key="overview_by_wave")
+st.subheader("Respondents by " + coverage.row_title.lower()
+             + (f" and {coverage.col_title}" if coverage.col_title else ""))
+render.protected_table(coverage, key="overview_coverage")
 
 st.subheader("Variables")
 described = "a dictionary inferred from the data" if ds.dictionary_source == "inferred" else \

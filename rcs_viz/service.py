@@ -317,6 +317,15 @@ def _notes(query: CrossTab, dictionary: Dictionary) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def coverage_question(dictionary: Dictionary) -> CrossTab:
+    """What the overview counts: respondents by wave and CPP, or the nearest the data allows."""
+    rows = dictionary.by_role("wave") or dictionary.by_role("stage") or dictionary.by_role("school")
+    if rows is None:
+        rows = next(v for v in dictionary.variables if v.is_categorical and v.role != "id")
+    cols = dictionary.by_role("cpp")
+    return CrossTab(rows=rows.name, cols=cols.name if cols is not None and cols.name != rows.name else None)
+
+
 def units(dataset: Dataset) -> dict[str, int]:
     """How many CPPs, clusters, schools, stages and waves the data covers (places, not people)."""
     out = {}

@@ -16,7 +16,7 @@ def test_health_answers(app_server):
 def test_overview_renders_without_exception(app_server, page, wait_for_app, artifacts):
     page.goto(app_server)
     wait_for_app(page)
-    page.get_by_text("Respondents by wave").first.wait_for()
+    page.get_by_text("Respondents by survey wave").first.wait_for()
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Synthetic sample", exact=False).count() > 0
     page.screenshot(path=str(artifacts / "overview.png"), full_page=True)
