@@ -219,16 +219,17 @@ def _fill_grid(dataset: Dataset, query: CrossTab, raw: pd.DataFrame) -> pd.DataF
     return merged
 
 
-def _lookup(cells: pd.DataFrame, dims: tuple[str, ...], column: str) -> pd.Series:
-    """For each cell, `column` of the cell that is its base (same keys on `dims`, margins elsewhere)."""
-    keys = cells[list(DIMS)].copy()
-    for d in DIMS:
-        if d not in dims:
-            keys[d] = None
-    index = pd.MultiIndex.from_frame(cells[list(DIMS)].fillna("\x00"))
-    source = pd.Series(cells[column].to_numpy(), index=index)
-    wanted = pd.MultiIndex.from_frame(keys.fillna("\x00"))
-    return pd.Series(source.reindex(wanted).to_numpy(), index=cells.index)
+def _base_rows(cells: pd.DataFrame, dims: tuple[str, ...]) -> np.ndarray:
+    """For each cell, the row of its base: the same keys on `dims`, the margin elsewhere."""
+    keys = [tuple(k if isinstance(k, str) else None for k in key)
+            for key in zip(*(cells[d] for d in DIMS))]
+    row_of = {key: i for i, key in enumerate(keys)}
+    keep = [d in dims for d in DIMS]
+    return np.array([row_of[tuple(k if kept else None for k, kept in zip(key, keep))] for key in keys])
+
+
+def _lookup(cells: pd.DataFrame, rows: np.ndarray, column: str) -> pd.Series:
+    return pd.Series(cells[column].to_numpy()[rows], index=cells.index)
 
 
 def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, level: float) -> pd.DataFrame:
@@ -242,15 +243,15 @@ def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, l
         base_n = cells["n"]
         base_shown = cells["status"].eq("shown")
     elif measure in PERCENT_BASES:
-        dims = PERCENT_BASES[measure]
-        base = _lookup(cells, dims, "count").astype("float")
-        base_n = _lookup(cells, dims, "n")
-        base_shown = _lookup(cells, dims, "status").eq("shown")
+        rows = _base_rows(cells, PERCENT_BASES[measure])
+        base = _lookup(cells, rows, "count").astype("float")
+        base_n = _lookup(cells, rows, "n")
+        base_shown = _lookup(cells, rows, "status").eq("shown")
         if query.weight:  # weighted sums carry the same relative noise as their counts
             noise = (shown / cells["n"].where(cells["n"] > 0)).fillna(1.0)
             cells["w_sum"] = cells["w_sum"] * noise
-            w_base = _lookup(cells, dims, "w_sum")
-            w_sq = _lookup(cells, dims, "w_sumsq")
+            w_base = _lookup(cells, rows, "w_sum")
+            w_sq = _lookup(cells, rows, "w_sumsq")
             w_cell = np.minimum(cells["w_sum"], w_base)
             est = stats.weighted_proportion_ci(w_cell, w_base, w_sq, level)
             p, lo, hi = est.p, est.low, est.high
