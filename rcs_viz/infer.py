@@ -2,7 +2,8 @@
 
 Everything is computed with SQL on a DuckDB relation (one aggregate scan over
 every column, one to list the distinct values of the few-valued ones, and a
-small extra one only when needed), so rows are never pulled into pandas.
+small extra one only when needed; each in batches of ``BATCH`` columns on a wide
+file), so rows are never pulled into pandas.
 
 Rules, in order (``docs/dictionary.md`` says the same in plain words):
 
@@ -37,6 +38,7 @@ from rcs_viz.dictionary import Dictionary, Variable, _code
 
 LEVELS_MAX = 12  # an integer column with at most this many codes is categorical
 TEXT_LEVELS_MAX = 500  # a text column with more distinct values gets no value list
+BATCH = 64  # columns per summary query (see summarise)
 SENTINELS = ("-7", "-8", "-9", "-97", "-98", "-99", "-997", "-998", "-999")
 
 ROLE_NAMES: dict[str, tuple[str, ...]] = {
@@ -230,6 +232,8 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
     One scan computes cheap counts for every column; a second lists the
     distinct values of the few-valued columns; a small extra scan runs only
     when some column has blank text or -9-style codes to look at closely.
+    On a file wider than ``BATCH`` columns each scan is split into batches:
+    DuckDB's time to plan one query grows much faster than its width.
     """
     names = list(relation.columns)
     kinds = {n: type_kind(t) for n, t in zip(names, relation.types)}
@@ -239,8 +243,12 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
         return []
     sentinel_nums = [int(x) for x in SENTINELS]
 
-    def run(parts: list[str]) -> tuple:
-        return relation.query("__t", f"SELECT {', '.join(parts)} FROM __t").fetchall()[0]
+    def run(parts: list[str], per_query: int) -> tuple:
+        # In batches: DuckDB's planning time grows much faster than the number of expressions.
+        out: list = []
+        for i in range(0, len(parts), per_query):
+            out += relation.query("__t", f"SELECT {', '.join(parts[i:i + per_query])} FROM __t").fetchall()[0]
+        return tuple(out)
 
     parts = []
     for n in names:
@@ -264,8 +272,8 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
             f"approx_count_distinct({c.raw})",
             _count(in_num_sql(c.num, sentinel_nums)),
         ]
-    row = run(parts)
     width = 7
+    row = run(parts, width * BATCH)
     raw_stats = {n: row[width * i: width * i + width] for i, n in enumerate(names)}
 
     # A closer look where needed: exact blanks, and which -9-style codes sit below non-negative values.
@@ -277,11 +285,13 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
             extra.append(_count(f"{c.raw} IS NOT NULL AND {c.text} IS NULL"))
             extra_keys.append((n, "blank"))
         if ns:
-            extra.append(f"list(DISTINCT CASE WHEN {in_num_sql(c.num, sentinel_nums)} THEN CAST({c.num} AS BIGINT) END)")
+            # which sentinels occur, as a bit mask (cheaper than a list(DISTINCT ...) per column)
+            mask = " ".join(f"WHEN {c.num} = {x} THEN {1 << i}" for i, x in enumerate(sentinel_nums))
+            extra.append(f"bit_or(CASE {mask} END)")
             extra_keys.append((n, "sentinels"))
             extra.append(f"min(CASE WHEN NOT {in_num_sql(c.num, sentinel_nums)} THEN {c.num} END)")
             extra_keys.append((n, "min"))
-    looked = dict(zip(extra_keys, run(extra))) if extra else {}
+    looked = dict(zip(extra_keys, run(extra, 3 * BATCH))) if extra else {}
 
     stats = {}
     for n in names:
@@ -296,27 +306,38 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
         else:
             kind = "text"
         sentinels: tuple[str, ...] = ()
-        found = [x for x in (looked.get((n, "sentinels")) or []) if x is not None]
+        found = [x for i, x in enumerate(sentinel_nums) if (looked.get((n, "sentinels")) or 0) >> i & 1]
         rest_min = looked.get((n, "min"))
         if kind in ("integer", "number") and found and (rest_min is None or rest_min >= 0):
             sentinels = tuple(str(x) for x in sorted(found, reverse=True))
         stats[n] = (kind, nn, nd, sentinels)
 
-    # Second scan: the exact distinct values of columns that may be listable.
+    # Second scan: the exact distinct values of columns that may be listable, as distinct
+    # (column, value) pairs, one query per value type and batch of columns. (Not a
+    # list(DISTINCT ...) per column: DuckDB gives each such aggregate megabytes of its own,
+    # so a hundred columns exceed the loader's memory limit.)
     limit = TEXT_LEVELS_MAX * 1.2 + 10
     listable = [n for n in names if stats[n][0] != "empty" and stats[n][2] <= limit]
-    values: dict[str, list[str]] = {}
-    if listable:
-        sel = []
-        for n in listable:
-            c = Col(n, kinds[n])
-            kind = stats[n][0]
-            expr = f"CAST({c.num} AS BIGINT)" if kind == "integer" else c.num if kind == "number" else c.text
-            sel.append(f"list(DISTINCT {expr})")
-        got = run(sel)
-        for n, vals in zip(listable, got):
-            codes = [_code(v) for v in (vals or []) if v is not None]
-            values[n] = [v for v in codes if v not in stats[n][3]]
+    values: dict[str, list[str]] = {n: [] for n in listable}
+    by_type: dict[str, list[tuple[str, str]]] = {}
+    for n in listable:
+        c = Col(n, kinds[n])
+        kind = stats[n][0]
+        expr = f"CAST({c.num} AS BIGINT)" if kind == "integer" else c.num if kind == "number" else c.text
+        by_type.setdefault(kind, []).append((n, expr))
+    for items in by_type.values():
+        for i in range(0, len(items), BATCH):
+            batch = items[i:i + BATCH]
+            cols = ", ".join(f"{expr} AS {ident(str(j))}" for j, (_, expr) in enumerate(batch))
+            got = relation.query(
+                "__t",
+                f"SELECT k, list(v) FROM (SELECT DISTINCT k, v FROM (UNPIVOT (SELECT {cols} FROM __t) "
+                "ON COLUMNS(*) INTO NAME k VALUE v)) GROUP BY k",
+            ).fetchall()
+            for k, vals in got:
+                n = batch[int(k)][0]
+                codes = [_code(v) for v in (vals or []) if v is not None]
+                values[n] = [v for v in codes if v not in stats[n][3]]
 
     out = []
     for n in names:

@@ -46,6 +46,7 @@ import io
 import json
 import os
 import re
+import stat
 import time
 import uuid
 from collections.abc import Callable
@@ -54,12 +55,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 from rcs_viz import dictionary as dictmod
 from rcs_viz.dictionary import Dictionary, DictionaryError
 from rcs_viz.infer import Col, as_number, ident, in_num_sql, in_sql, infer_dictionary, is_int_code, lit, type_kind
 
 LOADER_VERSION = "1"
+MAX_COLUMNS = 2_000  # wider files are refused: DuckDB's planning time grows faster than the width (1,000: ~15 s)
+YAML_NODES_MAX = 500_000  # a dictionary larger than this once YAML aliases are expanded is refused (a "billion laughs")
 MEMORY_LIMIT = "512MB"  # DuckDB's working memory while loading (it spills to disk beyond this)
 TABLE = "respondents"
 RKEY = "__rkey"
@@ -141,7 +145,7 @@ def load_dataset(
     except LoadError:
         raise
     except DictionaryError as exc:
-        raise LoadError(str(exc)) from None
+        raise LoadError(_one_line(str(exc))) from None
     except MemoryError:
         raise LoadError(f"{path.name}: not enough memory to load this file") from None
     except Exception as exc:  # last resort: still one clear sentence, never a traceback
@@ -158,20 +162,28 @@ def _load(path: Path, dictionary_path, cache_dir: Path, salt: str, progress: Pro
             f"{name}: unsupported file type '{path.suffix or '(none)'}'{hint}; use CSV (.csv, .tsv, .txt), "
             "Excel (.xlsx), Parquet (.parquet) or SPSS (.sav)"
         )
-    if not path.exists():
-        raise LoadError(f"{name}: file not found ({path})")
-    if not path.is_file():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise LoadError(f"{name}: file not found ({path})") from None
+    except OSError as exc:  # e.g. a loop of symbolic links
+        raise LoadError(f"{name}: cannot be opened ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
         raise LoadError(f"{name}: is a folder, not a data file")
+    if not stat.S_ISREG(mode):
+        raise LoadError(f"{name}: is not a regular file (a pipe or a device?), so it cannot be loaded")
 
     given: Dictionary | None = None
     dict_bytes = b""
     if dictionary_path is not None:
         dpath = Path(dictionary_path)
         try:
+            if not dpath.is_dir() and dpath.exists() and not dpath.is_file():
+                raise LoadError(f"{dpath.name}: the dictionary is not a regular file (a pipe or a device?)")
             dict_bytes = dpath.read_bytes()
         except OSError as exc:
             raise LoadError(f"{dpath.name}: cannot read the dictionary ({exc.strerror or exc})") from None
-        given = dictmod.read(dpath)  # DictionaryError -> LoadError in load_dataset
+        given = _read_dictionary(dpath.name, dict_bytes)
 
     report(0.02, f"Checking {name}")
     scan = _scan(path, check_utf8=suffix in TEXT_SUFFIXES)
@@ -287,11 +299,53 @@ def _unlink(p: Path) -> None:
 
 # --------------------------------------------------------------------------- reading
 
+def _read_dictionary(name: str, data: bytes) -> Dictionary:
+    """The dictionary, parsed from the very bytes that go into the cache key.
+
+    As ``rcs_viz.dictionary.read`` (UTF-8, ``yaml.safe_load``), but every problem
+    is one line, and a file that is huge once its aliases are expanded (a "billion
+    laughs") or that refers to itself is refused before anything expands it.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"{name}: cannot read the dictionary (not UTF-8 text: byte {exc.start + 1} is invalid)"
+        ) from None
+    try:
+        mapping = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = _one_line(exc.problem or exc.context or "a syntax error")
+        raise LoadError(f"{name}: not valid YAML ({problem}{where})") from None
+    except yaml.YAMLError as exc:
+        raise LoadError(f"{name}: not valid YAML ({_first_line(exc)})") from None
+    except RecursionError:
+        raise LoadError(f"{name}: not valid YAML (nested too deeply)") from None
+    seen, stack = 0, [mapping]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > YAML_NODES_MAX:
+            raise LoadError(
+                f"{name}: the dictionary is too large once its aliases (*name) are expanded, or refers to itself; "
+                "write the entries out in full"
+            )
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return dictmod.parse(mapping, source=name)  # DictionaryError -> LoadError in load_dataset
+
+
 def _scan(path: Path, check_utf8: bool) -> dict:
     """One read-only pass: sha256 of the bytes, the first MB, and whether it is UTF-8."""
     sha = hashlib.sha256()
     head = bytearray()
     utf8 = check_utf8
+    nul = False
     dec = codecs.getincrementaldecoder("utf-8")()
     size = 0
     try:
@@ -299,6 +353,7 @@ def _scan(path: Path, check_utf8: bool) -> dict:
             while chunk := f.read(_CHUNK):
                 size += len(chunk)
                 sha.update(chunk)
+                nul = nul or (check_utf8 and b"\x00" in chunk)
                 if len(head) < _HEAD:
                     head += chunk[: _HEAD - len(head)]
                 if utf8:
@@ -317,7 +372,7 @@ def _scan(path: Path, check_utf8: bool) -> dict:
                 tail = f.read(4)
     except OSError as exc:
         raise LoadError(f"{path.name}: cannot be opened ({exc.strerror or exc})") from None
-    return {"sha256": sha.hexdigest(), "size": size, "head": bytes(head), "tail": tail, "utf8": utf8}
+    return {"sha256": sha.hexdigest(), "size": size, "head": bytes(head), "tail": tail, "utf8": utf8, "nul": nul}
 
 
 def _open_source(con, path: Path, suffix: str, scan: dict, cache_dir: Path, token: str, scratch: list) -> _Source:
@@ -349,12 +404,17 @@ def _open_csv(con, path, suffix, scan, cache_dir, token, scratch) -> _Source:
                 read_path = _transcode(path, bom_codec, cache_dir, token, scratch, label)
                 notes.append(f"{name} was read as {label} text.")
             break
+    if codec in (None, "utf-8-sig") and scan["nul"]:
+        raise LoadError(
+            f"{name}: the file holds binary data (NUL bytes), so it is not a plain-text CSV; "
+            "if it was saved as 'Unicode text' (UTF-16) without a byte-order mark, save it again as 'CSV UTF-8'"
+        )
+    if codec == "utf-8-sig" and not scan["utf8"]:
+        raise LoadError(
+            f"{name}: the text is not valid UTF-8, although the file starts with a UTF-8 byte-order mark "
+            "(it may be damaged or in another encoding); save it again as 'CSV UTF-8'"
+        )
     if codec is None:
-        if b"\x00" in head:
-            raise LoadError(
-                f"{name}: the file holds binary data (NUL bytes), so it is not a plain-text CSV; "
-                "if it was saved as 'Unicode text' (UTF-16) without a byte-order mark, save it again as 'CSV UTF-8'"
-            )
         if scan["utf8"]:
             codec = "utf-8"
         else:
@@ -380,7 +440,13 @@ def _open_csv(con, path, suffix, scan, cache_dir, token, scratch) -> _Source:
     delim = _sniff_delimiter(first_line, suffix)
     if delim != ",":
         notes.append(f"Columns in {name} are separated by {_DELIM_NAMES[delim]}.")
-    header = next(csv.reader(io.StringIO(text), delimiter=delim, quotechar='"', doublequote=True), [])
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac files end lines in CR alone
+    try:
+        header = next(csv.reader(io.StringIO(lines), delimiter=delim, quotechar='"', strict=True), [])
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            raise LoadError(f'{name}: row 1 (the header) opens a quote (") that is never closed') from None
+        header = next(csv.reader(io.StringIO(lines), delimiter=delim, quotechar='"'), [])
     names = _column_names(name, header)
     columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
     con.execute(
@@ -425,6 +491,11 @@ def _sniff_delimiter(line: str, suffix: str) -> str:
 
 def _column_names(file_name: str, header: list) -> list[str]:
     """Header cells as column names; blank ones become column<N>; duplicates are an error."""
+    if len(header) > MAX_COLUMNS:
+        raise LoadError(
+            f"{file_name}: the file has {len(header):,} columns; RCS Explorer reads at most {MAX_COLUMNS:,} "
+            "(keep the columns you need and save it again)"
+        )
     names = []
     for i, cell in enumerate(header, 1):
         text = "" if cell is None else str(cell).strip()
@@ -438,7 +509,7 @@ def _column_names(file_name: str, header: list) -> list[str]:
         for pos, spelled in dupes[:5]:
             where = " and ".join(str(p) for p in pos)
             case = "; the names differ only in capitals" if len(set(spelled)) > 1 else ""
-            parts.append(f"'{spelled[0]}' (columns {where}{case})")
+            parts.append(f"'{_q(spelled[0])}' (columns {where}{case})")
         raise LoadError(
             f"{file_name}: column header used more than once: {', '.join(parts)}; every column needs its own name"
         )
@@ -553,6 +624,9 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     name = path.name
     columns = list(src.kinds)
     notes: list[str] = []
+    with _reading(name, path.suffix.lower()):  # before inference, which takes a while on a wide file
+        if not con.execute("SELECT 1 FROM src LIMIT 1").fetchall():
+            raise LoadError(f"{name}: the file has a header row but no data rows")
 
     if given is None:
         report(0.2, "No dictionary given: inferring one from the data")
@@ -593,7 +667,7 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
         for a in absent:
             close = difflib.get_close_matches(a, spare, n=1, cutoff=0.75)
             if close:
-                hints.append(f"'{close[0]}' for '{a}'")
+                hints.append(f"'{_q(close[0])}' for '{_q(a)}'")
         hint = f" (did you mean {', '.join(hints[:5])}?)" if hints else ""
         raise LoadError(
             f"{name}: the dictionary names {len(absent)} column{'s' if len(absent) != 1 else ''} "
@@ -678,17 +752,19 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
             f") ORDER BY n DESC, {keys} LIMIT 1"
         ).fetchone()
         if dup:
-            col = mapping[id_var.name]
+            col = _q(mapping[id_var.name])
             if wave_var:
                 ex_id, ex_wave, n, k, total = dup
                 raise LoadError(
-                    f"{name}: column '{col}' has {k:,} respondent id{'s' if k != 1 else ''} that appear more than "
+                    f"{name}: column '{col}' has {k:,} respondent id{'s' if k != 1 else ''} that "
+                    f"appear{'s' if k == 1 else ''} more than "
                     f"once in the same wave ({total:,} rows; e.g. id '{_show(ex_id)}' appears {n} times with "
-                    f"{mapping[wave_var.name]} = {_show(ex_wave)})"
+                    f"{_q(mapping[wave_var.name])} = {_show(ex_wave)})"
                 )
             ex_id, n, k, total = dup
             raise LoadError(
-                f"{name}: column '{col}' has {k:,} respondent id{'s' if k != 1 else ''} that appear more than once "
+                f"{name}: column '{col}' has {k:,} respondent id{'s' if k != 1 else ''} that "
+                f"appear{'s' if k == 1 else ''} more than once "
                 f"({total:,} rows; e.g. id '{_show(ex_id)}' appears {n} times)"
             )
     return d, notes, rows
@@ -842,6 +918,7 @@ def _describe(con, src: _Source, name: str, what: str, col: str, pred: str, n: i
         con.execute("DROP TABLE __probe")
         row, example = (int(first[0]) + src.row_offset, first[1]) if first else (None, None)
     rows_word = f"{n:,} row{'s' if n != 1 else ''}"
+    kind, col = src.kinds[col], _q(col)  # from here on, col is only quoted
     if what == "id_empty":
         return f"{name}: column '{col}' (the respondent id) is empty in {rows_word} (e.g. row {row})"
     found = con.execute(
@@ -851,7 +928,7 @@ def _describe(con, src: _Source, name: str, what: str, col: str, pred: str, n: i
     if what == "numeric":
         others = [x for x in values if x != example][:4]
         also = f"; other text: {', '.join(repr(_show(x)) for x in others)}" if others else ""
-        noun = "text" if src.kinds[col] == "text" else "values that are not numbers"
+        noun = "text" if kind == "text" else "values that are not numbers"
         return (
             f"{name}: column '{col}' should be numeric but has {noun} in {rows_word} "
             f"(e.g. {_show(example)!r} in row {row}{also})"
@@ -941,13 +1018,24 @@ def _title(path: Path) -> str:
 
 def _names(items, limit: int = 10) -> str:
     items = list(items)
-    shown = ", ".join(f"'{s}'" for s in items[:limit])
+    shown = ", ".join(f"'{_q(s)}'" for s in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _show(value: Any) -> Any:
     text = str(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _q(name: str) -> str:
+    """A column name as quoted in a message: very long ones are shortened."""
+    return name if len(name) <= 80 else name[:77] + "..."
+
+
+def _one_line(text: str) -> str:
+    """A message on one line, with any very long word (a pasted value, a long name) shortened."""
+    text = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return re.sub(r"\S{81,}", lambda m: m.group()[:77] + "...", text)
 
 
 def _first_line(exc: BaseException) -> str:
