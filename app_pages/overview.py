@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from rcs_viz import render, service, session
+from rcs_viz.load import LoadError
 
 ds = session.dataset()
 rules = session.rules()
@@ -52,7 +53,7 @@ with st.form("open_data"):
 if submitted and data_file is not None:
     try:
         session.open_upload(data_file, dict_file)
-    except session.LoadError as exc:
+    except LoadError as exc:
         st.error(str(exc), icon=":material/error:")
     else:
         st.rerun()

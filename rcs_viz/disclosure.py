@@ -228,7 +228,7 @@ class _Cube:
         grid = np.empty(size, np.int64)
         grid[self.flat] = n
         self.n = grid.reshape(self.shape)
-        for axis, length in enumerate(self.shape):
+        for axis in range(len(self.shape)):
             parts = np.moveaxis(self.n, axis, -1)
             if not np.array_equal(parts[..., :-1].sum(-1), parts[..., -1]):
                 raise ValueError("cells are not additive: every margin must equal the sum of its cells")

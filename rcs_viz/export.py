@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import io
 import json
-import math
 
 import pandas as pd
 

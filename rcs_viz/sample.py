@@ -330,7 +330,6 @@ _MISSING_RATE = {
 def _simulate(d: _Draws, wave: np.ndarray, stage: np.ndarray, simd_cum: np.ndarray,
               urban_cum: np.ndarray, climate: np.ndarray) -> dict[str, np.ndarray]:
     """One pupil per row; float arrays with NaN for NULL (converted to compact dtypes later)."""
-    n = len(stage)
     sec = stage >= 5
     prim = ~sec
     late = stage >= 7  # S3-S4
@@ -405,7 +404,7 @@ def _simulate(d: _Draws, wave: np.ndarray, stage: np.ndarray, simd_cum: np.ndarr
     out["young_carer"] = np.where(u < 0.03, 9.0, np.where(u < 0.03 + 0.97 * p_yes, 1.0, 0.0))
 
     # item non-response (a little more common among children with more difficulties)
-    for name, rate in _MISSING_RATE.items():
+    for name in _MISSING_RATE:
         if name == "sdq":
             continue
         miss = d.bernoulli("miss/" + name, _miss_p(name, need))

@@ -14,7 +14,7 @@ import streamlit as st
 
 from rcs_viz import config as config_mod
 from rcs_viz.disclosure import Rules
-from rcs_viz.load import Dataset, LoadError, load_dataset
+from rcs_viz.load import Dataset, load_dataset
 
 KEY = "rcs_dataset"
 
