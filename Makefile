@@ -20,6 +20,7 @@ run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.dev chromium
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 # The long property and load suites, off by default (see README).
