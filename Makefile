@@ -23,7 +23,7 @@ test: $(VENV)/.dev chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
-# The long property and load suites, off by default (see README).
+# The long disclosure suites in full, off by default (see README).
 test-full: $(VENV)/.dev chromium
 	$(PY) -m pytest --full
 
