@@ -761,7 +761,7 @@ def tally(request):
         print("\n" + line)
 
 
-class Hang(Exception):
+class Hang(BaseException):  # not an Exception, so the loader cannot turn it into a LoadError
     pass
 
 
