@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rcs_viz.dictionary import Dictionary, Variable, _code
+from rcs_viz.queries import ident
 
 LEVELS_MAX = 12  # an integer column with at most this many codes is categorical
 TEXT_LEVELS_MAX = 500  # a text column with more distinct values gets no value list
@@ -68,11 +69,6 @@ INT_RE = "-?(0|[1-9][0-9]{0,17})"  # a canonical integer code: no leading zeros,
 
 # --------------------------------------------------------------------------- SQL helpers
 # Shared with rcs_viz.load so that inference and loading read values identically.
-
-def ident(name: str) -> str:
-    """A SQL identifier, quoted."""
-    return '"' + name.replace('"', '""') + '"'
-
 
 def lit(text: str) -> str:
     """A SQL string literal."""

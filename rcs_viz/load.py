@@ -59,7 +59,8 @@ import yaml
 
 from rcs_viz import dictionary as dictmod
 from rcs_viz.dictionary import Dictionary, DictionaryError
-from rcs_viz.infer import Col, as_number, ident, in_num_sql, in_sql, infer_dictionary, is_int_code, lit, type_kind
+from rcs_viz.infer import Col, as_number, in_num_sql, in_sql, infer_dictionary, is_int_code, lit, type_kind
+from rcs_viz.queries import ident
 
 LOADER_VERSION = "1"
 MAX_COLUMNS = 2_000  # wider files are refused: DuckDB's planning time grows faster than the width (1,000: ~15 s)

@@ -43,11 +43,16 @@ class CrossTab:
         return (self.panel, self.rows, self.cols)
 
 
+def ident(name: str) -> str:
+    """The one quoting of a SQL identifier (the loader uses it too, on a file's own columns)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quote(name: str, schema: Mapping[str, str]) -> str:
     """Quote an identifier that the allowlist knows; refuse any other."""
     if name not in schema:
         raise QueryError(f"unknown variable '{name}'")
-    return '"' + name.replace('"', '""') + '"'
+    return ident(name)
 
 
 def bind_code(code: str, sql_type: str, variable: str) -> int | float | str:
