@@ -240,8 +240,6 @@ def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, l
     low = high = value
     if measure == "count":
         value = shown
-        base_n = cells["n"]
-        base_shown = cells["status"].eq("shown")
     elif measure in PERCENT_BASES:
         rows = _base_rows(cells, PERCENT_BASES[measure])
         base = _lookup(cells, rows, "count").astype("float")
@@ -261,6 +259,8 @@ def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, l
             with np.errstate(divide="ignore", invalid="ignore"):
                 p = np.where(base > 0, x / base, np.nan)
         value, low, high = (pd.Series(100 * np.asarray(a, float), index=cells.index) for a in (p, lo, hi))
+        own = rows == np.arange(len(cells))  # a cell that is its own base is 100 % by definition: no interval
+        low, high = low.where(~own), high.where(~own)
     else:
         base_n = cells["v_n"].astype("int64")
         base_shown = cells["status"].eq("shown")
@@ -272,12 +272,6 @@ def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, l
             value, low, high = (pd.Series(np.asarray(a, float), index=cells.index) for a in est)
         else:
             value = cells["v_median"].astype(float)
-    if measure in PERCENT_BASES:  # a cell that is its own base is 100 % by definition: no interval
-        own = pd.Series(True, index=cells.index)
-        for d in DIMS:
-            if d not in PERCENT_BASES[measure]:
-                own &= cells[d].isna()
-        low, high = pd.Series(low).where(~own), pd.Series(high).where(~own)
     if measure == "count":
         ok, why = cells["status"].eq("shown"), cells["reason"]
     else:
