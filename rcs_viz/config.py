@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -47,6 +48,16 @@ def load(path: str | Path | None = None) -> Config:
     if path is None:
         return Config()
     path = Path(path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc})") from None
+    return _read(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _read(path: Path, stamp: int) -> Config:
+    """Parse a configuration file once per version of it (every page run asks for it)."""
     try:
         mapping = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
