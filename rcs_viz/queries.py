@@ -26,6 +26,27 @@ class QueryError(ValueError):
     """A request naming a variable or value the data does not have."""
 
 
+NUMERIC_OPS = ("<=", ">=", "<", ">")  # longest first, so "<=" is not read as "<"
+YES, NO = "1", "0"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A yes/no variable made from answers, such as a need ("SDQ abnormal or young carer").
+
+    It is yes when any (or all) of its conditions hold and no when the answers
+    rule that out; when the answers given cannot decide, it is "No answer", so
+    a base never counts a pupil as without a need they were not asked about.
+    A condition keeps codes of a categorical variable, or compares a numeric
+    one with a number written as text: "<41", ">=5".
+    """
+
+    name: str
+    label: str
+    conditions: tuple[tuple[str, tuple[str, ...]], ...]
+    combine: str = "any"  # "any" (or) / "all" (and)
+
+
 @dataclass(frozen=True)
 class CrossTab:
     """What to count: a plain value, so it can be cached, compared and put in a URL."""
@@ -37,6 +58,7 @@ class CrossTab:
     value: str | None = None  # numeric variable summarised by mean and median
     weight: str | None = None  # weight column, when estimates are weighted
     include_missing: bool = True
+    flags: tuple[Flag, ...] = ()  # derived yes/no variables the other fields may name
 
     @property
     def dims(self) -> tuple[str | None, str | None, str | None]:
@@ -68,7 +90,18 @@ def bind_code(code: str, sql_type: str, variable: str) -> int | float | str:
     return code
 
 
-def conditions(filters, schema: Mapping[str, str]) -> tuple[list[str], dict]:
+def numeric_condition(text: str) -> tuple[str, float] | None:
+    """"<41" → ("<", 41.0); None when the text is not an operator and a number."""
+    for op in NUMERIC_OPS:
+        if text.startswith(op):
+            try:
+                return op, float(text[len(op):])
+            except ValueError:
+                return None
+    return None
+
+
+def conditions(filters, schema: Mapping[str, str], prefix: str = "f") -> tuple[list[str], dict]:
     """One condition per filter, values bound as $f0, $f1, …"""
     clauses: list[str] = []
     params: dict = {}
@@ -76,11 +109,18 @@ def conditions(filters, schema: Mapping[str, str]) -> tuple[list[str], dict]:
         col = quote(name, schema)
         if not codes:
             raise QueryError(f"filter on '{name}' keeps no values")
+        key = f"{prefix}{i}"
+        numeric = schema[name].upper().split("(")[0] in INTEGER_TYPES | FLOAT_TYPES
+        compared = numeric_condition(codes[0]) if numeric and len(codes) == 1 else None
+        if compared:
+            op, params[key] = compared
+            clauses.append(f"{col} {op} ${key}")
+            continue
         kept = [bind_code(c, schema[name], name) for c in codes if c != MISSING]
         parts = []
         if kept:
-            params[f"f{i}"] = kept
-            parts.append(f"{col} = ANY($f{i})")
+            params[key] = kept
+            parts.append(f"{col} = ANY(${key})")
         if MISSING in codes:
             parts.append(f"{col} IS NULL")
         clauses.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
@@ -92,6 +132,31 @@ def where_clause(filters, schema: Mapping[str, str], exclude_missing: tuple[str,
     clauses, params = conditions(filters, schema)
     clauses += [f"{quote(name, schema)} IS NOT NULL" for name in exclude_missing]
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def source(flags: tuple[Flag, ...], schema: Mapping[str, str]) -> tuple[str, dict, dict[str, str]]:
+    """The table a view reads: the respondents, plus one text column per flag ('1', '0' or NULL).
+
+    Returns the FROM text, its parameters and the schema widened by the flags,
+    so filters, rows and columns can name a flag like any other variable.
+    """
+    if not flags:
+        return TABLE, {}, dict(schema)
+    widened = dict(schema)
+    exprs, params = [], {}
+    for j, flag in enumerate(flags):
+        if flag.name in widened:
+            raise QueryError(f"'{flag.name}' is already a variable: give the derived one another name")
+        if flag.combine not in ("any", "all"):
+            raise QueryError(f"a derived variable combines its conditions by 'any' or 'all', not '{flag.combine}'")
+        if not flag.conditions:
+            raise QueryError(f"'{flag.label}' has no conditions")
+        clauses, p = conditions(flag.conditions, schema, prefix=f"g{j}_")
+        params.update(p)
+        test = "(" + (" OR " if flag.combine == "any" else " AND ").join(clauses) + ")"
+        exprs.append(f"CASE WHEN {test} THEN '{YES}' WHEN NOT {test} THEN '{NO}' END AS {ident(flag.name)}")
+        widened[flag.name] = "VARCHAR"
+    return f"(SELECT *, {', '.join(exprs)} FROM {TABLE}) AS {TABLE}", params, widened
 
 
 def _key(name: str | None, alias: str, schema: Mapping[str, str]) -> str:
@@ -108,6 +173,7 @@ def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
     dims = [d for d in q.dims if d is not None]
     if len(set(dims)) != len(dims):
         raise QueryError("rows, columns and panel must be different variables")
+    table, flag_params, schema = source(q.flags, schema)
     group_cols = [quote(d, schema) for d in dims]
     select = [
         _key(q.panel, "panel", schema),
@@ -136,9 +202,10 @@ def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
             ]
     exclude = () if q.include_missing else tuple(dims)
     where, params = where_clause(q.filters, schema, exclude)
+    params.update(flag_params)
     sql = (
         "SELECT " + ",\n       ".join(select)
-        + f"\nFROM {TABLE}"
+        + f"\nFROM {table}"
         + (f"\n{where}" if where else "")
         + f"\nGROUP BY CUBE({', '.join(group_cols)})"
     )

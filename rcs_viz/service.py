@@ -8,6 +8,7 @@ True counts are dropped here; nothing downstream ever sees them.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +21,9 @@ from rcs_viz import db, disclosure, queries, stats
 from rcs_viz.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.disclosure import Rules
 from rcs_viz.load import Dataset
-from rcs_viz.queries import CrossTab, QueryError
+from rcs_viz.queries import NO, YES, CrossTab, Flag, QueryError
+
+DERIVED = "derived"  # the role of a flag made in a view; a data file's dictionary cannot claim it
 
 MEASURES = {
     "count": "Count",
@@ -79,8 +82,9 @@ class Protected:
 
 
 def schema(dataset: Dataset) -> dict[str, str]:
-    """The allowlist: dictionary variables that exist in the loaded table, with their types."""
-    return _schema(dataset.db_path, dataset.dictionary)
+    """The allowlist: dictionary variables that exist in the loaded table (or a view derives), with their types."""
+    derived = {v.name: "VARCHAR" for v in dataset.dictionary.variables if v.role == DERIVED}
+    return _schema(dataset.db_path, dataset.dictionary) | derived
 
 
 @lru_cache(maxsize=16)
@@ -88,6 +92,36 @@ def _schema(db_path: Path, dictionary: Dictionary) -> dict[str, str]:
     sql, params = queries.columns()
     types = dict(db.run(db_path, sql, params).itertuples(index=False, name=None))
     return {name: types[name] for name in dictionary.names if name in types}
+
+
+def with_flags(dataset: Dataset, flags: tuple[Flag, ...]) -> Dataset:
+    """The dataset as a view sees it: its dictionary plus the view's derived yes/no variables.
+
+    Each flag's conditions are checked against the real variables first, so a
+    tampered definition is refused in words before any SQL is written.
+    """
+    if not flags:
+        return dataset
+    d = dataset.dictionary
+    allowed = schema(dataset)
+    for flag in flags:
+        if flag.name in d:
+            raise QueryError(f"'{flag.name}' is already a variable: give the derived one another name")
+        for name, codes in flag.conditions:
+            if name not in allowed:
+                raise QueryError(f"'{flag.label}' uses unknown variable '{name}'")
+            var = d[name]
+            if not var.is_categorical:
+                if len(codes) != 1 or queries.numeric_condition(codes[0]) is None:
+                    raise QueryError(f"'{flag.label}': compare '{var.label}' with a number, e.g. <41")
+            elif var.values:
+                known = {c for c, _ in var.values} | {MISSING} | set(categories(dataset, name))
+                unknown = [c for c in codes if c not in known]
+                if unknown:
+                    raise QueryError(f"'{flag.label}': '{unknown[0]}' is not a value of '{var.label}'")
+    derived = tuple(Variable(name=f.name, label=f.label, type="flag", group="Derived", role=DERIVED,
+                             values=((YES, "Yes"), (NO, "No"))) for f in flags)
+    return dataclasses.replace(dataset, dictionary=dataclasses.replace(d, variables=d.variables + derived))
 
 
 STRUCTURE = ("cpp", "cluster", "school", "stage")  # roles that describe places, not pupils
@@ -114,6 +148,8 @@ def categories(dataset: Dataset, name: str, within: tuple = ()) -> list[str]:
     filter never change which categories appear.
     """
     var = dataset.dictionary[name]
+    if var.role == DERIVED:
+        return [code for code, _ in var.values]
     within = within if var.role in STRUCTURE else ()
     present = _codes_in_data(dataset.db_path, dataset.dictionary, name, within)
     listed = [c for c, _ in var.values if c in present or not present]
@@ -164,8 +200,9 @@ def validate(dataset: Dataset, query: CrossTab, measure: str) -> None:
 def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: Rules = Rules(),
              level: float = 0.95) -> Protected:
     """The protected table for a question: the same object feeds screen, export and CLI."""
+    dataset = with_flags(dataset, query.flags)
     validate(dataset, query, measure)
-    sql, params = queries.crosstab(query, schema(dataset))
+    sql, params = queries.crosstab(query, _schema(dataset.db_path, dataset.dictionary))
     raw = db.run(dataset.db_path, sql, params)
     grid = _fill_grid(dataset, query, raw)
     cells = disclosure.protect(grid, rules)
