@@ -234,6 +234,19 @@ def distinct_codes(name: str, schema: Mapping[str, str], within=()) -> tuple[str
             f"FROM {TABLE}" + (f" {where}" if where else "")), params
 
 
+def places(school: str, cluster: str, x: str, y: str, schema: Mapping[str, str]) -> tuple[str, dict]:
+    """Each school's cluster and location, with their spread, so the caller can check they are the school's own.
+
+    No counts: a school's place is public structure. The spread (min and
+    max) lets the caller refuse coordinates that vary within a school, which
+    would be pupils' homes, not school locations.
+    """
+    s, c, xq, yq = (quote(n, schema) for n in (school, cluster, x, y))
+    return (f"SELECT CAST({s} AS VARCHAR) AS code, CAST(MIN({c}) AS VARCHAR) AS cluster, "
+            f"MIN({xq}) AS lon, MAX({xq}) AS lon_max, MIN({yq}) AS lat, MAX({yq}) AS lat_max "
+            f"FROM {TABLE} WHERE {s} IS NOT NULL GROUP BY {s}"), {}
+
+
 def columns() -> tuple[str, dict]:
     """The loaded table's columns and types, from which the schema is built."""
     return ("SELECT column_name, data_type FROM information_schema.columns "

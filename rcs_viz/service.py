@@ -368,6 +368,24 @@ def units(dataset: Dataset) -> dict[str, int]:
     return out
 
 
+def school_places(dataset: Dataset) -> pd.DataFrame:
+    """code, cluster, lon, lat per school; empty when the data has no coordinates.
+
+    Coordinates are drawn only if every pupil of a school carries the same
+    ones: coordinates that vary within a school describe pupils, not places,
+    and are refused.
+    """
+    d = dataset.dictionary
+    names = [getattr(d.by_role(r), "name", None) for r in ("school", "cluster", "x", "y")]
+    if None in names or any(n not in schema(dataset) for n in names):
+        return pd.DataFrame(columns=["code", "cluster", "lon", "lat"])
+    sql, params = queries.places(*names, schema(dataset))
+    found = db.run(dataset.db_path, sql, params)
+    if ((found["lon"] != found["lon_max"]) | (found["lat"] != found["lat_max"])).any():
+        raise QueryError("the map needs one location per school, but the coordinates vary within a school")
+    return found.dropna(subset=["lon", "lat"])[["code", "cluster", "lon", "lat"]].reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class Base:
     """How many respondents a set of filters leaves, as it may be shown."""

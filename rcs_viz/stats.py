@@ -40,6 +40,7 @@ __all__ = [
     "weighted_mean_ci",
     "proportion_diff_ci",
     "weighted_proportion_diff_ci",
+    "difference_ci",
     "compare",
     "COMPARISON_LABELS",
 ]
@@ -277,6 +278,22 @@ def weighted_proportion_diff_ci(
 COMPARISON_LABELS = (
     "better", "worse", "higher", "lower", "no different", "not compared",
 )
+
+def difference_ci(v1, low1, high1, v2, low2, high2) -> DiffCI:
+    """v1 - v2 with an interval recovered from the two estimates' own intervals (MOVER).
+
+    Zou & Donner's method of variance estimates recovery needs only each
+    estimate and its limits, which is all a protected result carries. With
+    Wilson limits it is exactly Newcombe's hybrid score interval; with
+    symmetric t limits it is close to a Welch interval. NaN in any input
+    (a protected estimate) gives NaN.
+    """
+    v1, l1, h1, v2, l2, h2 = np.broadcast_arrays(*(_f(a) for a in (v1, low1, high1, v2, low2, high2)))
+    d = v1 - v2
+    low = d - np.sqrt((v1 - l1) ** 2 + (h2 - v2) ** 2)
+    high = d + np.sqrt((h1 - v1) ** 2 + (v2 - l2) ** 2)
+    return DiffCI(np.asarray(d), np.asarray(low), np.asarray(high))
+
 
 _POLARITIES = {"higher_is_better", "lower_is_better", "neutral", None}
 
