@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 COLUMNS = ("indicator", "statistic", "positive", "stage", "wave", "value")
@@ -66,8 +67,19 @@ def read(path: str | Path | None) -> Comparators:
         row = int(bad.idxmax())
         raise ComparatorError(f"{path.name}: row {row + 2}: 'value' must be a number and 'statistic' "
                               f"pct or mean (got {table.at[row, 'value']!r}, {table.at[row, 'statistic']!r})")
+    impossible = ~np.isfinite(value) | ((table["statistic"] == "pct") & ~value.between(0, 100))
+    if impossible.any():
+        row = int(impossible.idxmax())
+        raise ComparatorError(f"{path.name}: row {row + 2}: 'value' {table.at[row, 'value']!r} is not a possible "
+                              f"{'percentage (0 to 100)' if table.at[row, 'statistic'] == 'pct' else 'figure'}")
     table["value"] = value
-    table["positive"] = table["positive"].map(lambda p: ";".join(c.strip() for c in p.split(";") if c.strip()))
+    table["positive"] = table["positive"].map(lambda p: ";".join(sorted(c.strip() for c in p.split(";") if c.strip())))
+    key = ["indicator", "statistic", "positive", "stage", "wave"]
+    twice = table.duplicated(key, keep=False)
+    if twice.any():
+        rows = [str(i + 2) for i in table.index[twice][:2]]
+        raise ComparatorError(f"{path.name}: rows {' and '.join(rows)} give two figures for the same indicator, "
+                              "codes, stage and wave; keep one")
     note = raw["note"].iloc[0] if "note" in raw.columns and len(raw) else ""
     return Comparators(table, source=path.name, note=note)
 

@@ -64,6 +64,14 @@ def indicators(dictionary: Dictionary) -> list[Indicator]:
     return out
 
 
+def group_indicators(chosen: list[Indicator]) -> dict[str, list[Indicator]]:
+    """Indicators by dictionary group (SHANARRI domain), groups in first-seen order."""
+    out: dict[str, list[Indicator]] = {}
+    for ind in chosen:
+        out.setdefault(ind.group, []).append(ind)
+    return out
+
+
 def deprivation(dictionary: Dictionary) -> Variable | None:
     """The SIMD (deprivation) variable, found by name or label: ordered from most to least deprived."""
     return next((v for v in dictionary.variables if v.is_categorical and v.role is None

@@ -49,17 +49,29 @@ def sync(view: ExploreView, d: Dictionary) -> None:
     ss["x_value"] = view.value or (_numeric(d)[0] if _numeric(d) else NONE)
     ss["x_wave"] = view.wave or ALL_WAVES
     ss["x_missing"], ss["x_ci"], ss["x_weighted"], ss["x_stacked"] = view.missing, view.ci, view.weighted, view.stacked
-    for name, kept in view.filters:
-        ss[f"x_f_{name}"] = list(kept)
-    ss["x_filters"] = [name for name, _ in view.filters] + [
-        n for n in ss.get("x_pending", []) if n not in dict(view.filters)]
+    sync_filters("x", view.filters)
+
+
+def sync_filters(prefix: str, filters) -> None:
+    """The URL's filters into the filter widgets; a variable just added but not yet given values stays."""
+    ss = st.session_state
+    for name, kept in filters:
+        ss[f"{prefix}_f_{name}"] = list(kept)
+    ss[f"{prefix}_filters"] = [name for name, _ in filters] + [
+        n for n in ss.get(f"{prefix}_pending", []) if n not in dict(filters)]
+
+
+def read_filters(prefix: str) -> tuple:
+    """The filter widgets as (variable, codes kept); those without values yet are remembered as pending."""
+    ss = st.session_state
+    filters = tuple((n, tuple(ss.get(f"{prefix}_f_{n}", ()))) for n in ss.get(f"{prefix}_filters", []))
+    ss[f"{prefix}_pending"] = [n for n, kept in filters if not kept]
+    return tuple((n, kept) for n, kept in filters if kept)
 
 
 def _from_widgets(d: Dictionary) -> ExploreView:
     ss = st.session_state
     measure = ss["x_measure"]
-    filters = tuple((n, tuple(ss.get(f"x_f_{n}", ()))) for n in ss.get("x_filters", []))
-    ss["x_pending"] = [n for n, kept in filters if not kept]
     return ExploreView(
         rows=ss["x_rows"],
         cols=None if ss["x_cols"] == NONE else ss["x_cols"],
@@ -67,7 +79,7 @@ def _from_widgets(d: Dictionary) -> ExploreView:
         measure=measure,
         value=ss["x_value"] if measure in NUMERIC_MEASURES and ss["x_value"] != NONE else None,
         wave=None if ss["x_wave"] == ALL_WAVES else ss["x_wave"],
-        filters=tuple((n, kept) for n, kept in filters if kept),
+        filters=read_filters("x"),
         missing=ss["x_missing"], ci=ss["x_ci"], weighted=ss["x_weighted"], stacked=ss["x_stacked"],
     )
 
@@ -113,22 +125,33 @@ def _help(d: Dictionary, key: str) -> str | None:
 
 
 def filters(ds, default: ExploreView) -> None:
-    """Filters on any variable: pick a variable, then the values to keep."""
+    """Filters on any variable but the wave (which has its own control)."""
     d = ds.dictionary
     wave = d.by_role("wave")
-    options = [n for n in _categorical(d) if wave is None or n != wave.name]
-    kw = dict(on_change=_write_url, args=(d, default))
-    st.multiselect("Filter on", options, key="x_filters", format_func=lambda n: _label(d, n),
+    filter_widgets(ds, "x", [n for n in _categorical(d) if wave is None or n != wave.name],
+                   on_change=_write_url, args=(d, default))
+
+
+def filter_widgets(ds, prefix: str, options: list[str], on_change, args=()) -> None:
+    """Pick a variable, then the values to keep; every change goes through `on_change` to the URL."""
+    d = ds.dictionary
+    kw = dict(on_change=on_change, args=args)
+    st.multiselect("Filter on", options, key=f"{prefix}_filters", format_func=lambda n: _label(d, n),
                    placeholder="Add a filter…", **kw)
-    for name in st.session_state.get("x_filters", []):
+    for name in st.session_state.get(f"{prefix}_filters", []):
         var = d[name]
         codes = service.categories(ds, name) + [MISSING]
-        st.multiselect(var.label, codes, key=f"x_f_{name}", format_func=var.label_of,
+        st.multiselect(var.label, codes, key=f"{prefix}_f_{name}", format_func=var.label_of,
                        placeholder="Choose values to keep", **kw)
+
+
+def drop_filter(prefix: str, name: str) -> None:
+    """Forget one filter's widgets, ahead of rewriting the URL."""
+    st.session_state[f"{prefix}_filters"] = [n for n in st.session_state.get(f"{prefix}_filters", []) if n != name]
+    st.session_state.pop(f"{prefix}_f_{name}", None)
 
 
 def remove_filter(name: str, d: Dictionary, default: ExploreView) -> None:
     """A chip's ✕: drop that filter and rewrite the URL."""
-    st.session_state["x_filters"] = [n for n in st.session_state.get("x_filters", []) if n != name]
-    st.session_state.pop(f"x_f_{name}", None)
+    drop_filter("x", name)
     _write_url(d, default)

@@ -60,23 +60,36 @@ def notes(result: Protected, source: str = "") -> list[tuple[str, str]]:
     return [(k, v) for k, v in rows if v != ""]
 
 
+def frame_csv(frame: pd.DataFrame) -> bytes:
+    """Any public table as CSV, text neutralised against formula injection."""
+    return frame.map(safe_text).to_csv(index=False).encode("utf-8")
+
+
+def workbook(sheets: dict[str, pd.DataFrame], notes_rows: list[tuple[str, str]]) -> bytes:
+    """Public tables as Excel sheets, then a Notes sheet; no cell is ever written as a formula."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False}}) as xl:
+        for name, frame in sheets.items():
+            frame = frame.map(safe_text)
+            index = not isinstance(frame.index, pd.RangeIndex)
+            if index:
+                frame.index = frame.index.map(
+                    lambda k: tuple(map(safe_text, k)) if isinstance(k, tuple) else safe_text(k))
+            frame.columns = [safe_text(c) for c in frame.columns]
+            frame.to_excel(xl, sheet_name=name, index=index)
+        pd.DataFrame(notes_rows, columns=["", ""]).map(safe_text).to_excel(
+            xl, sheet_name="Notes", index=False, header=False)
+    return buffer.getvalue()
+
+
 def to_csv(result: Protected) -> bytes:
-    return tidy(result).map(safe_text).to_csv(index=False).encode("utf-8")
+    return frame_csv(tidy(result))
 
 
 def to_excel(result: Protected, source: str = "") -> bytes:
     """A workbook: the table as on screen, every cell with its status, and the notes."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False}}) as xl:
-        wide = tables.wide(result).map(safe_text)
-        wide.index = wide.index.map(lambda k: tuple(map(safe_text, k)) if isinstance(k, tuple) else safe_text(k))
-        wide.columns = [safe_text(c) for c in wide.columns]
-        wide.to_excel(xl, sheet_name="Table")
-        tidy(result).map(safe_text).to_excel(xl, sheet_name="Cells", index=False)
-        pd.DataFrame(notes(result, source), columns=["", ""]).map(safe_text).to_excel(
-            xl, sheet_name="Notes", index=False, header=False)
-    return buffer.getvalue()
+    return workbook({"Table": tables.wide(result), "Cells": tidy(result)}, notes(result, source))
 
 
 def to_json(result: Protected) -> str:

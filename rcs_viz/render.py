@@ -10,7 +10,7 @@ import urllib.parse
 
 import streamlit as st
 
-from rcs_viz import charts, export, tables
+from rcs_viz import charts, compare_tables, export, tables
 from rcs_viz.load import Dataset
 from rcs_viz.service import Base, Protected
 
@@ -89,3 +89,36 @@ def copy_link(params: dict[str, list[str]]) -> None:
     query = urllib.parse.urlencode([(k, v) for k, vs in params.items() for v in vs])
     with st.expander("Link to this view", icon=":material/link:"):
         st.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)
+
+
+def comparison(result, figure, title: str, source: str, stem: str, chart_key: str | None = None):
+    """A Compare view: chart, what it leaves out, the table, its rules, and downloads of the same figures.
+
+    Returns the chart's selection event when `chart_key` is given (the spine's
+    click-through).
+    """
+    event = None
+    if figure is not None:
+        kwargs = dict(key=chart_key, on_select="rerun", selection_mode="pick") if chart_key else {}
+        event = st.altair_chart(figure, width="content", height=figure.usermeta["height"], **kwargs)
+    hidden = getattr(result, "protected", None)
+    if hidden:
+        st.caption(f"Not drawn (protected or base too small): {', '.join(hidden[:12])}"
+                   + (f" and {len(hidden) - 12} more." if len(hidden) > 12 else "."))
+    for note in result.context.notes:
+        st.caption(note)
+    st.dataframe(compare_tables.display(result), width="stretch", hide_index=True)
+    st.caption(result.context.rules.describe() + " Better/worse only where the 95% interval clears the comparator.")
+    cols = st.columns(4)
+    cols[0].download_button("CSV", lambda: export.frame_csv(compare_tables.tidy(result)), f"{stem}.csv", "text/csv",
+                            icon=":material/download:", on_click="ignore")
+    cols[1].download_button("Excel", lambda: export.workbook({"Table": compare_tables.tidy(result)},
+                                                             compare_tables.notes(result, title, source)),
+                            f"{stem}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            icon=":material/download:", on_click="ignore")
+    if figure is not None:
+        cols[2].download_button("Chart PNG", lambda: charts.to_png(figure), f"{stem}.png", "image/png",
+                                icon=":material/image:", on_click="ignore")
+        cols[3].download_button("Chart SVG", lambda: charts.to_svg(figure), f"{stem}.svg", "image/svg+xml",
+                                icon=":material/image:", on_click="ignore")
+    return event

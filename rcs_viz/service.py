@@ -381,7 +381,8 @@ def school_places(dataset: Dataset) -> pd.DataFrame:
         return pd.DataFrame(columns=["code", "cluster", "lon", "lat"])
     sql, params = queries.places(*names, schema(dataset))
     found = db.run(dataset.db_path, sql, params)
-    if ((found["lon"] != found["lon_max"]) | (found["lat"] != found["lat_max"])).any():
+    located = found["lon"].notna() & found["lat"].notna()  # a school with no coordinates is simply not drawn
+    if (located & ((found["lon"] != found["lon_max"]) | (found["lat"] != found["lat_max"]))).any():
         raise QueryError("the map needs one location per school, but the coordinates vary within a school")
     return found.dropna(subset=["lon", "lat"])[["code", "cluster", "lon", "lat"]].reset_index(drop=True)
 

@@ -100,3 +100,37 @@ def bases(filters):
     """Respondents left by no filter, then by each filter in turn (protected)."""
     ds, r = dataset(), rules()
     return _bases(repr((str(ds.db_path), filters, r)), ds, filters, r)
+
+
+@st.cache_resource(show_spinner=False)
+def _comparators(path: Path | None, stamp: float):
+    from rcs_viz import comparators as comparators_mod
+
+    return comparators_mod.read(path)
+
+
+def comparators():
+    """The configured national comparators; a broken file is reported once and treated as none."""
+    from rcs_viz import comparators as comparators_mod
+
+    path = config().comparators
+    try:
+        return _comparators(path, path.stat().st_mtime if path is not None and path.exists() else 0.0)
+    except (comparators_mod.ComparatorError, OSError) as err:
+        st.warning(f"National comparators are off: {err}", icon=":material/warning:")
+        return comparators_mod.EMPTY
+
+
+@st.cache_data(show_spinner="Comparing…", max_entries=256)
+def _compared(key: str, kind: str, _ds: Dataset, _args, _rules: Rules, _comps):
+    from rcs_viz import compare
+
+    fn = getattr(compare, kind)
+    extra = {"comps": _comps} if kind in ("rank", "spine", "trend") else {}
+    return fn(_ds, *_args, rules=_rules, **extra)
+
+
+def compared(kind: str, *args):
+    """A Compare result (`compare.<kind>(dataset, *args)`) under the owner's rules, cached per question."""
+    ds, r, comps = dataset(), rules(), comparators()
+    return _compared(repr((str(ds.db_path), kind, args, r, comps.source, len(comps.table))), kind, ds, args, r, comps)

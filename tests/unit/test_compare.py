@@ -510,8 +510,6 @@ def test_coordinates_that_vary_within_a_school_are_refused(tmp_path, truth):
         service.school_places(load(tmp_path, moved))
 
 
-@pytest.mark.xfail(strict=True, reason="service.school_places: NaN != NaN, so a school with no coordinates "
-                   "at all is taken for coordinates that vary and the whole map is refused")
 def test_a_school_without_coordinates_is_left_off_the_map(tmp_path, truth):
     blank = truth.copy()
     blank.loc[blank["school"].eq(52), ["lon", "lat"]] = np.nan

@@ -1,0 +1,132 @@
+"""The Compare page's view is its URL: query parameters ↔ a validated CompareView.
+
+Pure, like `view_state`: a link is untrusted, so parsing never raises;
+what cannot be used falls back to the default with a note in plain words.
+Places are checked against the data's own structure (a cluster must belong
+to the CPP, a unit to the level), so a stale link cannot ask for a school
+that is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Callable, Mapping, Sequence
+
+from rcs_viz.compare import COMPARATORS, LEVELS, indicators
+from rcs_viz.dictionary import Dictionary
+from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, _parse_filters, _show
+
+VIEWS = {"rank": "Rank", "spine": "Spine", "trend": "Trend", "gradient": "Deprivation gradient", "map": "Map"}
+PLACE_ROLES = ("cpp", "cluster", "school", "wave", "id", "weight", "x", "y")
+
+
+@dataclass(frozen=True)
+class CompareView:
+    view: str = "rank"
+    indicator: str = ""
+    level: str = "cluster"
+    cpp: str | None = None
+    cluster: str | None = None  # None: every cluster of the CPP
+    unit: str | None = None  # the cluster or school a spine or trend is about
+    vs: str = "cpp"
+    wave: str | None = None
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+PARAMS = {"view": "view", "indicator": "ind", "level": "level", "cpp": "cpp", "cluster": "cluster",
+          "unit": "unit", "vs": "vs", "wave": "wave"}
+
+
+def default_view(d: Dictionary, codes: Callable[..., Sequence[str]]) -> CompareView:
+    """Clusters of the first CPP on the first indicator, latest wave, against the CPP average."""
+    inds = indicators(d)
+    first = next((i for i in inds if i.statistic == "pct"), inds[0] if inds else None)
+    cpp = _first(d, "cpp", codes)
+    wave = d.by_role("wave")
+    waves = list(codes(wave.name)) if wave else []
+    unit = _first(d, "cluster", codes, within=((d.by_role("cpp").name, (cpp,)),) if cpp else ())
+    return CompareView(indicator=first.name if first else "", cpp=cpp, unit=unit,
+                       wave=waves[-1] if waves else None)
+
+
+def _first(d: Dictionary, role: str, codes, within=()) -> str | None:
+    var = d.by_role(role)
+    found = list(codes(var.name, within)) if var is not None else []
+    return found[0] if found else None
+
+
+def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
+          codes: Callable[..., Sequence[str]]) -> tuple[CompareView, list[str]]:
+    """Query parameters → a safe view, and notes on what was set aside."""
+    notes: list[str] = []
+    default = default_view(d, codes)
+
+    def one(key: str) -> str | None:
+        values = [v for v in params.get(key, ()) if v is not None]
+        if not values:
+            return None
+        if len(values) > 1:
+            notes.append(f"'{_show(key)}' was given more than once; the first was used.")
+        return str(values[0])[:MAX_PARAM_LENGTH]
+
+    def choice(key: str, allowed, what: str):
+        value = one(key)
+        if value is not None and value not in allowed:
+            notes.append(f"'{_show(value)}' is not {what}, so it was reset.")
+            return None
+        return value
+
+    view = replace(default,
+                   view=choice("view", VIEWS, "a Compare view") or default.view,
+                   indicator=choice("ind", {i.name for i in indicators(d)}, "an indicator") or default.indicator,
+                   level=choice("level", LEVELS, "a level (cluster or school)") or default.level,
+                   vs=choice("vs", COMPARATORS, "a comparator") or default.vs)
+
+    cpp_var, cluster_var, wave_var = (d.by_role(r) for r in ("cpp", "cluster", "wave"))
+    cpp = choice("cpp", codes(cpp_var.name) if cpp_var else (), "a CPP in this data") or default.cpp
+    in_cpp = ((cpp_var.name, (cpp,)),) if cpp_var and cpp else ()
+    cluster = choice("cluster", codes(cluster_var.name, in_cpp) if cluster_var else (), "a cluster of this CPP")
+    level_var = d.by_role(view.level)
+    unit_scope = in_cpp + (((cluster_var.name, (cluster,)),) if cluster and view.level == "school" else ())
+    units = list(codes(level_var.name, unit_scope)) if level_var else []
+    unit = choice("unit", units, f"a {view.level} here")
+    view = replace(view, cpp=cpp, cluster=cluster, unit=unit or (units[0] if units else None))
+
+    wave = one("wave")
+    if wave is not None and wave_var is not None:
+        if wave in codes(wave_var.name):
+            view = replace(view, wave=wave)
+        else:
+            notes.append(f"There is no wave '{_show(wave)}'; showing {wave_var.label_of(default.wave)}.")
+
+    kept = {k: v for k, v in params.items()
+            if not k.startswith(FILTER_PREFIX) or _filterable(d, k[len(FILTER_PREFIX):], notes)}
+    view = replace(view, filters=_parse_filters(kept, d, codes, notes, skip=wave_var))
+
+    known = set(PARAMS.values()) | {"present"}
+    unknown = sorted(k for k in params if k not in known and not k.startswith(FILTER_PREFIX))
+    if unknown:
+        notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")
+    return view, notes
+
+
+def _filterable(d: Dictionary, name: str, notes: list[str]) -> bool:
+    """Places and waves are chosen by the page's own controls, not by filters."""
+    if name in d and d[name].role in PLACE_ROLES and d[name].role != "wave":
+        notes.append(f"'{d[name].label}' is set by the page's place controls; that filter was dropped.")
+        return False
+    return True
+
+
+def to_params(view: CompareView, default: CompareView) -> dict[str, str | list[str]]:
+    """Only what differs from the default, so links stay short and readable."""
+    out: dict[str, str | list[str]] = {}
+    for f in fields(CompareView):
+        if f.name == "filters":
+            continue
+        value = getattr(view, f.name)
+        if value != getattr(default, f.name) and value is not None:
+            out[PARAMS[f.name]] = value
+    for name, kept in view.filters:
+        out[FILTER_PREFIX + name] = list(kept)
+    return out

@@ -1,0 +1,122 @@
+"""Compare results laid out for people and files: the same figures on screen, in CSV and in Excel.
+
+Each result type becomes one tidy table of public figures (numbers, with
+blanks where the gate protected a value) and a text version with the app's
+markers for the screen. Notes say where the figures came from and which
+rules made them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from rcs_viz.compare import Context, Gradient, Ranked, SchoolMap, Spine, Trend
+from rcs_viz.tables import LOW_BASE, MARKERS, SUPPRESSED
+
+
+def _num(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value) \
+        else f"{value:.1f}"
+
+
+def _interval(row) -> str:
+    return "" if pd.isna(row["ci_low"]) else f"{row['ci_low']:.1f}–{row['ci_high']:.1f}"
+
+
+def _value_text(row) -> str:
+    """The value, or the marker saying why there is none."""
+    if not pd.isna(row["value"]):
+        return f"{row['value']:.1f}"
+    return SUPPRESSED if pd.isna(row.get("base")) else LOW_BASE
+
+
+def _base_text(base) -> str:
+    return SUPPRESSED if pd.isna(base) else f"{int(base):,}"
+
+
+def tidy(result) -> pd.DataFrame:
+    """Numbers for files: one row per unit / indicator / wave / quintile, rounded, blanks where protected."""
+    if isinstance(result, (Ranked, SchoolMap)):
+        frame = result.units if isinstance(result, Ranked) else result.schools
+        out = pd.DataFrame({"unit": frame["label"], "respondents": frame["base"], "value": frame["value"],
+                            "ci_low": frame["ci_low"], "ci_high": frame["ci_high"],
+                            "comparator": frame["comparator"], "verdict": frame["verdict"]})
+        if isinstance(result, SchoolMap):
+            out.insert(1, "cluster", frame["cluster_label"])
+    elif isinstance(result, Spine):
+        r = result.rows
+        out = pd.DataFrame({"domain": r["group"], "indicator": r["label"], "respondents": r["base"],
+                            "value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                            "cpp": r["cpp"], "national": r["national"], "lowest_unit": r["low"],
+                            "highest_unit": r["high"], "units_shown": r["units"], "verdict": r["verdict"]})
+    elif isinstance(result, Trend):
+        s = result.series
+        out = pd.DataFrame({"series": s["series"], "wave": s["wave_label"], "respondents": s.get("base"),
+                            "value": s["value"], "ci_low": s.get("ci_low"), "ci_high": s.get("ci_high")})
+    elif isinstance(result, Gradient):
+        g = result.groups
+        out = pd.DataFrame({result.by_label: g["label"], "respondents": g["base"], "value": g["value"],
+                            "ci_low": g["ci_low"], "ci_high": g["ci_high"]})
+    else:
+        raise TypeError(f"not a comparison: {type(result).__name__}")
+    numeric = [c for c in out.columns if out[c].dtype.kind == "f"]
+    out[numeric] = out[numeric].round(4)
+    return out.reset_index(drop=True)
+
+
+def display(result) -> pd.DataFrame:
+    """Text for the screen: values with intervals, markers where protected."""
+    if isinstance(result, (Ranked, SchoolMap)):
+        frame = result.units if isinstance(result, Ranked) else result.schools
+        out = pd.DataFrame({
+            result.level_label if isinstance(result, Ranked) else "School": frame["label"],
+            "Respondents": frame["base"].map(_base_text),
+            result.indicator.label + (" (%)" if result.indicator.statistic == "pct" else ""):
+                frame.apply(_value_text, axis=1),
+            "95% CI": frame.apply(_interval, axis=1),
+            "Comparator": frame["comparator"].map(_num),
+            "Verdict": frame["verdict"],
+        })
+    elif isinstance(result, Spine):
+        r = result.rows
+        out = pd.DataFrame({"Domain": r["group"], "Indicator": r["label"],
+                            result.unit_label: r.apply(_value_text, axis=1),
+                            "95% CI": r.apply(_interval, axis=1), "CPP": r["cpp"].map(_num),
+                            "National": r["national"].map(_num),
+                            "Range across units": [f"{_num(lo)}–{_num(hi)}" if not pd.isna(lo) else ""
+                                                   for lo, hi in zip(r["low"], r["high"])],
+                            "Verdict": r["verdict"]})
+    elif isinstance(result, Trend):
+        s = result.series
+        out = pd.DataFrame({"Series": s["series"], "Wave": s["wave_label"],
+                            "Value": [_num(v) if name == "National" else _value_text(row)
+                                      for name, v, (_, row) in zip(s["series"], s["value"], s.iterrows())],
+                            "95% CI": s.apply(lambda r: "" if "ci_low" not in r else _interval(r), axis=1)})
+    elif isinstance(result, Gradient):
+        g = result.groups
+        out = pd.DataFrame({result.by_label: g["label"], "Respondents": g["base"].map(_base_text),
+                            "Value": g.apply(_value_text, axis=1), "95% CI": g.apply(_interval, axis=1)})
+    else:
+        raise TypeError(f"not a comparison: {type(result).__name__}")
+    return out.reset_index(drop=True)
+
+
+def notes(result, title: str, source: str = "") -> list[tuple[str, str]]:
+    """What a reader of the file needs to know: data, view, filters, rules, markers, date."""
+    ctx: Context = result.context
+    rows = [
+        ("Data", ctx.dataset_title + (" (synthetic sample: not real statistics)" if ctx.synthetic else "")),
+        ("Source file", source),
+        ("View", title),
+        ("Place, wave and filters", "; ".join(ctx.filters_text) or "none"),
+        ("Disclosure rules", ctx.rules.describe()),
+        ("Verdicts", "Better or worse only when the 95% interval lies wholly on one side of the comparator "
+                     "(against an earlier wave: when the interval of the change excludes zero)."),
+        ("Markers", "; ".join(f"{k} {v}" for k, v in MARKERS.items())),
+        ("Produced", dt.datetime.now().strftime("%Y-%m-%d %H:%M") + " by RCS Explorer"),
+    ]
+    rows += [("Note", n) for n in ctx.notes]
+    return [(k, v) for k, v in rows if v != ""]
