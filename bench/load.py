@@ -9,20 +9,26 @@ each asks for one random Explore view after another (random rows, columns,
 measure, wave and filters on any categorical variable, written into the URL
 by rcs_viz.view_state.to_params, as the widgets would), with now and then a
 visit to the Overview page. Each client waits a random "think time" between
-views (mean --think seconds; --think 0 is a saturation test).
+views (mean --think seconds; --think 0 is a saturation test). The 1-session
+baseline pauses at most 0.2 s, to collect more samples.
 
 Each rerun is timed from sending it to the server's `script_finished`.
 Errors, by kind: `exception` (an exception element in the page), `closed`
 (connection dropped), `connect` (could not open one), `timeout` (no
 `script_finished` within --timeout), `page_not_found`, `compile_error`,
 `interrupted`. The server's resident memory (itself and any children, from
-/proc) is sampled every second. Prints, for 1 client (the baseline) and for
+/proc) is sampled every second. Tracebacks in the server's log
+(.cache/bench/load_server.log) are counted too: an exception in the page
+is redacted there, by showErrorDetails = "none". While source files change
+under a running server (someone editing), Streamlit's file watcher drops
+the changed modules from sys.modules and concurrent runs fail to import
+them; --file-watcher none serves without it. Prints, for 1 client (the baseline) and for
 N: reruns, errors by kind, p50 / p95 / max response, and the server's RSS at
 start / peak / end with its slope in MB/min over the run and over its second
 half, then p95(N) ÷ p95(1). Goals: 0 errors, p95 under 1 s, memory flat.
 
     python bench/load.py [--clients 20] [--seconds 60] [--rows N] [--think 1.0]
-                         [--baseline-seconds 20] [--timeout 30]
+                         [--baseline-seconds 20] [--timeout 30] [--file-watcher none]
     python bench/load.py --selftest   # proves exceptions and dropped connections are counted
 
 The protocol (Streamlit 1.67, server on Starlette): a websocket to
@@ -94,11 +100,11 @@ def _config(rows: int | None) -> tuple[Path, Path]:
     return cfg, folder / "dictionary.yaml"
 
 
-def _serve(script: Path, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
+def _serve(script: Path, env: dict, log: Path, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     out = log.open("w")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-                               "--server.headless", "true"], cwd=script.parent, env=env,
+                               "--server.headless", "true", *extra], cwd=script.parent, env=env,
                               stdout=out, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
@@ -419,6 +425,8 @@ def main() -> None:
     ap.add_argument("--baseline-seconds", type=float, default=20)
     ap.add_argument("--timeout", type=float, default=30, help="a rerun with no script_finished by then is an error")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--file-watcher", choices=("auto", "poll", "watchdog", "none"),
+                    help="server.fileWatcherType for the server (default: as `make run`, the project's config)")
     ap.add_argument("--selftest", action="store_true", help="check that errors are counted, then exit")
     args = ap.parse_args()
     if args.selftest:
@@ -428,7 +436,8 @@ def main() -> None:
     cfg, dictionary = _config(args.rows)
     views = Views(dictionary, args.seed)
     log = DATA / "load_server.log"
-    server, port = _serve(ROOT / "app.py", {**os.environ, "RCS_EXPLORER_CONFIG": str(cfg)}, log)
+    extra = ("--server.fileWatcherType", args.file_watcher) if args.file_watcher else ()
+    server, port = _serve(ROOT / "app.py", {**os.environ, "RCS_EXPLORER_CONFIG": str(cfg)}, log, extra)
     try:
         asyncio.run(_main(args, server, port, views, cfg))
     finally:
@@ -439,7 +448,8 @@ def main() -> None:
 async def _main(args, server: subprocess.Popen, port: int, views: Views, cfg: Path) -> None:
     data = "data_samples (44,000 rows)" if args.rows is None else f"{args.rows:,} generated rows"
     print(f"app: streamlit run app.py on 127.0.0.1:{port}, {data}; think time {args.think:g} s "
-          f"(±50%), {OVERVIEW_SHARE:.0%} of requests to Overview; {os.cpu_count()} CPU(s)", flush=True)
+          f"(±50%), {OVERVIEW_SHARE:.0%} of requests to Overview; file watcher {args.file_watcher or 'as configured'}; "
+          f"{os.cpu_count()} CPU(s)", flush=True)
     # Warm-up, untimed in the figures: the first run opens (and may build) the database.
     warm = Stats()
     client = Client(port, warm, timeout=600)
@@ -453,7 +463,9 @@ async def _main(args, server: subprocess.Popen, port: int, views: Views, cfg: Pa
         raise SystemExit(f"warm-up failed: {dict(warm.errors)} {warm.examples}")
     print(f"warm-up: first page {first:.0f} ms, server RSS {_rss_mb(server.pid):.0f} MB", flush=True)
 
-    base = await phase(port, server.pid, views, 1, args.baseline_seconds, args.think, args.timeout, args.seed)
+    # One session alone: its pauses do not change its response times, so keep them short for more samples.
+    base = await phase(port, server.pid, views, 1, args.baseline_seconds, min(args.think, 0.2), args.timeout,
+                       args.seed)
     _report("baseline", base)
     load = await phase(port, server.pid, views, args.clients, args.seconds, args.think, args.timeout, args.seed + 1)
     _report("load", load)
