@@ -12,4 +12,5 @@ st.set_page_config(page_title="RCS Explorer", page_icon=":bar_chart:", layout="w
 st.navigation([
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dataset:", default=True),
     st.Page("app_pages/explore.py", title="Explore", icon=":material/table_chart:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/leaderboard:"),
 ]).run()

@@ -22,11 +22,12 @@ from rcs_viz.dictionary import Dictionary, Variable
 from rcs_viz.disclosure import Rules
 from rcs_viz.load import Dataset
 from rcs_viz.queries import YES, CrossTab, Flag, QueryError
+from rcs_viz.tables import LOW_BASE, SUPPRESSED
 
 FLAG = "__indicator"
 LEVELS = ("cluster", "school")
 COMPARATORS = {"cpp": "CPP average", "national": "National figure", "previous": "Previous wave"}
-COLUMNS = ["code", "label", "base", "value", "ci_low", "ci_high"]
+COLUMNS = ["code", "label", "base", "value", "ci_low", "ci_high", "hidden"]  # hidden: why no value ([c]/[b])
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,9 @@ def estimates(ds: Dataset, ind: Indicator, by: str, filters, rules: Rules) -> pd
     else:
         query = CrossTab(rows=by, value=ind.name, filters=tuple(filters), include_missing=False)
         out = service.crosstab(ds, query, "mean", rules).cells.assign(base=lambda c: c["count"])
+    # a value is missing because a count it rests on is protected, or because its base is too small
+    out["hidden"] = np.where(out["value"].notna(), None,
+                             np.where(out["status"].ne("shown") | out["base"].isna(), SUPPRESSED, LOW_BASE))
     out = out.rename(columns={"row": "code", "row_label": "label"})[COLUMNS].reset_index(drop=True)
     out["base"] = out["base"].astype("Int64")
     return out
@@ -301,13 +305,14 @@ def spine(ds: Dataset, level: str, unit: str, scope: Scope, comparator: str = "c
         units = table[table["code"].notna()]
         shown = units["value"].dropna()
         me = units[units["code"].eq(unit)]
-        me = me.iloc[0] if len(me) else pd.Series({c: np.nan for c in COLUMNS})
+        me = me.iloc[0] if len(me) else pd.Series({c: np.nan for c in COLUMNS} | {"hidden": SUPPRESSED})
         cpp = _one(table, None)["value"]
         nat, _ = national(ds, ind, scope_cpp, comps)
         against = cpp if comparator == "cpp" else (np.nan if nat is None else nat)
         rows.append({
             "indicator": ind.name, "label": ind.title(d), "group": ind.group, "statistic": ind.statistic,
             "polarity": ind.polarity, "value": me["value"], "ci_low": me["ci_low"], "ci_high": me["ci_high"],
+            "hidden": me["hidden"],
             "base": me["base"], "cpp": cpp, "national": np.nan if nat is None else nat,
             "low": shown.min() if len(shown) else np.nan, "high": shown.max() if len(shown) else np.nan,
             "units": len(shown),

@@ -30,7 +30,7 @@ def _value_text(row) -> str:
     """The value, or the marker saying why there is none."""
     if not pd.isna(row["value"]):
         return f"{row['value']:.1f}"
-    return SUPPRESSED if pd.isna(row.get("base")) else LOW_BASE
+    return row["hidden"] if row.get("hidden") in (SUPPRESSED, LOW_BASE) else SUPPRESSED
 
 
 def _base_text(base) -> str:
