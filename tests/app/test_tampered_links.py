@@ -17,15 +17,19 @@ HOSTILE = ["", " ", "'", '"', "\\", "%00", "\x00", "∅", "../../etc/passwd", "<
 KEYS = ["rows", "cols", "panel", "measure", "value", "wave", "missing", "ci", "weighted", "stacked",
         "f.sex", "f.simd", "f.stage", "f.school", "f.wemwbs", "f.__rkey", "f.", "f.nope", "page",
         "present", "zzz", "rows "]
+COMPARE_KEYS = ["view", "ind", "level", "cpp", "cluster", "unit", "vs", "wave", "f.sex", "f.stage", "f.school",
+                "f.cluster", "f.__indicator", "f.wemwbs", "f.", "zzz", "present"]
+COMPARE_HOSTILE = HOSTILE + ["rank", "spine", "trend", "gradient", "map", "school", "cluster", "previous",
+                             "national", "101", "10105", "201", "2", "3", "bullied", "__indicator"]
 
 
-def tampered_links(seed: int, n: int) -> list[dict]:
+def tampered_links(seed: int, n: int, keys=KEYS, hostile=HOSTILE) -> list[dict]:
     rng = random.Random(seed)
     links = []
     for _ in range(n):
         link = {}
-        for key in rng.sample(KEYS, rng.randint(1, 6)):
-            values = [rng.choice(HOSTILE) for _ in range(rng.choice([1, 1, 2, 3, 60]))]
+        for key in rng.sample(keys, rng.randint(1, 6)):
+            values = [rng.choice(hostile) for _ in range(rng.choice([1, 1, 2, 3, 60]))]
             link[key] = values if key.startswith("f.") or len(values) > 1 else values[0]
         links.append(link)
     return links
@@ -59,3 +63,18 @@ def test_tampered_link(page, link):
                  "page", "present"}
         if any(k not in known and not k.startswith("f.") for k in link):
             assert "Ignored unknown" in notes
+
+
+@pytest.mark.parametrize("link", tampered_links(seed=5, n=50, keys=COMPARE_KEYS, hostile=COMPARE_HOSTILE),
+                         ids=lambda l: "&".join(sorted(l))[:40])
+def test_tampered_compare_link(link):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=90)
+    for key, value in link.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert not small_counts(at)
+    notes = " ".join(w.value for w in at.warning)
+    known = {"view", "ind", "level", "cpp", "cluster", "unit", "vs", "wave", "present"}
+    if any(k not in known and not k.startswith("f.") for k in link):
+        assert "Ignored unknown" in notes
