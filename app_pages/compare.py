@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from rcs_viz import compare, compare_charts, compare_controls, compare_state, controls, render, service, session
+from rcs_viz import (compare, compare_charts, compare_controls, compare_state, controls, presenter, render,
+                     service, session)
 from rcs_viz.compare import Scope
 from rcs_viz.queries import QueryError
 
@@ -21,10 +22,13 @@ view, notes = compare_state.parse(controls.url_params(), d, codes)
 compare_controls.sync(view)
 render.link_notes(notes)
 
-with st.sidebar:
-    st.header("Comparison")
-    compare_controls.sidebar(ds, default)
-compare_controls.view_picker(default)
+presenting = presenter.active()
+scale = presenter.SCALE if presenting else 1.0
+if not presenting:
+    with st.sidebar:
+        st.header("Comparison")
+        compare_controls.sidebar(ds, default)
+    compare_controls.view_picker(default)
 
 chips = list(zip([n for n, _ in view.filters], service.describe_filters(d, view.filters)))
 left = session.bases(view.filters)
@@ -39,30 +43,25 @@ try:
         result = session.compared("rank", ind, view.level, scope, view.vs)
         st.subheader(f"{result.title} — {result.level_label.lower()}s against the "
                      f"{result.comparator_label.lower().replace('cpp', 'CPP')}")
-        render.comparison(result, compare_charts.rank_chart(result), result.title, ds.source.name, stem)
+        render.comparison(result, compare_charts.rank_chart(result, scale), result.title, ds.source.name, stem)
     elif view.view == "spine":
         result = session.compared("spine", view.level, view.unit, scope, view.vs)
         st.subheader(f"{result.unit_label}: every indicator against the "
                      f"{compare.COMPARATORS[result.comparator].lower().replace('cpp', 'CPP')}")
         st.caption("Each bar runs from the lowest to the highest unit of the CPP, better to the right. "
                    "Click an indicator, or pick it below, to open its rank chart.")
-        event = render.comparison(result, compare_charts.spine_chart(result), f"Spine: {result.unit_label}",
+        event = render.comparison(result, compare_charts.spine_chart(result, scale), f"Spine: {result.unit_label}",
                                   ds.source.name, f"rcs_spine_{view.unit}", chart_key="spine")
         picked = (event.selection.get("pick") or [{}])[0].get("indicator") if event else None
         if picked in inds:
             compare_controls.open_rank(picked, default)
             st.rerun()
-        with st.expander("Open an indicator's rank chart", expanded=False, icon=":material/leaderboard:"):
-            groups = compare.group_indicators(list(inds.values()))
-            for column, (group, members) in zip(st.columns(3) * len(groups), groups.items()):
-                column.markdown(f"**{group}**")
-                for i in members:
-                    column.button(i.title(d), key=f"open_{i.name}", type="tertiary", icon=":material/leaderboard:",
-                                  on_click=compare_controls.open_rank, args=(i.name, default))
+        if not presenting:
+            compare_controls.rank_links(list(inds.values()), d, default)
     elif view.view == "trend":
         result = session.compared("trend", ind, view.level, view.unit, scope)
         st.subheader(f"{result.title} over time")
-        render.comparison(result, compare_charts.trend_chart(result), result.title, ds.source.name, stem)
+        render.comparison(result, compare_charts.trend_chart(result, scale), result.title, ds.source.name, stem)
     elif view.view == "gradient":
         result = session.compared("gradient", ind, scope)
         st.subheader(f"{result.title} by deprivation")
@@ -73,12 +72,12 @@ try:
                         f"**{g['verdict']}**." if g["verdict"] in ("better", "worse") else
                         f"**Gap, {g['most']} minus {g['least']}: {g['diff']:+.1f}{ind.unit}** "
                         f"(95% CI {g['diff_low']:+.1f} to {g['diff_high']:+.1f}): {g['verdict']}.")
-        render.comparison(result, compare_charts.gradient_chart(result), result.title, ds.source.name, stem)
+        render.comparison(result, compare_charts.gradient_chart(result, scale), result.title, ds.source.name, stem)
     else:
         result = session.compared("school_map", ind, scope)
         st.subheader(f"{result.title}: schools")
         if len(result.schools):
-            st.pydeck_chart(compare_charts.school_deck(result), height=520)
+            st.pydeck_chart(compare_charts.school_deck(result, scale), height=520)
             st.caption("Circles are sized by respondents and coloured against the CPP average; hollow grey "
                        "circles are schools whose value is protected. Outlines group each cluster's schools.")
         render.comparison(result, None, result.title, ds.source.name, stem)

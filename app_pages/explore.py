@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rcs_viz import charts, controls, render, service, session, view_state
+from rcs_viz import charts, controls, presenter, render, service, session, view_state
 
 ds = session.dataset()
 d = ds.dictionary
@@ -14,11 +14,12 @@ controls.sync(view, d)
 render.dataset_header(ds, title="Explore")
 render.link_notes(notes)
 
-with st.sidebar:
-    st.header("Question")
-    controls.question(ds, default)
-    st.header("Filters")
-    controls.filters(ds, default)
+if not presenter.active():
+    with st.sidebar:
+        st.header("Question")
+        controls.question(ds, default)
+        st.header("Filters")
+        controls.filters(ds, default)
 
 query = view.query(d)
 left = session.bases(query.filters)[-len(view.filters) - 1:]  # after the wave, then each filter
@@ -33,7 +34,8 @@ if base.too_small:
 
 result = session.crosstab(query, view.measure)
 render.protected_table(result, show_ci=view.ci, key="explore_table")
-figure = charts.chart(result, show_ci=view.ci, stacked=view.stacked and not view.ci)
+figure = charts.chart(result, show_ci=view.ci, stacked=view.stacked and not view.ci,
+                      scale=presenter.SCALE if presenter.active() else 1.0)
 render.chart(result, figure)
 
 render.downloads(result, figure, source=ds.source.name, stem=f"rcs_{view.rows}")

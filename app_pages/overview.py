@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz import render, service, session
+from rcs_viz import presenter, render, service, session
 from rcs_viz.load import LoadError
 
 ds = session.dataset()
@@ -26,6 +26,9 @@ for col, (role, label) in zip(cols[1:], [("cpp", "CPPs"), ("cluster", "School cl
 st.subheader("Respondents by " + coverage.row_title.lower()
              + (f" and {coverage.col_title}" if coverage.col_title else ""))
 render.protected_table(coverage, key="overview_coverage")
+
+if presenter.active():  # the room sees what the data covers; browsing and opening files are for the desk
+    st.stop()
 
 st.subheader("Variables")
 described = "a dictionary inferred from the data" if ds.dictionary_source == "inferred" else \

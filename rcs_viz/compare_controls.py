@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from rcs_viz import controls, service
-from rcs_viz.compare import COMPARATORS, indicators
+from rcs_viz import controls, presenter, service
+from rcs_viz.compare import COMPARATORS, group_indicators, indicators
 from rcs_viz.compare_state import PLACE_ROLES, VIEWS, CompareView, to_params
 
 ALL = "__all__"
@@ -37,8 +37,7 @@ def _from_widgets(changed: str | None) -> CompareView:
 
 def write_url(default: CompareView, changed: str | None = None, **overrides) -> None:
     view = replace(_from_widgets(changed), **overrides)
-    extra = {k: st.query_params.get_all(k) for k in ("present",) if k in st.query_params}
-    st.query_params.from_dict({**to_params(view, default), **extra})
+    st.query_params.from_dict({**to_params(view, default), **presenter.carried()})
 
 
 def view_picker(default: CompareView) -> None:
@@ -91,3 +90,14 @@ def remove_filter(name: str, default: CompareView) -> None:
 def open_rank(indicator: str, default: CompareView) -> None:
     """From a spine row to that indicator's rank chart, keeping every other setting."""
     write_url(default, view="rank", indicator=indicator)
+
+
+def rank_links(inds, d, default: CompareView) -> None:
+    """Every indicator of the spine as a button to its rank chart, grouped by domain."""
+    with st.expander("Open an indicator's rank chart", expanded=False, icon=":material/leaderboard:"):
+        groups = group_indicators(inds)
+        for column, (group, members) in zip(st.columns(3) * len(groups), groups.items()):
+            column.markdown(f"**{group}**")
+            for i in members:
+                column.button(i.title(d), key=f"open_{i.name}", type="tertiary", icon=":material/leaderboard:",
+                              on_click=open_rank, args=(i.name, default))

@@ -103,7 +103,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
             if not k.startswith(FILTER_PREFIX) or _filterable(d, k[len(FILTER_PREFIX):], notes)}
     view = replace(view, filters=_parse_filters(kept, d, codes, notes, skip=wave_var))
 
-    known = set(PARAMS.values()) | {"present"}
+    known = set(PARAMS.values()) | {"present", "story"}
     unknown = sorted(k for k in params if k not in known and not k.startswith(FILTER_PREFIX))
     if unknown:
         notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")

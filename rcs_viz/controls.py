@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from rcs_viz import service
+from rcs_viz import presenter, service
 from rcs_viz.dictionary import MISSING, Dictionary
 from rcs_viz.view_state import NUMERIC_MEASURES, ExploreView, to_params
 
@@ -90,8 +90,7 @@ def _write_url(d: Dictionary, default: ExploreView) -> None:
         view = replace(view, cols=None)
     if view.panel in (view.rows, view.cols):
         view = replace(view, panel=None)
-    extra = {k: st.query_params.get_all(k) for k in ("present",) if k in st.query_params}
-    st.query_params.from_dict({**to_params(view, default), **extra})
+    st.query_params.from_dict({**to_params(view, default), **presenter.carried()})
 
 
 def question(ds, default: ExploreView) -> None:

@@ -162,7 +162,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
 
     view = _what_if(view, default, one, notes)
 
-    known = set(PARAMS) | {"page", "present"}
+    known = set(PARAMS) | {"page", "present", "story"}
     unknown = sorted(k for k in params if k not in known and not str(k).startswith(FILTER_PREFIX))
     if unknown:
         notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")

@@ -10,7 +10,7 @@ import urllib.parse
 
 import streamlit as st
 
-from rcs_viz import charts, compare_tables, export, tables
+from rcs_viz import charts, compare_tables, export, presenter, tables
 from rcs_viz.load import Dataset
 from rcs_viz.service import Base, Protected
 
@@ -19,8 +19,14 @@ SYNTHETIC_BADGE = "Synthetic sample — fictional places and pupils, not real st
 
 def dataset_header(ds: Dataset, title: str | None = None) -> None:
     """Title, and the synthetic label wherever synthetic data is shown."""
-    st.title(title or ds.dictionary.title)
-    if ds.dictionary.synthetic:
+    presenter.style()
+    head, switch = st.columns([4, 1], vertical_alignment="bottom")
+    head.title(title or ds.dictionary.title)
+    with switch:
+        presenter.switch()
+    if ds.dictionary.synthetic and presenter.active():  # as large as the rest, for the back of the room
+        st.markdown(f":orange-background[:material/science: {SYNTHETIC_BADGE}]")
+    elif ds.dictionary.synthetic:
         st.badge(SYNTHETIC_BADGE, icon=":material/science:", color="orange")
 
 
@@ -36,7 +42,10 @@ def _base_text(base: Base) -> str:
 
 
 def filter_chips(chips, base: Base, on_remove, args=()) -> None:
-    """Active filters as removable chips, each with the base it leaves."""
+    """Active filters as removable chips, each with the base it leaves; words only while presenting."""
+    if presenter.active():
+        presenter.filters_in_words([text for _, text, _ in chips], _base_text(base))
+        return
     if not chips:
         st.caption(f"No filters · base {_base_text(base)}")
         return
@@ -50,7 +59,7 @@ def filter_chips(chips, base: Base, on_remove, args=()) -> None:
 def protected_table(result: Protected, show_ci: bool = False, key: str | None = None) -> None:
     """A protected table with its markers explained and its rules stated."""
     table = tables.wide(result, show_ci=show_ci)
-    st.dataframe(table.reset_index(), width="stretch", hide_index=True, key=key)
+    _table(table.reset_index(), key)
     used = {m for m in tables.MARKERS if (table == m).any().any()}
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
     st.caption(tables.caption(result) + (f"  \n{legend}" if legend else ""))
@@ -58,6 +67,14 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
         st.info(result.summary["advice"], icon=":material/visibility_off:")
     for note in result.notes:
         st.caption(note)
+
+
+def _table(frame, key: str | None = None) -> None:
+    """An interactive grid at a desk; a plain table, which scales with the type, on a projector."""
+    if presenter.active():
+        st.table(frame.set_index(frame.columns[0]))
+    else:
+        st.dataframe(frame, width="stretch", hide_index=True, key=key)
 
 
 def chart(result: Protected, figure) -> None:
@@ -70,7 +87,9 @@ def chart(result: Protected, figure) -> None:
 
 
 def downloads(result: Protected, figure, source: str, stem: str) -> None:
-    """CSV, Excel, PNG and SVG of exactly what is on screen, built only when asked for."""
+    """CSV, Excel, PNG and SVG of exactly what is on screen, built only when asked for (not while presenting)."""
+    if presenter.active():
+        return
     cols = st.columns(4)
     cols[0].download_button("CSV", lambda: export.to_csv(result), f"{stem}.csv", "text/csv",
                             icon=":material/download:", on_click="ignore")
@@ -85,6 +104,8 @@ def downloads(result: Protected, figure, source: str, stem: str) -> None:
 
 def copy_link(params: dict[str, list[str]]) -> None:
     """The link that reproduces this view (the code box has a copy button)."""
+    if presenter.active():
+        return
     base = st.context.url or ""
     query = urllib.parse.urlencode([(k, v) for k, vs in params.items() for v in vs])
     with st.expander("Link to this view", icon=":material/link:"):
@@ -107,8 +128,10 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
                    + (f" and {len(hidden) - 12} more." if len(hidden) > 12 else "."))
     for note in result.context.notes:
         st.caption(note)
-    st.dataframe(compare_tables.display(result), width="stretch", hide_index=True)
+    _table(compare_tables.display(result))
     st.caption(result.context.rules.describe() + " Better/worse only where the 95% interval clears the comparator.")
+    if presenter.active():
+        return event
     cols = st.columns(4)
     cols[0].download_button("CSV", lambda: export.frame_csv(compare_tables.tidy(result)), f"{stem}.csv", "text/csv",
                             icon=":material/download:", on_click="ignore")

@@ -29,8 +29,11 @@ def config() -> config_mod.Config:
 
 
 def rules() -> Rules:
-    """The data owner's rules; no widget can loosen them."""
-    return config().rules
+    """The data owner's rules, at full strength while presenting; no widget can loosen them."""
+    from rcs_viz import presenter
+
+    configured = config().rules
+    return presenter.protect(configured) if presenter.active() else configured
 
 
 def dataset() -> Dataset:

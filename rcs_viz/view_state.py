@@ -134,7 +134,7 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
         notes.append("This data has no survey weight; estimates are unweighted.")
         view = replace(view, weighted=False)
 
-    known = {f.name for f in fields(ExploreView)} | {"page", "present"}
+    known = {f.name for f in fields(ExploreView)} | {"page", "present", "story"}
     unknown = sorted(k for k in params if k not in known and not k.startswith(FILTER_PREFIX))
     if unknown:
         notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")

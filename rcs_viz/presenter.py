@@ -1,0 +1,86 @@
+"""Presenter mode: a page made for a projector and a room that may include anyone.
+
+One URL switch (`present=1`) that every page honours: large type and charts,
+no editing controls or sidebar, filters stated in words, and the strictest
+protection whatever the data owner configured for desk use. Full protection
+is forced here, in the one place every page gets its rules from
+(`session.rules`), so no page can forget it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from rcs_viz.disclosure import Rules
+
+KEY = "present"
+CARRIED = (KEY, "story")  # kept by every page when its widgets rewrite the URL
+SCALE = 1.5  # charts and type, for the back of the room
+
+_STYLE = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
+[data-testid="stToolbar"], [data-testid="stHeader"] { display: none !important; }
+[data-testid="stMain"] { margin-left: 0 !important; }
+.stMainBlockContainer { max-width: 100% !important; padding: 1.5rem 3rem !important; }
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] td, [data-testid="stMain"] th,
+[data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] { font-size: 1.45rem !important; }
+[data-testid="stMain"] h1 { font-size: 3.2rem !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.3rem !important; }
+[data-testid="stTable"] td, [data-testid="stTable"] th { padding: 0.5rem 0.9rem !important; }
+</style>
+"""
+
+
+def active() -> bool:
+    return st.query_params.get(KEY) == "1"
+
+
+def protect(configured: Rules) -> Rules:
+    """Full protection: at least the default thresholds, secondary suppression and perturbation on."""
+    default = Rules()
+    return dataclasses.replace(configured, threshold=max(configured.threshold, default.threshold),
+                               min_base=max(configured.min_base, default.min_base),
+                               secondary=True, perturbation=True)
+
+
+def carried() -> dict[str, list[str]]:
+    """The mode keys a widget keeps when it rewrites the URL: a view changed while presenting stays presented."""
+    return {k: st.query_params.get_all(k) for k in CARRIED if k in st.query_params}
+
+
+def style() -> None:
+    """Large type, no sidebar or toolbar; call once per page run, before drawing."""
+    if active():
+        st.html(_STYLE)
+
+
+def _switch(on: bool) -> None:
+    if on:
+        st.query_params[KEY] = "1"
+    else:
+        st.query_params.pop(KEY, None)
+        st.query_params.pop("story", None)
+
+
+def switch() -> None:
+    """The one button in and out of presenter mode (Escape leaves it)."""
+    if active():
+        st.button("Stop presenting", icon=":material/close_fullscreen:", on_click=_switch, args=(False,),
+                  shortcut="Escape", type="tertiary", key="present_off")
+    else:
+        st.button("Present", icon=":material/present_to_all:", on_click=_switch, args=(True,),
+                  help="Large type for a projector, no controls, full protection", key="present_on")
+
+
+def plain(text: str) -> str:
+    """Labels come from data files: shown as words, never as markdown or links."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$" else ch for ch in str(text))
+
+
+def filters_in_words(texts: tuple[str, ...] | list[str], base_text: str) -> None:
+    """What the room is looking at, in words, in place of the removable chips."""
+    words = "; ".join(plain(t) for t in texts) if texts else "none"
+    st.markdown(f"**Filters:** {words} · **Base:** {plain(base_text)}")

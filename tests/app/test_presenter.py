@@ -1,0 +1,92 @@
+"""Presenter mode: no controls, filters in words, and full protection even when the owner loosened it."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rcs_viz import config
+
+ROOT = Path(__file__).resolve().parents[2]
+CFG = config.load()
+THRESHOLD = 10
+EXPLORE = {"rows": "school", "cols": "sex", "f.stage": ["1"], "f.cpp": ["1"]}
+
+
+@pytest.fixture
+def loose(tmp_path, monkeypatch):
+    """A desk configuration with the protection turned down: threshold 3, no secondary, no noise."""
+    path = tmp_path / "loose.yaml"
+    path.write_text(f"data: {CFG.data}\ndictionary: {CFG.dictionary}\ncache_dir: {CFG.cache_dir}\n"
+                    "disclosure: {threshold: 3, min_base: 3, secondary: false, perturbation: false}\n")
+    monkeypatch.setenv("RCS_EXPLORER_CONFIG", str(path))
+    return path
+
+
+def run(page: str, params: dict) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=90)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def counts(frames) -> list[int]:
+    out = []
+    for frame in frames:
+        for text in frame.value.astype(str).to_numpy().ravel():
+            plain = text.replace(",", "")
+            if plain.isdigit():
+                out.append(int(plain))
+    return out
+
+
+def test_the_loose_desk_configuration_really_shows_small_counts(loose):
+    at = run("explore.py", EXPLORE)
+    assert any(0 < c < THRESHOLD for c in counts(at.dataframe)), "the test needs a view with small cells"
+    assert "Counts below 3" in " ".join(c.value for c in at.caption)
+
+
+def test_presenting_forces_full_protection_whatever_the_configuration(loose):
+    at = run("explore.py", {**EXPLORE, "present": "1"})
+    shown = counts(at.table)
+    assert shown and not any(c < THRESHOLD for c in shown)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Counts below 10 are suppressed" in captions and "random adjustments" in captions
+    assert "[c]" in at.table[0].value.to_numpy()
+
+
+def test_presenting_forces_protection_on_compare_too(loose):
+    desk = run("compare.py", {"level": "school", "cluster": "101", "ind": "cp_register"})
+    present = run("compare.py", {"level": "school", "cluster": "101", "ind": "cp_register", "present": "1"})
+    assert "Counts below 3" in " ".join(c.value for c in desk.caption)
+    assert "Counts below 10" in " ".join(c.value for c in present.caption)
+    column = present.table[0].value.iloc[:, 0]  # respondents (the unit is the index)
+    assert not any(c < THRESHOLD for c in counts([type("F", (), {"value": column.to_frame()})]))
+
+
+@pytest.mark.parametrize("page, params", [
+    ("explore.py", {"rows": "simd", "cols": "sex", "f.sex": ["1", "2"]}),
+    ("compare.py", {"view": "spine", "f.sex": ["2"]}),
+    ("overview.py", {}),
+])
+def test_presenting_hides_every_control_and_states_filters_in_words(page, params):
+    at = run(page, {**params, "present": "1"})
+    for kind in ("selectbox", "multiselect", "radio", "toggle", "text_input"):
+        assert len(getattr(at, kind)) == 0, kind
+    assert not at.get("download_button") and not at.get("file_uploader")
+    assert [b.key for b in at.button] == ["present_off"]
+    assert not at.dataframe  # plain tables that scale with the type
+    if params.get("f.sex"):
+        words = " ".join(m.value for m in at.markdown)
+        assert "**Filters:**" in words and "Sex:" in words
+
+
+def test_one_button_in_and_out():
+    at = run("explore.py", {"rows": "simd"})
+    at.button(key="present_on").click().run()
+    assert at.query_params["present"] == "1" and at.query_params["rows"] == "simd"
+    assert not at.selectbox
+    at.button(key="present_off").click().run()
+    assert "present" not in at.query_params and at.selectbox
