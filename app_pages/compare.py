@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rcs_viz import (compare, compare_charts, compare_controls, compare_state, controls, presenter, render,
-                     service, session)
+                     service, session, story)
 from rcs_viz.compare import Scope
 from rcs_viz.queries import QueryError
 
@@ -11,6 +11,7 @@ ds = session.dataset()
 d = ds.dictionary
 codes = lambda name, within=(): service.categories(ds, name, within)  # noqa: E731
 render.dataset_header(ds, title="Compare")
+story.bar("compare")
 inds = {i.name: i for i in compare.indicators(d)}
 if not inds or any(d.by_role(r) is None for r in ("cpp", "cluster", "school")):
     st.info("Comparisons need a CPP, cluster and school variable and at least one indicator (a variable with "
@@ -85,3 +86,4 @@ except QueryError as err:
     st.warning(f"This comparison cannot be made: {err}", icon=":material/block:")
 
 render.copy_link(controls.url_params())
+story.save_control("compare")

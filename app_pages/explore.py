@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rcs_viz import charts, controls, presenter, render, service, session, view_state
+from rcs_viz import charts, controls, presenter, render, service, session, story, view_state
 
 ds = session.dataset()
 d = ds.dictionary
@@ -12,6 +12,7 @@ view, notes = view_state.parse(controls.url_params(), d, codes)
 controls.sync(view, d)
 
 render.dataset_header(ds, title="Explore")
+story.bar("explore")
 render.link_notes(notes)
 
 if not presenter.active():
@@ -40,3 +41,4 @@ render.chart(result, figure)
 
 render.downloads(result, figure, source=ds.source.name, stem=f"rcs_{view.rows}")
 render.copy_link(controls.url_params())
+story.save_control("explore")

@@ -1,0 +1,101 @@
+"""Saved views and story: the list of named views, their order, titles and notes, a file to carry it, and Play."""
+
+import streamlit as st
+
+from rcs_viz import saved_views as sv
+from rcs_viz import session, story
+from rcs_viz.saved_views import SavedViewsError
+
+ss = st.session_state
+d = session.dataset().dictionary
+ROLE_KEYS = {"cpp": "cpp", "cluster": "cluster", "school": "school", "wave": "wave"}
+
+
+def label(key: str, value: str) -> str:
+    """Words for a setting's value where the dictionary has them; the code itself otherwise."""
+    name = key[2:] if key.startswith("f.") else None
+    var = d[name] if name in d else d.by_role(ROLE_KEYS[key]) if key in ROLE_KEYS else None
+    if var is not None:
+        return var.label_of(value)
+    return d[value].label if value in d else value
+
+
+def edit(op, *args, **kwargs) -> None:
+    """Apply a list operation; a refused edit is said in words and the list stays as it was."""
+    try:
+        story.store(op(story.saved(), *args, **kwargs))
+    except SavedViewsError as err:
+        ss["sv_error"] = str(err)
+
+
+def import_list() -> None:
+    file = ss.get("sv_import")
+    if file is None:
+        return
+    try:
+        new = sv.from_json(file.getvalue(), story.PAGES)
+        old = story.saved()
+        if ss.get("sv_import_mode") == "add":
+            if len(old) + len(new) > sv.MAX_VIEWS:
+                raise SavedViewsError(f"Adding {len(new)} views to {len(old)} would pass the limit of "
+                                      f"{sv.MAX_VIEWS}.")
+            new = old + new
+    except SavedViewsError as err:
+        ss["sv_import_error"] = f"{file.name} was not imported: {err} The list is as it was."
+        return
+    story.store(new)
+    ss["sv_import_done"] = f"Imported {file.name}: the list now holds {len(new)} views."
+
+
+st.title("Saved views and story")
+st.caption("Save a view from any page with *Save this view*. Here you can put the views in order, give each a "
+           "title and a note for the room, carry the list to another machine as a file, and play it as a "
+           "story: full screen, ← and → to move between steps.")
+views = story.saved()
+
+play, export, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+if play.button("Play story", key="sv_play", type="primary", icon=":material/slideshow:", disabled=not views,
+               width="stretch"):
+    story.go(views[0], 1)
+export.download_button("Export the list", data=sv.to_json(views), file_name="rcs_views.json",
+                       mime="application/json", icon=":material/download:", on_click="ignore",
+                       disabled=not views, key="sv_export", width="stretch")
+
+with st.expander("Import a list", icon=":material/upload:", expanded="sv_import_error" in ss):
+    st.radio("The imported views", ["replace", "add"], key="sv_import_mode", horizontal=True,
+             format_func={"replace": "replace this list", "add": "go at the end of this list"}.get)
+    st.file_uploader("A saved-views file (rcs_views.json)", type=["json"], key="sv_import", on_change=import_list)
+if "sv_import_error" in ss:
+    st.error(story.markdown_text(ss.pop("sv_import_error")), icon=":material/error:")
+if "sv_import_done" in ss:
+    st.success(story.markdown_text(ss.pop("sv_import_done")), icon=":material/check_circle:")
+if "sv_error" in ss:
+    st.error(story.markdown_text(ss.pop("sv_error")), icon=":material/error:")
+
+if not views:
+    st.info("No saved views yet. Open Explore, Compare or another page, set it up, and use *Save this view*.",
+            icon=":material/bookmark:")
+
+for i, view in enumerate(views):
+    ss[f"sv_name_{i}"], ss[f"sv_title_{i}"], ss[f"sv_note_{i}"] = view.name, view.title, view.note
+    with st.container(border=True, key=f"sv_view_{i}"):
+        left, right = st.columns([2, 3])
+        left.text_input(f"View {i + 1}", key=f"sv_name_{i}", max_chars=sv.MAX_NAME,
+                        on_change=lambda i=i: edit(sv.rename, i, ss[f"sv_name_{i}"]))
+        right.caption(f"**{story.PAGES[view.page][1]}** · " + story.markdown_text(sv.describe(view, label)))
+        right.caption(story.markdown_text(sv.url(view)))
+        left.text_input("Step title (optional)", key=f"sv_title_{i}", max_chars=sv.MAX_NAME,
+                        on_change=lambda i=i: edit(sv.set_text, i, title=ss[f"sv_title_{i}"]))
+        right.text_area("Note for the audience (optional)", key=f"sv_note_{i}", max_chars=sv.MAX_NOTE, height=90,
+                        on_change=lambda i=i: edit(sv.set_text, i, note=ss[f"sv_note_{i}"]))
+        buttons = st.columns(5)
+        buttons[0].button("Up", key=f"sv_up_{i}", icon=":material/arrow_upward:", disabled=i == 0,
+                          on_click=edit, args=(sv.move, i, -1), width="stretch")
+        buttons[1].button("Down", key=f"sv_down_{i}", icon=":material/arrow_downward:", disabled=i == len(views) - 1,
+                          on_click=edit, args=(sv.move, i, 1), width="stretch")
+        if buttons[2].button("Open", key=f"sv_open_{i}", icon=":material/open_in_new:", width="stretch"):
+            story.go(view)
+        if buttons[3].button("Play from here", key=f"sv_play_{i}", icon=":material/play_arrow:", width="stretch"):
+            story.go(view, i + 1)
+        buttons[4].button("Delete", key=f"sv_delete_{i}", icon=":material/delete:", on_click=edit,
+                          args=(sv.delete, i), width="stretch")

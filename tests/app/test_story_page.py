@@ -1,0 +1,214 @@
+"""Saved views and story via AppTest on the router: edits through the widgets, file round trips, the story bar.
+
+AppTest keeps the page given to `switch_page` as the page of every later run,
+so after the app itself switches page (Open, Play, Next) a test names the page
+it is now on with `on(at, ...)` before touching that page's widgets.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from rcs_viz import saved_views as sv
+from rcs_viz.saved_views import SavedView
+from rcs_viz.story import PAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPLORE = SavedView("Deprivation by sex", "explore", (("rows", ("simd",)), ("cols", ("sex",))))
+SPINE = SavedView("Cluster spine", "compare", (("view", ("spine",)), ("unit", ("102",))),
+                  title="Dunyarrow at a glance", note="Green is better than the CPP.")
+HOSTILE = SavedView("<img src=x onerror=alert(1)> **bold**", "explore", (("rows", ("stage",)),),
+                    title="<script>alert('t')</script>", note="[click](javascript:alert(1))\n<b>not bold</b>")
+
+
+def app(views=()) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at.session_state["saved_views"] = tuple(views)
+    return on(at, "story")
+
+
+def on(at: AppTest, page: str) -> AppTest:
+    """Run the given page (a url path, "story" for this page) as the next run."""
+    at.switch_page("app_pages/story.py" if page == "story" else PAGES[page][0]).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def saved(at) -> tuple[SavedView, ...]:
+    return tuple(at.session_state["saved_views"])
+
+
+def names(at) -> list[str]:
+    return [at.text_input(key=f"sv_name_{i}").value for i in range(len(saved(at)))]
+
+
+def test_an_empty_list_says_how_to_save_and_cannot_be_played():
+    at = app()
+    assert at.title[0].value == "Saved views and story"
+    assert "No saved views yet" in at.info[0].value
+    assert at.button(key="sv_play").disabled
+
+
+def test_each_view_shows_its_page_settings_title_and_note():
+    at = app([EXPLORE, SPINE])
+    assert names(at) == ["Deprivation by sex", "Cluster spine"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "**Explore** · rows\\: SIMD quintile · columns\\: Sex" in captions  # dictionary labels, escaped
+    assert "/compare?view\\=spine\\&unit\\=102" in captions
+    assert at.text_input(key="sv_title_1").value == SPINE.title
+    assert at.text_area(key="sv_note_1").value == SPINE.note
+
+
+def test_rename_reorder_delete_through_the_widgets():
+    at = app([EXPLORE, SPINE])
+    at.text_input(key="sv_name_0").input("SIMD by sex").run()
+    assert names(at) == ["SIMD by sex", "Cluster spine"]
+    at.button(key="sv_down_0").click().run()
+    assert names(at) == ["Cluster spine", "SIMD by sex"]
+    assert saved(at)[1].params == EXPLORE.params
+    at.button(key="sv_up_1").click().run()
+    assert names(at) == ["SIMD by sex", "Cluster spine"]
+    assert at.button(key="sv_up_0").disabled and at.button(key="sv_down_1").disabled
+    at.button(key="sv_delete_0").click().run()
+    assert saved(at) == (SPINE,)
+    assert names(at) == ["Cluster spine"]
+
+
+def test_titles_and_notes_are_edited_and_a_blank_name_is_refused():
+    at = app([EXPLORE, SPINE])
+    at.text_input(key="sv_title_0").input("Step one").run()
+    at.text_area(key="sv_note_0").input("Look at the most deprived.\nThen the least.").run()
+    assert saved(at)[0].title == "Step one" and saved(at)[0].note == "Look at the most deprived.\nThen the least."
+    at.text_input(key="sv_name_1").input("   ").run()
+    assert "empty" in at.error[0].value
+    assert names(at) == ["Deprivation by sex", "Cluster spine"]  # the widget shows the kept name again
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """What each download button would give the browser, by file name."""
+    got: dict[str, bytes] = {}
+    real = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            got[filename] = path_or_data
+        return real(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return got
+
+
+def test_export_then_import_round_trips_the_list(downloads):
+    at = app([EXPLORE, SPINE, HOSTILE])
+    assert at.download_button(key="sv_export").proto.label == "Export the list"
+    data = downloads["rcs_views.json"]
+    assert json.loads(data)["format"] == "rcs-explorer-views"
+    assert sv.from_json(data, PAGES) == (EXPLORE, SPINE, HOSTILE)
+
+    at.session_state["saved_views"] = ()
+    at.run()
+    at.file_uploader(key="sv_import").upload("rcs_views.json", data, "application/json").run()
+    assert not at.exception
+    assert saved(at) == (EXPLORE, SPINE, HOSTILE)
+    assert "the list now holds 3 views" in at.success[0].value
+
+
+def test_import_can_add_to_the_end_instead_of_replacing():
+    at = app([SPINE])
+    at.radio(key="sv_import_mode").set_value("add").run()
+    at.file_uploader(key="sv_import").upload("more.json", sv.to_json((EXPLORE,)), "application/json").run()
+    assert saved(at) == (SPINE, EXPLORE)
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"not json at all", "not JSON"),
+    (json.dumps({"format": "rcs-explorer-views", "version": 1,
+                 "views": [{"name": "<b>x</b>", "page": "admin"}]}).encode(), "page this app does not have"),
+    (b"x" * (300 * 1024), "too big"),
+])
+def test_a_bad_import_says_why_and_keeps_the_list(data, words):
+    at = app([EXPLORE, SPINE])
+    at.file_uploader(key="sv_import").upload("bad.json", data, "application/json").run()
+    assert not at.exception
+    message = at.error[0].value
+    assert words in message.replace("\\", "") and "The list is as it was" in message.replace("\\", "")
+    assert "<b>" not in message  # the file's text is escaped, never markup
+    assert saved(at) == (EXPLORE, SPINE)
+    assert names(at) == ["Deprivation by sex", "Cluster spine"]
+
+
+def test_hostile_names_are_shown_as_text():
+    at = app([HOSTILE])
+    assert at.text_input(key="sv_name_0").value == HOSTILE.name  # a widget value, never rendered as markup
+    for el in [*at.caption, *at.markdown, *at.error]:
+        assert "<img" not in el.value and "<script" not in el.value
+
+
+def test_open_switches_to_the_view_without_the_story():
+    at = app([EXPLORE, SPINE])
+    at.button(key="sv_open_1").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Compare" and at.query_params == {"view": "spine", "unit": "102"}
+    assert "Dunyarrow cluster: every indicator" in at.subheader[0].value
+
+
+def step_text(at) -> str:
+    return next(h.value for h in at.get("html") if "story-step" in h.value)
+
+
+def test_play_steps_through_the_views_and_ends():
+    at = app([EXPLORE, SPINE, HOSTILE])
+    at.button(key="sv_play").click().run()
+    assert at.title[0].value == "Explore"
+    assert at.query_params == {"rows": "simd", "cols": "sex", "present": "1", "story": "1"}
+    assert "Step 1 of 3 · Deprivation by sex" in step_text(at)
+    on(at, "explore")
+    assert at.button(key="story_prev").disabled and not at.button(key="story_next").disabled
+
+    at.button(key="story_next").click().run()
+    assert at.title[0].value == "Compare"
+    assert at.query_params == {"view": "spine", "unit": "102", "present": "1", "story": "2"}
+    assert "Step 2 of 3 · Dunyarrow at a glance" in step_text(at) and SPINE.note in step_text(at)
+    assert "Dunyarrow cluster: every indicator" in at.subheader[0].value
+
+    on(at, "compare").button(key="story_next").click().run()
+    assert at.query_params["story"] == "3" and at.query_params["rows"] == "stage"
+    shown = step_text(at)
+    assert "&lt;script&gt;alert(&#x27;t&#x27;)&lt;/script&gt;" in shown and "<script" not in shown
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in shown
+    on(at, "explore")
+    assert at.button(key="story_next").disabled
+
+    at.button(key="story_prev").click().run()
+    assert at.title[0].value == "Compare" and at.query_params["story"] == "2"
+    on(at, "compare").button(key="story_end").click().run()
+    assert at.query_params == {"view": "spine", "unit": "102"}
+    assert not any("story-step" in h.value for h in at.get("html"))
+
+
+def test_a_story_link_without_the_list_says_so():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at.query_params.update({"rows": "simd", "present": "1", "story": "4"})
+    on(at, "explore")
+    assert "holds no such step" in at.warning[0].value
+    at.button(key="story_end").click().run()
+    assert at.query_params == {"rows": "simd"}
+
+
+def test_save_this_view_keeps_the_page_and_its_settings_but_not_the_mode():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at.query_params.update({"rows": "simd", "cols": "sex"})
+    on(at, "explore")
+    at.text_input(key="save_view_name").input("Deprivation by sex")
+    at.button(key="FormSubmitter:save_view_form-Save").click().run()
+    assert not at.exception
+    assert saved(at) == (EXPLORE,)
+    at.button(key="FormSubmitter:save_view_form-Save").click().run()  # no name: the page and its settings
+    assert saved(at)[1].name == "Explore: rows: simd · columns: sex"
+    at.query_params.update({"present": "1"})
+    on(at, "explore")
+    assert not [t for t in at.text_input if t.key == "save_view_name"]  # no editing controls while presenting
