@@ -333,7 +333,7 @@ class _Ranges:
         if self.budget < 0:
             raise _FailClosed
         bounds = np.column_stack(np.broadcast_arrays(lower, upper, c)[:2])
-        res = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs-ipm")
+        res = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
         if res.status not in (0, 3):
             raise RuntimeError(f"disclosure audit: the linear programme failed ({res.message})")
         if res.status == 0:
