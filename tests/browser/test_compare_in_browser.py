@@ -56,6 +56,8 @@ def test_spine_click_through_to_rank_shows_nothing_protected(app_server, page, w
     page.get_by_text("Open an indicator's rank chart").click()
     page.get_by_role("button", name="Bullied in the last year: % Monthly or Weekly or more").click()
     page.wait_for_function(SETTLED, arg=before)
+    page.wait_for_function("""() => document.querySelector("[data-testid='stDataFrame'] table th")
+        ?.innerText.trim() === 'School'""")  # the grid redraws a moment after the run ends
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(state="visible")
     assert "ind=bullied" in page.url and "cluster=101" in page.url and "view=" not in page.url
     rank = table_rows(page)
