@@ -13,5 +13,6 @@ st.navigation([
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dataset:", default=True),
     st.Page("app_pages/explore.py", title="Explore", icon=":material/table_chart:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/leaderboard:"),
+    st.Page("app_pages/need.py", title="Need and services", icon=":material/diversity_3:"),
     st.Page("app_pages/story.py", title="Saved views and story", icon=":material/slideshow:"),
 ]).run()
