@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from rcs_viz import controls, need_charts, need_state, render, service, services_map, session, whatif
+from rcs_viz import (controls, need_charts, need_state, presenter, render, service, services_map, session, story,
+                     whatif)
 from rcs_viz import need_controls as nc
 from rcs_viz.queries import QueryError
 
@@ -10,18 +11,22 @@ ds = session.dataset()
 d = ds.dictionary
 codes = lambda name, within=(): service.categories(ds, name, within)  # noqa: E731
 render.dataset_header(ds, title="Need and services")
+story.bar("need")
+presenting = presenter.active()
 default = need_state.default_view(d, codes)
 view, notes = need_state.parse(controls.url_params(), d, codes)
 nc.sync(view, ds)
 render.link_notes(notes)
-nc.section_picker(ds, default)
+if not presenting:
+    nc.section_picker(ds, default)
 threshold = session.rules().threshold
 
 
 def need_section() -> None:
-    with st.sidebar:
-        st.header("Need and contact")
-        nc.sidebar(ds, default)
+    if not presenting:
+        with st.sidebar:
+            st.header("Need and contact")
+            nc.sidebar(ds, default)
     st.subheader("Need against service contact")
     chips = list(zip([n for n, _ in view.filters], service.describe_filters(d, view.filters)))
     left = session.bases(view.query_filters(d))[-len(view.filters) - 1:]
@@ -50,7 +55,7 @@ def need_section() -> None:
         col.metric(title, value, border=True, help=f"As a % of pupils {of}.")
         col.caption(text)
     square = nc.square_display(fit)
-    st.dataframe(nc.style_square(square), hide_index=True, width="stretch", key="n_square")
+    render.table(nc.style_square(square), key="n_square")
     st.caption("Everyone in view: pupils, and in brackets the % of the row (of those with, or without, the need). "
                "Shaded: need without contact (possible unmet need), and contact without reported need.")
     unmet_chart = need_charts.fit_chart(fit, "need", d.synthetic)
@@ -59,7 +64,7 @@ def need_section() -> None:
     tabs[0].altair_chart(unmet_chart, width="content", height=unmet_chart.usermeta["height"])
     tabs[1].altair_chart(unasked_chart, width="content", height=unasked_chart.usermeta["height"])
     table = nc.breakdown_display(fit)
-    st.dataframe(table, hide_index=True, width="stretch", key="n_breakdown",
+    render.table(table, key="n_breakdown",
                  column_config={k: st.column_config.TextColumn(k, help=v) for k, v in nc.BREAKDOWN_HELP.items()})
     st.caption(nc.BREAKDOWN_CAPTION)
     legend = nc.markers_used(square, table)
@@ -91,13 +96,15 @@ def services_section(loaded) -> None:
     services_header(table, kind, synthetic)
     if problem:
         st.error(f"The configured services table cannot be used: {problem}", icon=":material/error:")
-    nc.upload_panel(kind)
+    if not presenting:
+        nc.upload_panel(kind)
     if table is None:
         st.info("No services table yet: upload one above (the blank template shows the layout).",
                 icon=":material/info:")
         return
     t = table.table
-    nc.scope_picker(ds, default, t)
+    if not presenting:
+        nc.scope_picker(ds, default, t)
     cpp, why = nc.services_scope(view, d, t)
     if why:
         st.caption(why)
@@ -118,18 +125,18 @@ def services_section(loaded) -> None:
     spend_chart = need_charts.spend_chart(tier_sector, where, synthetic)
     per_child_chart = need_charts.per_child_chart(tiers, where, synthetic)
     st.altair_chart(spend_chart, width="content", height=spend_chart.usermeta["height"])
-    st.dataframe(nc.tier_display(tiers), hide_index=True, width="stretch", key="n_tiers")
+    render.table(nc.tier_display(tiers), key="n_tiers")
     st.altair_chart(per_child_chart, width="content", height=per_child_chart.usermeta["height"])
     st.markdown("**Prevention against intensive and specialist services** (spend only)")
-    st.dataframe(nc.prevent_display(prevent), hide_index=True, width="stretch", key="n_prevent")
+    render.table(nc.prevent_display(prevent), key="n_prevent")
     st.markdown("**Which sectors carry each tier** (annual spend; in brackets, the share of the tier)")
-    st.dataframe(nc.grid_display(tier_sector), hide_index=True, width="stretch", key="n_grid")
+    render.table(nc.grid_display(tier_sector), key="n_grid")
     st.markdown("**Which funders carry each tier**")
-    st.dataframe(nc.funders_display(funders), hide_index=True, width="stretch", key="n_funders")
+    render.table(nc.funders_display(funders), key="n_funders")
     st.markdown("**By sector**")
-    st.dataframe(nc.sector_display(sectors), hide_index=True, width="stretch", key="n_sectors")
+    render.table(nc.sector_display(sectors), key="n_sectors")
     with st.expander(f"Every service ({len(listed)})", icon=":material/list:"):
-        st.dataframe(nc.service_list_display(listed), hide_index=True, width="stretch", key="n_list")
+        render.table(nc.service_list_display(listed), key="n_list")
     st.caption(f"{services_map.SUPPRESSED} {services_map.MARKERS[services_map.SUPPRESSED]} (threshold "
                f"{threshold}). Spend is about services, not people, and is always shown; no spend per child is "
                "given beside a protected count.")
@@ -156,9 +163,13 @@ def whatif_section(loaded) -> None:
     cpp, why = nc.services_scope(view, d, t)
     where = cpp or "All partnerships in the table"
     st.caption(f"Partnership: {where} (change it under Services)." + (f" {why}" if why else ""))
-    inputs, results = st.columns([1, 2])
-    with inputs:
-        nc.whatif_inputs(ds, default)
+    if presenting:
+        results = st.container()
+        st.caption(f"Moving {view.shift_pct}% of {view.shift_from} spend to {view.shift_to}.")
+    else:
+        inputs, results = st.columns([1, 2])
+        with inputs:
+            nc.whatif_inputs(ds, default)
     try:
         scenario = whatif.shift_upstream(services_map.by_tier(t, cpp, threshold), view.shift_from, view.shift_to,
                                          view.shift_pct)
@@ -177,18 +188,20 @@ def whatif_section(loaded) -> None:
     left, right = st.columns([3, 2])
     left.altair_chart(figure, width="content", height=figure.usermeta["height"])
     right.markdown("**Assumptions**\n\n" + "\n".join(f"- {x}" for x in scenario.assumptions))
-    st.dataframe(nc.scenario_display(scenario), hide_index=True, width="stretch", key="n_scenario")
+    render.table(nc.scenario_display(scenario), key="n_scenario")
     st.caption(nc.SCENARIO_CAPTION)
     changed = (view.avoided_pct, view.outcome_cost, view.years) != (default.avoided_pct, default.outcome_cost,
                                                                     default.years)
     with st.expander("Optional: a rough estimate of costs avoided", icon=":material/calculate:", expanded=changed):
-        nc.fiscal_inputs(ds, default)
+        if not presenting:
+            nc.fiscal_inputs(ds, default)
         fr = whatif.fiscal_return(scenario.reach_gained, scenario.moved_gbp, **nc.whatif_inputs_default(view))
         if fr.placeholders:
             st.warning(f"Still at a made-up placeholder: {', '.join(p.replace('_', ' ') for p in fr.placeholders)}. "
                        f"That is {whatif.PLACEHOLDER}.", icon=":material/edit:")
         cols = st.columns([2, 3])
-        cols[0].dataframe(nc.fiscal_display(fr), hide_index=True, width="stretch", key="n_fiscal")
+        with cols[0]:
+            render.table(nc.fiscal_display(fr), key="n_fiscal")
         cols[1].markdown("**Assumptions**\n\n" + "\n".join(f"- {x}" for x in fr.assumptions))
     nc.downloads("rcs_whatif", nc.services_tidy(scenario.table),
                  {"Scenario": nc.services_tidy(scenario.table), "Cost avoided": fr.table(),
@@ -203,4 +216,5 @@ elif view.section == "services":
 else:
     whatif_section(nc.services())
 
+story.save_control("need")
 render.copy_link(controls.url_params())

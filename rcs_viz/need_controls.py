@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz import charts, controls, export, need, need_state, service, services_map, session, whatif
+from rcs_viz import charts, controls, export, need, need_state, presenter, service, services_map, session, whatif
 from rcs_viz import config as config_mod
 from rcs_viz.need import Definition, Fit
 from rcs_viz.need_state import SECTIONS, NeedView, encode, to_params
@@ -682,6 +682,8 @@ def assumptions_frame(sc: whatif.Scenario, fr: whatif.FiscalReturn | None) -> pd
 def downloads(stem: str, csv_frame: pd.DataFrame, sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]],
               figures: dict[str, object] | None = None, key: str = "") -> None:
     """CSV and Excel (with a Notes sheet) of the figures shown, and PNG/SVG of each chart; built when asked for."""
+    if presenter.active():
+        return
     figures = figures or {}
     cols = st.columns(4)
     cols[0].download_button("CSV", lambda: export.frame_csv(csv_frame), f"{stem}.csv", "text/csv",

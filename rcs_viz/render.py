@@ -58,9 +58,9 @@ def filter_chips(chips, base: Base, on_remove, args=()) -> None:
 
 def protected_table(result: Protected, show_ci: bool = False, key: str | None = None) -> None:
     """A protected table with its markers explained and its rules stated."""
-    table = tables.wide(result, show_ci=show_ci)
-    _table(table.reset_index(), key)
-    used = {m for m in tables.MARKERS if (table == m).any().any()}
+    wide = tables.wide(result, show_ci=show_ci)
+    table(wide.reset_index(), key)
+    used = {m for m in tables.MARKERS if (wide == m).any().any()}
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
     st.caption(tables.caption(result) + (f"  \n{legend}" if legend else ""))
     if result.summary.get("mostly_protected"):
@@ -69,12 +69,13 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
         st.caption(note)
 
 
-def _table(frame, key: str | None = None) -> None:
+def table(frame, key: str | None = None, **kwargs) -> None:
     """An interactive grid at a desk; a plain table, which scales with the type, on a projector."""
     if presenter.active():
-        st.table(frame.set_index(frame.columns[0]))
+        data = getattr(frame, "data", frame)  # a Styler keeps its styling, its index becomes the first column
+        st.table(frame.hide(axis="index") if data is not frame else frame.set_index(frame.columns[0]))
     else:
-        st.dataframe(frame, width="stretch", hide_index=True, key=key)
+        st.dataframe(frame, width="stretch", hide_index=True, key=key, **kwargs)
 
 
 def chart(result: Protected, figure) -> None:
@@ -128,7 +129,7 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
                    + (f" and {len(hidden) - 12} more." if len(hidden) > 12 else "."))
     for note in result.context.notes:
         st.caption(note)
-    _table(compare_tables.display(result))
+    table(compare_tables.display(result))
     st.caption(result.context.rules.describe() + " Better/worse only where the 95% interval clears the comparator.")
     if presenter.active():
         return event

@@ -70,6 +70,9 @@ def test_presenting_forces_protection_on_compare_too(loose):
     ("explore.py", {"rows": "simd", "cols": "sex", "f.sex": ["1", "2"]}),
     ("compare.py", {"view": "spine", "f.sex": ["2"]}),
     ("overview.py", {}),
+    ("need.py", {"f.sex": ["2"]}),
+    ("need.py", {"sec": "services"}),
+    ("need.py", {"sec": "whatif", "shift": "20"}),
 ])
 def test_presenting_hides_every_control_and_states_filters_in_words(page, params):
     at = run(page, {**params, "present": "1"})
