@@ -48,6 +48,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--config", type=Path, help="a data owner's rcs_explorer.yaml (rules, salt)")
     c.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
     c.add_argument("--out", type=Path, help="write here instead of standard output")
+
+    r = sub.add_parser("report", help="a school, cluster or CPP report pack (HTML or PDF) of the configured data")
+    r.add_argument("--kind", choices=["school", "cluster", "cpp"], required=True)
+    r.add_argument("--unit", help="the school or cluster, by code or label (not for --kind cpp)")
+    r.add_argument("--cpp", required=True, help="the CPP, by code or label")
+    r.add_argument("--wave", help="survey wave, by code or label (default: the latest)")
+    r.add_argument("--where", action="append", default=[], metavar="VAR=VALUE[,VALUE…]",
+                   help="keep only these pupils (as labelled); repeat for more filters")
+    r.add_argument("--indicator", action="append", default=[], metavar="VAR",
+                   help="a key indicator to rank (repeat; default: a few with national figures)")
+    r.add_argument("--config", type=Path, help="a data owner's rcs_explorer.yaml (data, rules, comparators)")
+    r.add_argument("--format", choices=["html", "pdf"], help="default: from --out's suffix, else html")
+    r.add_argument("--out", type=Path, required=True, help="the file to write")
     return p
 
 
@@ -133,6 +146,67 @@ def crosstab(args) -> None:
         sys.stdout.write(text)
 
 
+def _code(var, text: str | None, flag: str) -> str | None:
+    """A category given by code or by label, as its code."""
+    if text is None:
+        return None
+    if text in {code for code, _ in var.values}:
+        return text
+    try:
+        return var.code_of(text)
+    except KeyError:
+        raise CliError(f"{flag}: '{text}' is not a {var.label.lower()} of this data") from None
+
+
+def report(args) -> None:
+    from rcs_viz import comparators, compare
+    from rcs_viz import report as report_mod
+    from rcs_viz.load import LoadError, load_dataset
+    from rcs_viz.queries import QueryError
+
+    fmt = args.format or ("pdf" if args.out.suffix.lower() == ".pdf" else "html")
+    if args.kind == "cpp" and args.unit:
+        raise CliError("--unit: a CPP report is for the whole CPP; leave --unit out")
+    if args.kind != "cpp" and not args.unit:
+        raise CliError(f"--unit: name the {args.kind} to report on")
+    try:
+        cfg = config_mod.load(args.config)
+    except config_mod.ConfigError as exc:
+        raise CliError(str(exc)) from None
+    cache = Path(tempfile.gettempdir()) / "rcs-explorer-cli"
+    try:
+        ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=cache, salt=cfg.record_key_salt)
+    except (LoadError, DictionaryError) as exc:
+        raise CliError(str(exc)) from None
+    d = ds.dictionary
+    roles = {role: d.by_role(role) for role in ("cpp", "cluster", "school", "wave")}
+    missing = [role for role, var in roles.items() if var is None]
+    if missing:
+        raise CliError(f"this data has no {' or '.join(missing)} variable, so it cannot make reports")
+    try:
+        comps = comparators.read(cfg.comparators)
+    except comparators.ComparatorError as exc:
+        print(f"warning: national comparators are off: {exc}", file=sys.stderr)
+        comps = comparators.EMPTY
+    known = {i.name: i for i in compare.indicators(d)}
+    unknown = [name for name in args.indicator if name not in known]
+    if unknown:
+        raise CliError(f"--indicator: '{unknown[0]}' is not an indicator; choose from {', '.join(known)}")
+    unit = _code(roles[args.kind], args.unit, "--unit") if args.kind != "cpp" else None
+    scope = compare.Scope(_code(roles["cpp"], args.cpp, "--cpp"), None, _code(roles["wave"], args.wave, "--wave"),
+                          _filters(d, args.where))
+    try:
+        made = report_mod.build(ds, args.kind, unit, scope, cfg.rules, comps,
+                                [known[name] for name in args.indicator] or None)
+    except (report_mod.ReportError, QueryError) as exc:
+        raise CliError(str(exc)) from None
+    if fmt == "pdf":
+        args.out.write_bytes(report_mod.to_pdf(made))
+    else:
+        args.out.write_text(report_mod.to_html(made), encoding="utf-8")
+    print(args.out)
+
+
 def sample(args) -> None:
     from rcs_viz import sample as sample_mod
 
@@ -144,7 +218,7 @@ def sample(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        {"crosstab": crosstab, "sample": sample}[args.command](args)
+        {"crosstab": crosstab, "sample": sample, "report": report}[args.command](args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
