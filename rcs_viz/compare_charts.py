@@ -150,11 +150,11 @@ def rank_chart(r: Ranked, scale: float = 1.0) -> alt.Chart:
     step = 30 * scale
     if is_pct:
         marks = base.mark_bar(size=step * 0.7, stroke="#777777", strokeWidth=0.5).encode(
-            x=alt.X("value:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=",~g")), color=color,
+            x=alt.X("value:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=",~r")), color=color,
             tooltip=tooltip)
     else:
         marks = base.mark_point(filled=True, size=170 * scale, opacity=1, stroke="#555555", strokeWidth=0.7).encode(
-            x=alt.X("value:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=",~g")), color=color,
+            x=alt.X("value:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=",~r")), color=color,
             tooltip=tooltip)
     whiskers = base.mark_rule(color=WHISKER, strokeWidth=1.4 * scale).encode(x="ci_low:Q", x2="ci_high:Q",
                                                                             tooltip=tooltip)

@@ -369,13 +369,11 @@ def grouped(report: Report) -> list[tuple[str, list[dict]]]:
 
 
 def _print_axes(spec: dict, emphasis: str | None) -> None:
-    """Set `emphasis` in bold on rank axes; write round tick numbers out (Vega's `~g` prints 10 as 1e+1)."""
+    """Set `emphasis` (the report's own unit) in bold on rank axes."""
     test = f"datum.value === {json.dumps(emphasis)}"
 
     def walk(node):
         if isinstance(node, dict):
-            if node.get("format") == ",~g":
-                node["format"] = ",~r"
             encoding = node.get("encoding")
             y = encoding.get("y") if isinstance(encoding, dict) else None
             if emphasis and isinstance(y, dict) and y.get("field") == "unit":
