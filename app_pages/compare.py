@@ -86,4 +86,6 @@ except QueryError as err:
     st.warning(f"This comparison cannot be made: {err}", icon=":material/block:")
 
 render.copy_link(controls.url_params())
+if not presenting:
+    compare_controls.report_pack(ds, view, scope)
 story.save_control("compare")

@@ -101,3 +101,26 @@ def rank_links(inds, d, default: CompareView) -> None:
             for i in members:
                 column.button(i.title(d), key=f"open_{i.name}", type="tertiary", icon=":material/leaderboard:",
                               on_click=open_rank, args=(i.name, default))
+
+
+def report_pack(ds, view: CompareView, scope) -> None:
+    """The school, cluster or CPP report of what is in view, as HTML or PDF, written when asked for."""
+    from rcs_viz import session
+
+    d = ds.dictionary
+    level = d.by_role(view.level)
+    cpp = d.by_role("cpp")
+    choices = {"cpp": f"{cpp.label_of(view.cpp)} (the CPP)"}
+    if view.unit is not None:
+        choices = {view.level: f"{level.label_of(view.unit)} ({level.label.lower()})", **choices}
+    with st.popover("Report pack", icon=":material/description:"):
+        kind = st.radio("Report on", list(choices), format_func=choices.get, key="c_report_kind")
+        unit = view.unit if kind != "cpp" else None
+        st.caption("Key indicators against the CPP and the nation, the spine and rank charts, the trend and the "
+                   "deprivation gradient, with a method and disclosure note: the same protected figures as here.")
+        stem = f"rcs_report_{kind}_{unit or view.cpp}"
+        left, right = st.columns(2)
+        left.download_button("HTML", lambda: session.report_file(kind, unit, scope, "html"), f"{stem}.html",
+                             "text/html", icon=":material/download:", on_click="ignore")
+        right.download_button("PDF", lambda: session.report_file(kind, unit, scope, "pdf"), f"{stem}.pdf",
+                              "application/pdf", icon=":material/download:", on_click="ignore")

@@ -137,3 +137,18 @@ def compared(kind: str, *args):
     """A Compare result (`compare.<kind>(dataset, *args)`) under the owner's rules, cached per question."""
     ds, r, comps = dataset(), rules(), comparators()
     return _compared(repr((str(ds.db_path), kind, args, r, comps.source, len(comps.table))), kind, ds, args, r, comps)
+
+
+@st.cache_data(show_spinner="Writing the report…", max_entries=32)
+def _report_file(key: str, _ds: Dataset, kind: str, unit, _scope, _rules: Rules, _comps, fmt: str) -> bytes:
+    from rcs_viz import report
+
+    built = report.build(_ds, kind, unit, _scope, _rules, _comps)
+    return report.to_pdf(built) if fmt == "pdf" else report.to_html(built).encode("utf-8")
+
+
+def report_file(kind: str, unit, scope, fmt: str) -> bytes:
+    """A report pack (HTML or PDF) under this session's rules, built once per question and format."""
+    ds, r, comps = dataset(), rules(), comparators()
+    key = repr((str(ds.db_path), kind, unit, scope, r, comps.source, len(comps.table), fmt))
+    return _report_file(key, ds, kind, unit, scope, r, comps, fmt)

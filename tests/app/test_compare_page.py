@@ -107,3 +107,12 @@ def test_a_filter_leaving_too_few_respondents_protects_every_unit(ds):
     table = shown(at)
     assert (table["Verdict"] == "not compared").all()
     assert (table.iloc[:, 2].isin(["[c]", "[b]"])).all()
+
+
+def test_a_report_pack_of_the_unit_in_view_or_its_cpp_is_offered():
+    at = run({"view": "spine", "level": "school", "unit": "10101"})
+    radio = at.radio(key="c_report_kind")
+    assert len(radio.options) == 2 and "(the CPP)" in radio.options[1]
+    assert "Monmordie High School" in radio.options[0]
+    at = run({"view": "spine", "present": "1"})
+    assert not at.radio

@@ -80,3 +80,15 @@ def test_spine_click_through_to_rank_shows_nothing_protected(app_server, page, w
                 assert f" {x} " not in f" {body} ".replace("\n", " ")
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(artifacts / "compare_rank.png"), full_page=True)
+
+
+def test_a_report_pack_downloads_as_html_from_the_spine(app_server, page, wait_for_app, artifacts):
+    page.goto(app_server + "/compare?view=spine&unit=102")
+    wait_for_app(page)
+    page.get_by_role("button", name="Report pack").click()
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="HTML", exact=True).click()
+    html = open(info.value.path(), encoding="utf-8").read()
+    assert "Dunyarrow cluster" in html and "Synthetic sample" in html
+    assert "Counts below 10 are suppressed" in html
+    (artifacts / "report_cluster.html").write_text(html, encoding="utf-8")
