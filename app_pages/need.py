@@ -75,7 +75,8 @@ def need_section() -> None:
     nc.downloads(stem, nc.breakdown_tidy(fit),
                  {"Two by two": square, "Breakdown": nc.breakdown_tidy(fit), "Cells": nc.cells_tidy(fit)},
                  nc.fit_notes(fit, ds.source.name),
-                 {"need without contact": unmet_chart, "contact without reported need": unasked_chart}, key="fit")
+                 {"need without contact": unmet_chart, "contact without reported need": unasked_chart}, key="fit",
+                 source=ds.source.name)
 
 
 def services_header(table, kind: str, synthetic: bool) -> None:
@@ -146,7 +147,7 @@ def services_section(loaded) -> None:
                   "Funders": nc.services_tidy(funders),
                   "Services": nc.services_tidy(listed.drop(columns=["age_min", "age_max"]))},
                  nc.services_notes(table.source, synthetic, where, threshold, table.notes),
-                 {"spend": spend_chart, "per_child": per_child_chart}, key="services")
+                 {"spend": spend_chart, "per_child": per_child_chart}, key="services", source=table.source)
 
 
 def whatif_section(loaded) -> None:
@@ -206,7 +207,8 @@ def whatif_section(loaded) -> None:
     nc.downloads("rcs_whatif", nc.services_tidy(scenario.table),
                  {"Scenario": nc.services_tidy(scenario.table), "Cost avoided": fr.table(),
                   "Assumptions": nc.assumptions_frame(scenario, fr)},
-                 nc.whatif_notes(scenario, table.source, synthetic, where, fr), {"reach": figure}, key="whatif")
+                 nc.whatif_notes(scenario, table.source, synthetic, where, fr), {"reach": figure}, key="whatif",
+                 source=table.source)
 
 
 if view.section == "fit":

@@ -8,6 +8,9 @@ type is large enough to read on a projector.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -97,13 +100,34 @@ def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale
             .configure_view(stroke=None))
 
 
-def to_png(c: alt.Chart) -> bytes:
+def footer(source: str, rules) -> list[str]:
+    """What an exported image says about itself, since it travels without the page around it."""
+    protection = (f"counts under {rules.threshold} suppressed"
+                  + (", secondary suppression" if rules.secondary else "")
+                  + (", small random adjustments to counts" if rules.perturbation else "")
+                  + f"; %, means and intervals need a base of {rules.min_base}")
+    return [f"Source: {source} · Protection: {protection}",
+            f"Produced {dt.date.today():%d %B %Y} by RCS Explorer"]
+
+
+def _spec(c: alt.Chart, lines) -> str:
+    """The chart's spec with `lines` added under its title."""
+    spec = c.to_dict()
+    title = spec.get("title") or {"text": ""}
+    title = {"text": title} if isinstance(title, str) else dict(title)
+    subtitle = title.get("subtitle") or []
+    title["subtitle"] = ([subtitle] if isinstance(subtitle, str) else list(subtitle)) + list(lines)
+    spec["title"] = title
+    return json.dumps(spec)
+
+
+def to_png(c: alt.Chart, lines=()) -> bytes:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(c.to_json(), scale=2)
+    return vlc.vegalite_to_png(_spec(c, lines), scale=2)
 
 
-def to_svg(c: alt.Chart) -> str:
+def to_svg(c: alt.Chart, lines=()) -> str:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(c.to_json())
+    return vlc.vegalite_to_svg(_spec(c, lines))

@@ -680,11 +680,12 @@ def assumptions_frame(sc: whatif.Scenario, fr: whatif.FiscalReturn | None) -> pd
 
 
 def downloads(stem: str, csv_frame: pd.DataFrame, sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]],
-              figures: dict[str, object] | None = None, key: str = "") -> None:
+              figures: dict[str, object] | None = None, key: str = "", source: str = "") -> None:
     """CSV and Excel (with a Notes sheet) of the figures shown, and PNG/SVG of each chart; built when asked for."""
     if presenter.active():
         return
     figures = figures or {}
+    lines = charts.footer(source, session.rules())
     cols = st.columns(4)
     cols[0].download_button("CSV", lambda: export.frame_csv(csv_frame), f"{stem}.csv", "text/csv",
                             icon=":material/download:", on_click="ignore", key=f"n_csv_{key}")
@@ -695,9 +696,9 @@ def downloads(stem: str, csv_frame: pd.DataFrame, sheets: dict[str, pd.DataFrame
             cols = st.columns(4)
             cols[1].caption(f"Chart: {name}")
         file = f"{stem}_{i + 1}" if len(figures) > 1 else stem
-        cols[2].download_button("Chart PNG", lambda f=figure: charts.to_png(f), f"{file}.png", "image/png",
+        cols[2].download_button("Chart PNG", lambda f=figure: charts.to_png(f, lines), f"{file}.png", "image/png",
                                 icon=":material/image:", on_click="ignore", key=f"n_png_{key}_{i}")
-        cols[3].download_button("Chart SVG", lambda f=figure: charts.to_svg(f), f"{file}.svg", "image/svg+xml",
+        cols[3].download_button("Chart SVG", lambda f=figure: charts.to_svg(f, lines), f"{file}.svg", "image/svg+xml",
                                 icon=":material/image:", on_click="ignore", key=f"n_svg_{key}_{i}")
 
 

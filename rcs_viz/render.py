@@ -97,9 +97,10 @@ def downloads(result: Protected, figure, source: str, stem: str) -> None:
     cols[1].download_button("Excel", lambda: export.to_excel(result, source=source), f"{stem}.xlsx",
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             icon=":material/download:", on_click="ignore")
-    cols[2].download_button("Chart PNG", lambda: charts.to_png(figure), f"{stem}.png", "image/png",
+    lines = charts.footer(source, result.rules)
+    cols[2].download_button("Chart PNG", lambda: charts.to_png(figure, lines), f"{stem}.png", "image/png",
                             icon=":material/image:", on_click="ignore")
-    cols[3].download_button("Chart SVG", lambda: charts.to_svg(figure), f"{stem}.svg", "image/svg+xml",
+    cols[3].download_button("Chart SVG", lambda: charts.to_svg(figure, lines), f"{stem}.svg", "image/svg+xml",
                             icon=":material/image:", on_click="ignore")
 
 
@@ -141,8 +142,9 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
                             f"{stem}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             icon=":material/download:", on_click="ignore")
     if figure is not None:
-        cols[2].download_button("Chart PNG", lambda: charts.to_png(figure), f"{stem}.png", "image/png",
+        lines = charts.footer(source, result.context.rules)
+        cols[2].download_button("Chart PNG", lambda: charts.to_png(figure, lines), f"{stem}.png", "image/png",
                                 icon=":material/image:", on_click="ignore")
-        cols[3].download_button("Chart SVG", lambda: charts.to_svg(figure), f"{stem}.svg", "image/svg+xml",
+        cols[3].download_button("Chart SVG", lambda: charts.to_svg(figure, lines), f"{stem}.svg", "image/svg+xml",
                                 icon=":material/image:", on_click="ignore")
     return event

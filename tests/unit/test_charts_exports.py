@@ -87,3 +87,16 @@ def test_json_nulls_every_protected_number(result):
 def test_formula_like_text_is_neutralised(text):
     assert export.safe_text(text) == "'" + text
     assert export.safe_text("Hillview") == "Hillview"
+
+
+def test_an_exported_chart_says_where_it_came_from_and_how_it_was_protected(sample_dataset):
+    from rcs_viz import charts, service
+    from rcs_viz.disclosure import Rules
+    from rcs_viz.queries import CrossTab
+
+    result = service.crosstab(sample_dataset, CrossTab(rows="simd", cols="sex", filters=(("wave", ("2019",)),)),
+                              "count", Rules())
+    svg = charts.to_svg(charts.chart(result), charts.footer("respondents.parquet", result.rules))
+    for words in ("Source: respondents.parquet", "counts under 10 suppressed", "secondary suppression",
+                  "Produced", "Synthetic sample", "Survey wave: 2019"):
+        assert words in svg, words
