@@ -24,24 +24,16 @@ from rcs_viz.need import Definition, presets
 from rcs_viz.queries import numeric_condition
 from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, _parse_filters, _show
 
-try:  # the services map names the tiers; without it any short tier name is accepted
-    from rcs_viz.services_map import TIERS
-except ImportError:  # pragma: no cover - only while the services map is not there
-    TIERS = ()
-try:
-    from rcs_viz.whatif import MAX_YEARS, PLACEHOLDER_PROPORTION, PLACEHOLDER_UNIT_COST
-except ImportError:  # pragma: no cover
-    MAX_YEARS, PLACEHOLDER_PROPORTION, PLACEHOLDER_UNIT_COST = 50, 0.05, 50_000.0
+from rcs_viz.services_map import TIERS
+from rcs_viz.whatif import MAX_YEARS, PLACEHOLDER_PROPORTION, PLACEHOLDER_UNIT_COST
 
 SECTIONS = {"fit": "Need against contact", "services": "Services", "whatif": "What if"}
 MAX_CONDITIONS = 8
-MAX_TIER_LENGTH = 60
 MAX_NUMBER = 1e9  # no cut-off or cost in a link is bigger than this
 MAX_COST = 1e9  # £ a year
 SEPARATOR, CODES = ":", "|"
 NOT_A_BREAKDOWN = ("id", "weight", "x", "y")
-DEFAULT_FROM = TIERS[-1] if TIERS else "Specialist / crisis"
-DEFAULT_TO = TIERS[1] if len(TIERS) > 1 else "Early help / targeted"
+DEFAULT_FROM, DEFAULT_TO = TIERS[-1], TIERS[1]  # specialist / crisis → early help / targeted
 PARAMS = ("need", "need_all", "contact", "contact_all", "by", "wave", "sec", "from", "to", "shift", "avoid",
           "cost", "years")
 
@@ -244,7 +236,7 @@ def _what_if(view: NeedView, default: NeedView, one, notes: list[str]) -> NeedVi
             continue
         tier = _tier(text)
         if tier is None:
-            allowed = f": use one of {'; '.join(TIERS)}" if TIERS else ""
+            allowed = f": use one of {'; '.join(TIERS)}"
             notes.append(f"'{_show(text)}' is not a tier{allowed}; it was reset.")
             continue
         tiers[field_name] = tier
@@ -274,11 +266,7 @@ def _what_if(view: NeedView, default: NeedView, one, notes: list[str]) -> NeedVi
 
 def _tier(text: str) -> str | None:
     clean = " ".join(text.split())
-    if TIERS:
-        return next((t for t in TIERS if t.casefold() == clean.casefold()), None)
-    if not clean or len(clean) > MAX_TIER_LENGTH or not clean.isprintable():
-        return None
-    return clean
+    return next((t for t in TIERS if t.casefold() == clean.casefold()), None)
 
 
 def encode(definition: Definition) -> list[str]:

@@ -78,3 +78,24 @@ def test_tampered_compare_link(link):
     known = {"view", "ind", "level", "cpp", "cluster", "unit", "vs", "wave", "present"}
     if any(k not in known and not k.startswith("f.") for k in link):
         assert "Ignored unknown" in notes
+
+
+NEED_KEYS = ["need", "need_all", "contact", "contact_all", "by", "wave", "sec", "from", "to", "shift", "avoid",
+             "cost", "years", "f.sex", "f.stage", "f.cpp", "f.__need", "f.", "zzz", "present"]
+NEED_HOSTILE = HOSTILE + ["sdq_total_band:3", "wemwbs:<41", "wemwbs:<", "wemwbs:<1e400", "young_carer:1|9",
+                          "sw_contact:1", "sw_contact:", ":1", "nope:1", "fit", "services", "whatif", "Universal",
+                          "Specialist / crisis", "101", "-5", "nan", "inf", "1e9", "cluster", "none", "all"]
+
+
+@pytest.mark.parametrize("link", tampered_links(seed=6, n=50, keys=NEED_KEYS, hostile=NEED_HOSTILE),
+                         ids=lambda l: "&".join(sorted(l))[:40])
+def test_tampered_need_link(link):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "need.py"), default_timeout=90)
+    for key, value in link.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert not small_counts(at)
+    known = set(NEED_KEYS) - {"zzz"} | {"page", "story"}
+    if any(k not in known and not k.startswith("f.") for k in link):
+        assert "Ignored unknown" in " ".join(w.value for w in at.warning)
