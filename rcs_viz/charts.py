@@ -100,6 +100,25 @@ def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale
             .configure_view(stroke=None))
 
 
+def finish(chart, title: str, subtitle: list[str], height: float, scale: float, legend_limit: int = 340):
+    """Title, fonts scaled for presenting, and the whole height Streamlit must be told (it squeezes otherwise)."""
+    return (chart.properties(title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
+                             usermeta={"height": int(height)})
+            .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=340 * scale)
+            .configure_legend(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale,
+                              labelLimit=legend_limit)
+            .configure_title(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale,
+                             subtitleColor="#444444")
+            .configure_header(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale)
+            .configure_text(fontSize=(FONT_SIZE - 1) * scale)
+            .configure_view(stroke=None))
+
+
+def head_height(subtitle: list[str], scale: float, legend: bool = True) -> float:
+    """Room for a title, its subtitle lines and a legend above the plot."""
+    return (40 + 20 * len(subtitle) + (45 if legend else 0) + 60) * scale
+
+
 def footer(source: str, rules) -> list[str]:
     """What an exported image says about itself, since it travels without the page around it."""
     protection = (f"counts under {rules.threshold} suppressed"

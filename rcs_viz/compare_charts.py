@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-from rcs_viz.charts import FONT_SIZE, OKABE_ITO
+from rcs_viz import charts
+from rcs_viz.charts import OKABE_ITO
 from rcs_viz.compare import Gradient, Ranked, SchoolMap, Spine, Trend
 
 VERDICT_COLOURS = {
@@ -97,21 +98,6 @@ def _subtitle(context, *lines: str) -> list[str]:
     return out
 
 
-def _finish(chart, title: str, subtitle: list[str], height: float, scale: float):
-    """Title, fonts scaled for presenting, and the whole height Streamlit must be told."""
-    return (chart.properties(title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
-                             usermeta={"height": int(height)})
-            .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=340 * scale)
-            .configure_legend(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=340)
-            .configure_title(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale,
-                             subtitleColor="#444444")
-            .configure_header(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale)
-            .configure_text(fontSize=(FONT_SIZE - 1) * scale)
-            .configure_view(stroke=None))
-
-
-def _head_height(subtitle: list[str], scale: float, legend: bool = True) -> float:
-    return (40 + 20 * len(subtitle) + (40 if legend else 0) + 60) * scale
 
 
 # --------------------------------------------------------------------------- rank
@@ -183,7 +169,7 @@ def rank_chart(r: Ranked, scale: float = 1.0) -> alt.Chart:
                                     f"lines are 95% confidence intervals. {key}".strip(), hidden)
     plot_height = max(step * max(len(data), 1), 80 * scale)
     chart = alt.layer(*layers).properties(width=560 * scale, height=plot_height)
-    return _finish(chart, r.title, subtitle, plot_height + _head_height(subtitle, scale), scale)
+    return charts.finish(chart, r.title, subtitle, plot_height + charts.head_height(subtitle, scale), scale)
 
 
 # --------------------------------------------------------------------------- spine
@@ -204,7 +190,7 @@ def spine_chart(s: Spine, scale: float = 1.0):
     rows = s.rows.reset_index(drop=True)
     if not len(rows):
         empty = alt.Chart(pd.DataFrame({"text": ["No indicators to show."]})).mark_text().encode(text="text:N")
-        return _finish(empty, f"{s.unit_label}: indicators", [], 200 * scale, scale)
+        return charts.finish(empty, f"{s.unit_label}: indicators", [], 200 * scale, scale)
     shown = rows["value"].notna()
     polarity = rows["polarity"].fillna("neutral")
     pos = {k: _positions(rows[k], rows["low"], rows["high"], polarity) for k in ("value", "cpp", "national")}
@@ -285,8 +271,8 @@ def spine_chart(s: Spine, scale: float = 1.0):
                                               " they are 'higher' or 'lower', not better or worse."
                                               if has_neutral else ""))
     plot = step * len(data) + len(groups) * (28 + 10) * scale
-    return _finish(chart, f"{s.unit_label} across indicators, against the {against}", subtitle,
-                   plot + _head_height(subtitle, scale) + 40 * scale, scale)
+    return charts.finish(chart, f"{s.unit_label} across indicators, against the {against}", subtitle,
+                         plot + charts.head_height(subtitle, scale) + 40 * scale, scale)
 
 
 # --------------------------------------------------------------------------- trend
@@ -354,8 +340,9 @@ def trend_chart(t: Trend, scale: float = 1.0) -> alt.Chart:
                          if n_hidden else "")
     plot_height = 320 * scale
     chart = alt.layer(lines, bars, points).properties(width=max(140 * len(waves), 420) * scale, height=plot_height)
-    return _finish(chart, f"{t.title} — trend", subtitle, plot_height + _head_height(subtitle, scale) + 30 * scale,
-                   scale)
+    return charts.finish(chart, f"{t.title} — trend", subtitle,
+                         plot_height + charts.head_height(subtitle, scale) + 30 * scale,
+                         scale)
 
 
 # --------------------------------------------------------------------------- deprivation gradient
@@ -404,8 +391,8 @@ def gradient_chart(g: Gradient, scale: float = 1.0) -> alt.Chart:
     subtitle = _subtitle(g.context, *lines)
     plot_height = 300 * scale
     chart = alt.layer(bars, whiskers, caps).properties(width=520 * scale, height=plot_height)
-    return _finish(chart, f"{g.title} — by deprivation", subtitle,
-                   plot_height + _head_height(subtitle, scale, legend=False) + 30 * scale, scale)
+    return charts.finish(chart, f"{g.title} — by deprivation", subtitle,
+                         plot_height + charts.head_height(subtitle, scale, legend=False) + 30 * scale, scale)
 
 
 # --------------------------------------------------------------------------- school map

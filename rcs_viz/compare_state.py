@@ -14,7 +14,7 @@ from typing import Callable, Mapping, Sequence
 
 from rcs_viz.compare import COMPARATORS, LEVELS, indicators
 from rcs_viz.dictionary import Dictionary
-from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, _parse_filters, _show
+from rcs_viz.view_state import FILTER_PREFIX, Link, _parse_filters, _show
 
 VIEWS = {"rank": "Rank", "spine": "Spine", "trend": "Trend", "gradient": "Deprivation gradient", "map": "Map"}
 PLACE_ROLES = ("cpp", "cluster", "school", "wave", "id", "weight", "x", "y")
@@ -60,14 +60,8 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
     """Query parameters → a safe view, and notes on what was set aside."""
     notes: list[str] = []
     default = default_view(d, codes)
-
-    def one(key: str) -> str | None:
-        values = [v for v in params.get(key, ()) if v is not None]
-        if not values:
-            return None
-        if len(values) > 1:
-            notes.append(f"'{_show(key)}' was given more than once; the first was used.")
-        return str(values[0])[:MAX_PARAM_LENGTH]
+    link = Link(params, notes)
+    one = link.one
 
     def choice(key: str, allowed, what: str):
         value = one(key)
@@ -92,12 +86,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
     unit = choice("unit", units, f"a {view.level} here")
     view = replace(view, cpp=cpp, cluster=cluster, unit=unit or (units[0] if units else None))
 
-    wave = one("wave")
-    if wave is not None and wave_var is not None:
-        if wave in codes(wave_var.name):
-            view = replace(view, wave=wave)
-        else:
-            notes.append(f"There is no wave '{_show(wave)}'; showing {wave_var.label_of(default.wave)}.")
+    view = replace(view, wave=link.wave(wave_var, codes, default.wave, allow_all=False))
 
     kept = {k: v for k, v in params.items()
             if not k.startswith(FILTER_PREFIX) or _filterable(d, k[len(FILTER_PREFIX):], notes)}

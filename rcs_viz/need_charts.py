@@ -16,6 +16,7 @@ import math
 import altair as alt
 import pandas as pd
 
+from rcs_viz import charts
 from rcs_viz.charts import FONT_SIZE, OKABE_ITO
 from rcs_viz.need import Fit
 from rcs_viz.queries import NO, YES
@@ -31,21 +32,6 @@ WHEN_COLOURS = {BEFORE: "#999999", AFTER: "#0072B2"}
 MAX_NAMED = 8
 
 
-def _finish(chart, title: str, subtitle: list[str], height: float, scale: float):
-    """Title, fonts scaled for presenting, and the whole height Streamlit must be told."""
-    return (chart.properties(title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
-                             usermeta={"height": int(height)})
-            .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=340 * scale)
-            .configure_legend(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=420)
-            .configure_title(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale,
-                             subtitleColor="#444444")
-            .configure_header(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale)
-            .configure_text(fontSize=(FONT_SIZE - 1) * scale)
-            .configure_view(stroke=None))
-
-
-def _head(subtitle: list[str], scale: float, legend: bool = True) -> float:
-    return (40 + 20 * len(subtitle) + (45 if legend else 0) + 60) * scale
 
 
 def _named(what: str, names: list[str]) -> str:
@@ -139,7 +125,8 @@ def fit_chart(fit: Fit, side: str = "need", synthetic: bool = False, scale: floa
         y=y, x="end:Q", text="pct_text:N", tooltip=tooltip)
     plot_height = max(step * max(len(groups), 1), 80 * scale)
     chart = alt.layer(bars, labels).properties(width=560 * scale, height=plot_height)
-    return _finish(chart, title, subtitle, plot_height + _head(subtitle, scale) + 25 * scale, scale)
+    return charts.finish(chart, title, subtitle, plot_height + charts.head_height(subtitle, scale) + 25 * scale,
+                         scale, legend_limit=420)
 
 
 # --------------------------------------------------------------------------- services map
@@ -173,8 +160,8 @@ def spend_chart(tier_sector: pd.DataFrame, where: str = "", synthetic: bool = Fa
     plot_height = step * max(len(tiers), 1)
     legend_rows = -(-len(sectors) // 3)
     chart = chart.properties(width=700 * scale, height=plot_height)
-    return _finish(chart, "Annual spend by tier of intervention", subtitle,
-                   plot_height + _head(subtitle, scale) + 20 * scale * legend_rows, scale)
+    return charts.finish(chart, "Annual spend by tier of intervention", subtitle,
+                         plot_height + charts.head_height(subtitle, scale) + 20 * scale * legend_rows, scale)
 
 
 def per_child_chart(tiers: pd.DataFrame, where: str = "", synthetic: bool = False, scale: float = 1.0) -> alt.Chart:
@@ -203,8 +190,8 @@ def per_child_chart(tiers: pd.DataFrame, where: str = "", synthetic: bool = Fals
                                                                                 text="per_child_text:N")
     plot_height = step * max(len(order), 1)
     chart = alt.layer(bars, text).properties(width=560 * scale, height=plot_height)
-    return _finish(chart, "Spend per child served, by tier", subtitle,
-                   plot_height + _head(subtitle, scale, legend=False), scale)
+    return charts.finish(chart, "Spend per child served, by tier", subtitle,
+                         plot_height + charts.head_height(subtitle, scale, legend=False), scale)
 
 
 # --------------------------------------------------------------------------- the what-if
@@ -261,8 +248,9 @@ def whatif_chart(scenario: Scenario, where: str = "", synthetic: bool = False, s
                                           labelFontSize=FONT_SIZE * scale)),
         columns=1, spacing=14 * scale).resolve_scale(x="independent")
     panels = max(len(tiers), 1)
-    height = panels * (panel_height + 62 * scale) + _head(subtitle, scale)
-    return _finish(chart, "Children reachable at each tier, now and after the move", subtitle, height, scale)
+    height = panels * (panel_height + 62 * scale) + charts.head_height(subtitle, scale)
+    return charts.finish(chart, "Children reachable at each tier, now and after the move", subtitle, height, scale,
+                         legend_limit=420)
 
 
 __all__ = ["fit_chart", "fit_data", "per_child_chart", "spend_chart", "whatif_chart", "whatif_data"]

@@ -22,7 +22,7 @@ from typing import Callable, Mapping, Sequence
 from rcs_viz.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.need import Definition, presets
 from rcs_viz.queries import numeric_condition
-from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, _parse_filters, _show
+from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, Link, _parse_filters, _show
 
 from rcs_viz.services_map import TIERS
 from rcs_viz.whatif import MAX_YEARS, PLACEHOLDER_PROPORTION, PLACEHOLDER_UNIT_COST
@@ -88,16 +88,8 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
     notes: list[str] = []
     default = default_view(d, codes)
 
-    def many(key: str) -> list[str]:
-        return [str(v) for v in params.get(key, ()) if v is not None]
-
-    def one(key: str) -> str | None:
-        values = many(key)
-        if not values:
-            return None
-        if len(values) > 1:
-            notes.append(f"'{_show(key)}' was given more than once; the first was used.")
-        return values[0][:MAX_PARAM_LENGTH]
+    link = Link(params, notes)
+    many, one = link.many, link.one
 
     def switch(key: str) -> bool | None:
         value = one(key)
@@ -135,14 +127,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
             view = replace(view, by=by)
 
     wave_var = d.by_role("wave")
-    wave = one("wave")
-    if wave is not None and wave_var is not None:
-        if wave == "all":
-            view = replace(view, wave=None)
-        elif wave in codes(wave_var.name):
-            view = replace(view, wave=wave)
-        else:
-            notes.append(f"There is no wave '{_show(wave)}'; showing {wave_var.label_of(default.wave)}.")
+    view = replace(view, wave=link.wave(wave_var, codes, default.wave))
     view = replace(view, filters=_parse_filters(params, d, codes, notes, skip=wave_var))
 
     section = one("sec")

@@ -50,6 +50,36 @@ class ExploreView:
                         include_missing=self.missing)
 
 
+class Link:
+    """An untrusted link's parameters, read a setting at a time; what is set aside goes into `notes`."""
+
+    def __init__(self, params: Mapping[str, Sequence[str]], notes: list[str]):
+        self.params, self.notes = params, notes
+
+    def many(self, key: str) -> list[str]:
+        return [str(v) for v in self.params.get(key, ()) if v is not None]
+
+    def one(self, key: str) -> str | None:
+        values = self.many(key)
+        if not values:
+            return None
+        if len(values) > 1:
+            self.notes.append(f"'{_show(key)}' was given more than once; the first was used.")
+        return values[0][:MAX_PARAM_LENGTH]
+
+    def wave(self, wave_var, codes, current: str | None, allow_all: bool = True) -> str | None:
+        """The wave the link asks for (None for "all", where allowed), else `current`, with a note if it was bad."""
+        wave = self.one("wave")
+        if wave is None or wave_var is None:
+            return current
+        if wave == "all" and allow_all:
+            return None
+        if wave in codes(wave_var.name):
+            return wave
+        self.notes.append(f"There is no wave '{_show(wave)}'; showing {wave_var.label_of(current)}.")
+        return current
+
+
 def default_view(dictionary: Dictionary, codes: Callable[[str], Sequence[str]]) -> ExploreView:
     """A sensible first view: the first pupil characteristic, latest wave."""
     candidates = [v for v in dictionary.variables if v.is_categorical and v.role is None] or \
@@ -65,14 +95,8 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
     notes: list[str] = []
     default = default_view(dictionary, codes)
     view = default
-
-    def one(key: str) -> str | None:
-        values = [v for v in params.get(key, ()) if v is not None]
-        if not values:
-            return None
-        if len(values) > 1:
-            notes.append(f"'{_show(key)}' was given more than once; the first was used.")
-        return str(values[0])[:MAX_PARAM_LENGTH]
+    link = Link(params, notes)
+    one = link.one
 
     def categorical(key: str) -> str | None:
         name = one(key)
@@ -112,15 +136,7 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
     view = replace(view, measure=measure or "count", value=value)
 
     wave_var = dictionary.by_role("wave")
-    wave = one("wave")
-    if wave is not None and wave_var is not None:
-        if wave == "all":
-            view = replace(view, wave=None)
-        elif wave in codes(wave_var.name):
-            view = replace(view, wave=wave)
-        else:
-            notes.append(f"There is no wave '{_show(wave)}'; showing {wave_var.label_of(default.wave)}.")
-
+    view = replace(view, wave=link.wave(wave_var, codes, default.wave))
     view = replace(view, filters=_parse_filters(params, dictionary, codes, notes, skip=wave_var))
     for key in ("missing", "ci", "weighted", "stacked"):
         flag = one(key)
