@@ -542,22 +542,22 @@ def _per_child(value, marker) -> str:
     return "" if pd.isna(value) else money(value)
 
 
-def tier_display(tiers: pd.DataFrame) -> pd.DataFrame:
+def _summary_display(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """A by-tier or by-sector summary as text, protected children served shown as the marker."""
     return pd.DataFrame({
-        "Tier": tiers["tier"], "Services": tiers["services"],
-        "Annual spend": tiers["annual_spend_gbp"].map(money), "Share of spend": tiers["spend_pct"].map(_pct),
-        "Children served": [_served(n, m) for n, m in zip(tiers["children_served"], tiers["marker"])],
-        "Spend per child": [_per_child(v, m) for v, m in zip(tiers["spend_per_child"], tiers["marker"])],
+        by.capitalize(): frame[by], "Services": frame["services"],
+        "Annual spend": frame["annual_spend_gbp"].map(money), "Share of spend": frame["spend_pct"].map(_pct),
+        "Children served": [_served(n, m) for n, m in zip(frame["children_served"], frame["marker"])],
+        "Spend per child": [_per_child(v, m) for v, m in zip(frame["spend_per_child"], frame["marker"])],
     })
+
+
+def tier_display(tiers: pd.DataFrame) -> pd.DataFrame:
+    return _summary_display(tiers, "tier")
 
 
 def sector_display(sectors: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "Sector": sectors["sector"], "Services": sectors["services"],
-        "Annual spend": sectors["annual_spend_gbp"].map(money), "Share of spend": sectors["spend_pct"].map(_pct),
-        "Children served": [_served(n, m) for n, m in zip(sectors["children_served"], sectors["marker"])],
-        "Spend per child": [_per_child(v, m) for v, m in zip(sectors["spend_per_child"], sectors["marker"])],
-    })
+    return _summary_display(sectors, "sector")
 
 
 def grid_display(tier_sector: pd.DataFrame) -> pd.DataFrame:
