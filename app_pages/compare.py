@@ -50,7 +50,8 @@ try:
         st.subheader(f"{result.unit_label}: every indicator against the "
                      f"{compare.COMPARATORS[result.comparator].lower().replace('cpp', 'CPP')}")
         st.caption("Each bar runs from the lowest to the highest unit of the CPP, better to the right. "
-                   "Click an indicator, or pick it below, to open its rank chart.")
+                   + ("Click an indicator to open its rank chart." if presenting else
+                      "Click an indicator, or pick it below, to open its rank chart."))
         event = render.comparison(result, compare_charts.spine_chart(result, scale), f"Spine: {result.unit_label}",
                                   ds.source.name, f"rcs_spine_{view.unit}", chart_key="spine")
         picked = (event.selection.get("pick") or [{}])[0].get("indicator") if event else None
