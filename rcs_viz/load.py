@@ -10,7 +10,8 @@ How it stays fast and small on 10 million rows: CSV and Parquet are read by
 DuckDB's own readers straight into the database file (CSV as text first, so
 that checks can quote the offending value and row), checks are aggregate SQL
 over the source, and nothing pulls all rows into pandas. ``.xlsx`` and ``.sav``
-go through Python (they are small in practice).
+go through Python (they are small in practice). Every SQL text comes from
+``rcs_viz.queries``; this module only runs it.
 
 The output database (opened read-only by the app later):
 
@@ -58,16 +59,16 @@ import duckdb
 import yaml
 
 from rcs_viz import dictionary as dictmod
+from rcs_viz import queries
 from rcs_viz.dictionary import Dictionary, DictionaryError
-from rcs_viz.infer import Col, as_number, in_num_sql, in_sql, infer_dictionary, is_int_code, lit, type_kind
-from rcs_viz.queries import ident
+from rcs_viz.infer import infer_dictionary, type_kind
 
 LOADER_VERSION = "1"
 MAX_COLUMNS = 2_000  # wider files are refused: DuckDB's planning time grows faster than the width (1,000: ~15 s)
 YAML_NODES_MAX = 500_000  # a dictionary larger than this once YAML aliases are expanded is refused (a "billion laughs")
 MEMORY_LIMIT = "512MB"  # DuckDB's working memory while loading (it spills to disk beyond this)
-TABLE = "respondents"
-RKEY = "__rkey"
+TABLE = queries.TABLE
+RKEY = queries.RECORD_KEY
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 SUFFIXES = TEXT_SUFFIXES + (".xlsx", ".parquet", ".sav")
 
@@ -118,7 +119,7 @@ class _Source:
 
     kinds: dict[str, str]  # column -> text/int/float/bool/other
     row_offset: int  # row number = position in file (0-based) + row_offset
-    probe: str = "src"  # relation holding the row-number column, if any
+    probe: str = queries.SOURCE  # relation holding the row-number column, if any
     row_col: str | None = None
     notes: list[str] = field(default_factory=list)
     sav_meta: Any = None
@@ -209,18 +210,16 @@ def _load(path: Path, dictionary_path, cache_dir: Path, salt: str, progress: Pro
     con = duckdb.connect(str(tmp_db))
     built = False
     try:
-        con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
-        con.execute("SET preserve_insertion_order = true")
+        con.execute(*queries.set_memory_limit(MEMORY_LIMIT))
+        con.execute(*queries.keep_insertion_order())
         try:
-            # DuckDB 2.0 pushes TRY_CAST(text AS DOUBLE) into the CSV reader as a typed read,
-            # which then fails on the first non-number instead of giving NULL.
-            con.execute("SET disabled_optimizers = 'type_pushdown'")
+            con.execute(*queries.no_type_pushdown())  # its docstring says why
         except duckdb.Error:
             pass
         report(0.1, f"Reading {name}")
         src = _open_source(con, path, suffix, scan, cache_dir, token, scratch)
         dataset_dict, meta_notes, rows = _build(con, path, src, given, salt, report)
-        con.execute("CHECKPOINT")
+        con.execute(*queries.checkpoint())
         built = True
     finally:
         con.close()
@@ -385,7 +384,7 @@ def _open_source(con, path: Path, suffix: str, scan: dict, cache_dir: Path, toke
         src = _open_xlsx(con, path)
     else:
         src = _open_sav(con, path)
-    rel = con.sql("SELECT * FROM src")
+    rel = con.sql(queries.source_rows())
     src.kinds = {n: type_kind(t) for n, t in zip(rel.columns, rel.types)}
     return src
 
@@ -449,12 +448,7 @@ def _open_csv(con, path, suffix, scan, cache_dir, token, scratch) -> _Source:
             raise LoadError(f'{name}: row 1 (the header) opens a quote (") that is never closed') from None
         header = next(csv.reader(io.StringIO(lines), delimiter=delim, quotechar='"'), [])
     names = _column_names(name, header)
-    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
-    con.execute(
-        f"CREATE VIEW src AS SELECT * FROM read_csv({lit(str(read_path))}, columns = {columns}, "
-        f"header = true, auto_detect = false, delim = {lit(delim)}, quote = '\"', escape = '\"', "
-        f"strict_mode = true, null_padding = false)"
-    )
+    con.execute(queries.csv_source(str(read_path), names, delim))
     return _Source(kinds={}, row_offset=2, notes=notes)
 
 
@@ -532,7 +526,7 @@ def _open_parquet(con, path: Path, scan: dict) -> _Source:
     except Exception as exc:
         raise LoadError(f"{name}: cannot be read as a Parquet file; it may be damaged ({_first_line(exc)})") from None
     _column_names(name, names)
-    con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({lit(str(path))})")
+    con.execute(queries.parquet_source(str(path)))
     return _Source(kinds={}, row_offset=1)
 
 
@@ -594,9 +588,9 @@ def _open_xlsx(con, path: Path) -> _Source:
     width = len(names)
     arrays = [pa.array([_cell_text(r[j]) if j < len(r) else None for r in rows], pa.string()) for j in range(width)]
     table = pa.table(arrays + [pa.array(rownums, pa.int64())], names=names + [_ROWNUM])
-    con.register("src_raw", table)
-    con.execute(f"CREATE VIEW src AS SELECT * EXCLUDE ({ident(_ROWNUM)}) FROM src_raw")
-    return _Source(kinds={}, row_offset=2, probe="src_raw", row_col=_ROWNUM, notes=notes, keep=table)
+    con.register(queries.RAW_SOURCE, table)
+    con.execute(queries.arrow_source(row_col=_ROWNUM))
+    return _Source(kinds={}, row_offset=2, probe=queries.RAW_SOURCE, row_col=_ROWNUM, notes=notes, keep=table)
 
 
 def _open_sav(con, path: Path) -> _Source:
@@ -614,8 +608,8 @@ def _open_sav(con, path: Path) -> _Source:
     _column_names(name, list(df.columns))
     table = pa.Table.from_pandas(df, preserve_index=False)
     del df
-    con.register("src_raw", table)
-    con.execute("CREATE VIEW src AS SELECT * FROM src_raw")
+    con.register(queries.RAW_SOURCE, table)
+    con.execute(queries.arrow_source())
     return _Source(kinds={}, row_offset=1, sav_meta=meta, keep=table)
 
 
@@ -626,13 +620,13 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     columns = list(src.kinds)
     notes: list[str] = []
     with _reading(name, path.suffix.lower()):  # before inference, which takes a while on a wide file
-        if not con.execute("SELECT 1 FROM src LIMIT 1").fetchall():
+        if not con.execute(*queries.any_row()).fetchall():
             raise LoadError(f"{name}: the file has a header row but no data rows")
 
     if given is None:
         report(0.2, "No dictionary given: inferring one from the data")
         with _reading(name, path.suffix.lower()):
-            d = infer_dictionary(con.sql("SELECT * FROM src"), sav_meta=src.sav_meta, title=_title(path))
+            d = infer_dictionary(con.sql(queries.source_rows()), sav_meta=src.sav_meta, title=_title(path))
         notes += list(d.notes)
     else:
         d = given
@@ -683,20 +677,19 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
 
     # One aggregate scan: row count plus a count for every check.
     report(0.35, "Checking the data against the dictionary")
-    plans = [_plan(v, mapping[v.name], src.kinds[mapping[v.name]]) for v in d.variables]
+    params = queries.Params()  # every value the checks and the table's values bind
+    plans = [queries.column_plan(v, mapping[v.name], src.kinds[mapping[v.name]], params) for v in d.variables]
     # (what, plan, cheap, exact); probes decide BIGINT vs VARCHAR for unlabelled categoricals
     tests = [(what, p, cheap, exact) for p in plans for what, cheap, exact in p.checks]
     tests += [("probe", p, p.probe[0], p.probe[1]) for p in plans if p.storage is None]
     with _reading(name, path.suffix.lower()):
-        counts = con.execute(
-            "SELECT " + ", ".join(["count(*)"] + [_count(cheap) for _, _, cheap, _ in tests]) + " FROM src"
-        ).fetchone()
+        counts = con.execute(*queries.check_counts([cheap for _, _, cheap, _ in tests], params)).fetchone()
         rows = int(counts[0])
         found = [int(n or 0) for n in counts[1:]]
         again = [i for i, (_, _, _, exact) in enumerate(tests) if found[i] and exact is not None]
         if again:
             exact_counts = con.execute(
-                "SELECT " + ", ".join(_count(f"{tests[i][2]} AND {tests[i][3]}") for i in again) + " FROM src"
+                *queries.check_counts([queries.both(tests[i][2], tests[i][3]) for i in again], params, rows=False)
             ).fetchone()
             for i, n in zip(again, exact_counts):
                 found[i] = int(n or 0)
@@ -709,8 +702,7 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     problems = []
     for (what, p, cheap, exact), n in zip(tests, found):
         if n and what != "probe":
-            pred = cheap if exact is None else f"({cheap} AND {exact})"
-            problems.append(_describe(con, src, name, what, p.col, pred, n))
+            problems.append(_describe(con, src, name, what, p.col, queries.both(cheap, exact), params, n))
     if problems:
         more = ""
         if len(problems) > 1:
@@ -723,20 +715,14 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
 
     # Write the table.
     report(0.6, f"Writing {rows:,} rows to the database")
-    exprs = [f"{p.value} AS {ident(p.var.name)}" for p in plans]
     by_name = {p.var.name: p for p in plans}
     id_var, wave_var = d.by_role("id"), d.by_role("wave")
-    if id_var is not None:
-        id_t = by_name[id_var.name].key_text
-        wave_t = by_name[wave_var.name].key_text if wave_var else "''"
-        exprs.append(f"{_rkey_sql(salt, id_t, wave_t)} AS {RKEY}")
-    else:
-        exprs.append(f"CAST(NULL AS UTINYINT) AS {RKEY}")
+    id_plan = by_name[id_var.name] if id_var is not None else None
+    wave_plan = by_name[wave_var.name] if wave_var is not None else None
     with _reading(name, path.suffix.lower()):
-        con.execute(f"CREATE TABLE {TABLE} AS SELECT {', '.join(exprs)} FROM src")
+        con.execute(*queries.write_table(plans, id_plan, wave_plan, salt, params))
     if id_var is None:
-        row_key = _rkey_sql(salt, "CAST(rowid + 1 AS VARCHAR)", "''")
-        con.execute(f"UPDATE {TABLE} SET {RKEY} = {row_key}")
+        con.execute(*queries.row_record_keys(salt))
         notes.append(
             "The dictionary has no id column, so the record key used for perturbation comes from the row order; "
             "re-sorting the file changes it."
@@ -745,13 +731,7 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     # Duplicate respondents, checked on the loaded table.
     if id_var is not None:
         report(0.9, "Checking respondent ids")
-        idc = ident(id_var.name)
-        keys = f"{idc}, {ident(wave_var.name)}" if wave_var else idc
-        dup = con.execute(
-            f"SELECT {keys}, n, count(*) OVER (), sum(n) OVER () FROM ("
-            f"SELECT {keys}, count(*) AS n FROM {TABLE} WHERE {idc} IS NOT NULL GROUP BY ALL HAVING count(*) > 1"
-            f") ORDER BY n DESC, {keys} LIMIT 1"
-        ).fetchone()
+        dup = con.execute(*queries.duplicate_ids(id_var.name, wave_var.name if wave_var else None)).fetchone()
         if dup:
             col = _q(mapping[id_var.name])
             if wave_var:
@@ -771,160 +751,28 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     return d, notes, rows
 
 
-@dataclass
-class _Plan:
-    """How one dictionary variable is checked and stored."""
-
-    var: Any
-    col: str  # the file's column
-    kind: str  # the file column's type kind
-    checks: list[tuple[str, str, str | None]]  # (what, cheap, exact): a row is bad when both hold
-    storage: str | None  # "double" | "bigint" | "varchar"; None until `probe` is counted
-    probe: tuple[str, str | None] = ("FALSE", None)  # (cheap, exact): a value that is not a whole-number code
-    _values: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def value(self) -> str:
-        return self._values[self.storage]
-
-    @property
-    def key_text(self) -> str:
-        """The stored value as text, for the record key."""
-        v = self.value
-        if self.storage == "bigint":
-            return f"CAST({v} AS VARCHAR)"
-        if self.storage == "double":
-            return (
-                f"(CASE WHEN {v} = trunc({v}) AND abs({v}) < 1e15 THEN CAST(CAST({v} AS BIGINT) AS VARCHAR) "
-                f"ELSE CAST({v} AS VARCHAR) END)"
-            )
-        return v
-
-
-def _plan(v, col: str, kind: str) -> _Plan:
-    """Checks and the stored value for variable ``v`` read from column ``col``.
-
-    Each check is a pair of SQL predicates (cheap, exact): a row is bad when
-    both hold. ``cheap`` is a fast superset test run over every row; ``exact``
-    (None when ``cheap`` is already exact) uses the slower canonical text and is
-    only evaluated, in a second scan, for columns where ``cheap`` found rows.
-    On non-text columns every test is cheap.
-    """
-    c = Col(col, kind)
-    text = kind == "text"
-    miss_text = f"coalesce({in_sql(c.text, v.missing)}, FALSE)"
-    miss_nums = [x for x in (as_number(m) for m in v.missing) if x is not None]
-    miss_ints = [int(x) for x in miss_nums if x.is_integer() and abs(x) < 1e15]
-    raw = c.raw
-    odd = f"({raw} = '' OR starts_with({raw}, ' ') OR ends_with({raw}, ' '))"  # text that trimming may change
-    checks: list[tuple[str, str, str | None]] = []
-
-    if v.role == "id":
-        exact = f"(NOT {c.present} OR {miss_text})"
-        if text:
-            cheap = f"({raw} IS NULL OR {odd}"
-            if v.missing:
-                cheap += (
-                    f" OR coalesce({in_sql(raw, v.missing)}, FALSE) OR contains({raw}, '.')"
-                    f" OR coalesce({in_num_sql(c.num, miss_nums)}, FALSE)"
-                )
-            checks.append(("id_empty", cheap + ")", exact))
-        else:
-            checks.append(("id_empty", exact, None))
-
-    number = f"(CASE WHEN {in_num_sql(c.num, miss_nums)} THEN NULL ELSE {c.num} END)"
-    if kind in ("int", "bool"):
-        x = raw if kind == "int" else f"CAST({raw} AS TINYINT)"
-        whole = f"CAST(CASE WHEN {in_num_sql(x, miss_ints)} THEN NULL ELSE {x} END AS BIGINT)"
-    else:
-        whole = f"CAST({number} AS BIGINT)"
-    values = {
-        "double": f"CAST({number} AS DOUBLE)",
-        "bigint": whole,
-        "varchar": f"CAST(CASE WHEN {miss_text} THEN NULL ELSE {c.text} END AS VARCHAR)",
-    }
-    plan = _Plan(var=v, col=col, kind=kind, checks=checks, storage=None, _values=values)
-
-    if v.type == "numeric":
-        plan.storage = "double"
-        if kind in ("text", "other"):
-            exact = f"({c.present} AND {c.num} IS NULL AND NOT {miss_text})"
-            checks.append(("numeric", f"({raw} IS NOT NULL AND {c.num} IS NULL)", exact) if text else ("numeric", exact, None))
-        return plan
-
-    codes = [code for code, _ in v.values]
-    accepted = codes + list(v.missing)
-    if codes and all(is_int_code(code) for code in codes):
-        plan.storage = "bigint"
-        allowed = [int(code) for code in codes] + miss_ints
-        if kind in ("int", "bool"):
-            x = raw if kind == "int" else f"CAST({raw} AS TINYINT)"
-            checks.append(("values", f"(NOT {in_num_sql(x, allowed)})", None))
-        else:
-            cheap = f"({c.present if not text else raw + ' IS NOT NULL'} AND NOT coalesce({in_num_sql(c.num, allowed)}, FALSE))"
-            exact = f"({c.present} AND NOT coalesce({in_sql(c.text, accepted)}, FALSE))"
-            checks.append(("values", cheap, exact))
-    elif codes:
-        plan.storage = "varchar"
-        exact = f"({c.present} AND NOT coalesce({in_sql(c.text, accepted)}, FALSE))"
-        if text:
-            checks.append(("values", f"({raw} IS NOT NULL AND NOT coalesce({in_sql(raw, accepted)}, FALSE))", exact))
-        else:
-            checks.append(("values", exact, None))
-    elif kind in ("int", "bool"):
-        plan.storage = "bigint"
-    else:
-        exact = f"({c.present} AND NOT (coalesce({c.whole}, FALSE) AND NOT {c.leading_zero}) AND NOT {miss_text})"
-        if text:
-            plain = (
-                f"({raw} = '0' OR NOT (starts_with({raw}, '0') OR starts_with({raw}, '-0') OR {odd}))"
-            )
-            plan.probe = (f"({raw} IS NOT NULL AND NOT coalesce({c.whole} AND {plain}, FALSE))", exact)
-        else:
-            plan.probe = (exact, None)
-    return plan
-
-
-def _count(pred: str) -> str:
-    # sum(CASE ...) is several times faster than count(*) FILTER (...) in DuckDB 2.0
-    return f"sum(CASE WHEN {pred} THEN 1 ELSE 0 END)"
-
-
-def _rkey_sql(salt: str, id_text: str, wave_text: str) -> str:
-    key = f"{lit(salt)} || chr(31) || coalesce({id_text}, '') || chr(31) || coalesce({wave_text}, '')"
-    return f"CAST(('0x' || substr(md5({key}), 1, 2)) AS UTINYINT)"
-
-
 def record_key(salt: str, id_value: str, wave_value: str = "") -> int:
     """The ``__rkey`` the loader gives a record (the same formula, in Python)."""
     digest = hashlib.md5(f"{salt}\x1f{id_value}\x1f{wave_value}".encode("utf-8")).hexdigest()
     return int(digest[:2], 16)
 
 
-def _describe(con, src: _Source, name: str, what: str, col: str, pred: str, n: int) -> str:
+def _describe(con, src: _Source, name: str, what: str, col: str, pred: str, params, n: int) -> str:
     """One sentence for a failed check, with example values and the first row."""
-    t = Col(col, src.kinds[col]).text
+    t = queries.Col(col, src.kinds[col]).text
     if src.row_col:
-        first = con.execute(
-            f"SELECT {ident(src.row_col)}, {t} FROM {src.probe} WHERE {pred} ORDER BY {ident(src.row_col)} LIMIT 1"
-        ).fetchone()
+        first = con.execute(*queries.first_bad_row(src.probe, src.row_col, t, pred, params)).fetchone()
         row, example = first if first else (None, None)
     else:
-        # A one-column scratch copy in file order: its rowid is the position in the file.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE __probe AS SELECT CASE WHEN {pred} THEN {t} END AS v, "
-            f"({pred}) AS bad FROM src"
-        )
-        first = con.execute("SELECT rowid, v FROM __probe WHERE bad ORDER BY rowid LIMIT 1").fetchone()
-        con.execute("DROP TABLE __probe")
+        con.execute(*queries.bad_rows_in_order(t, pred, params))
+        first = con.execute(*queries.first_bad_in_order()).fetchone()
+        con.execute(*queries.drop_bad_rows())
         row, example = (int(first[0]) + src.row_offset, first[1]) if first else (None, None)
     rows_word = f"{n:,} row{'s' if n != 1 else ''}"
     kind, col = src.kinds[col], _q(col)  # from here on, col is only quoted
     if what == "id_empty":
         return f"{name}: column '{col}' (the respondent id) is empty in {rows_word} (e.g. row {row})"
-    found = con.execute(
-        f"SELECT {t} AS v, count(*) AS n FROM src WHERE {pred} GROUP BY v ORDER BY n DESC, v LIMIT 6"
-    ).fetchall()
+    found = con.execute(*queries.bad_values(t, pred, params)).fetchall()
     values = [val for val, _ in found]
     if what == "numeric":
         others = [x for x in values if x != example][:4]
@@ -934,7 +782,7 @@ def _describe(con, src: _Source, name: str, what: str, col: str, pred: str, n: i
             f"{name}: column '{col}' should be numeric but has {noun} in {rows_word} "
             f"(e.g. {_show(example)!r} in row {row}{also})"
         )
-    distinct = con.execute(f"SELECT count(DISTINCT {t}) FROM src WHERE {pred}").fetchone()[0]
+    distinct = con.execute(*queries.bad_value_count(t, pred, params)).fetchone()[0]
     shown = ", ".join(repr(_show(x)) for x in values[:5]) + (f" and {distinct - 5} more" if distinct > 5 else "")
     return (
         f"{name}: column '{col}' has {distinct} value{'s' if distinct != 1 else ''} not in its value labels, "
