@@ -3,7 +3,8 @@
 Everything is computed with SQL on a DuckDB relation (one aggregate scan over
 every column, one to list the distinct values of the few-valued ones, and a
 small extra one only when needed; each in batches of ``BATCH`` columns on a wide
-file), so rows are never pulled into pandas.
+file), so rows are never pulled into pandas. The SQL is written by
+``rcs_viz.queries``.
 
 Rules, in order (``docs/dictionary.md`` says the same in plain words):
 
@@ -28,14 +29,14 @@ Rules, in order (``docs/dictionary.md`` says the same in plain words):
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rcs_viz import queries
 from rcs_viz.dictionary import Dictionary, Variable, _code
-from rcs_viz.queries import ident
+from rcs_viz.queries import Col
 
 LEVELS_MAX = 12  # an integer column with at most this many codes is categorical
 TEXT_LEVELS_MAX = 500  # a text column with more distinct values gets no value list
@@ -64,16 +65,9 @@ INT_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
     "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
 }
-INT_RE = "-?(0|[1-9][0-9]{0,17})"  # a canonical integer code: no leading zeros, fits BIGINT
 
 
-# --------------------------------------------------------------------------- SQL helpers
-# Shared with rcs_viz.load so that inference and loading read values identically.
-
-def lit(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
+# --------------------------------------------------------------------------- types
 
 def type_kind(duckdb_type: Any) -> str:
     """Sort a DuckDB column type into text / int / float / bool / other."""
@@ -89,120 +83,6 @@ def type_kind(duckdb_type: Any) -> str:
     return "other"
 
 
-def in_sql(expr: str, codes: Iterable[str]) -> str:
-    """``expr IN (...)`` over text codes; FALSE when there are none."""
-    codes = list(codes)
-    if not codes:
-        return "FALSE"
-    return f"({expr} IN ({', '.join(lit(c) for c in codes)}))"
-
-
-def in_num_sql(expr: str, numbers: Iterable[float | int]) -> str:
-    """``expr IN (...)`` over numbers; FALSE when there are none."""
-    numbers = list(dict.fromkeys(numbers))
-    if not numbers:
-        return "FALSE"
-    return f"({expr} IN ({', '.join(_num_lit(x) for x in numbers)}))"
-
-
-def _num_lit(x: float | int) -> str:
-    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
-        x = int(x)
-    return f"CAST({x!r} AS DOUBLE)" if isinstance(x, float) else str(x)
-
-
-def as_number(code: str) -> float | None:
-    """A code's value as a finite number, or None when it is not a number."""
-    try:
-        x = float(code)
-    except ValueError:
-        return None
-    return x if math.isfinite(x) else None
-
-
-def is_int_code(code: str) -> bool:
-    """True for a canonical integer code: "12", "-9", not "012" or "1.5"."""
-    return re.fullmatch(INT_RE, code) is not None
-
-
-class Col:
-    """SQL fragments for one source column, chosen by its DuckDB type.
-
-    Values are read the same way everywhere (inference, checks, writing):
-
-    * ``text``: the value's canonical code text, NULL when blank. Codes compare
-      as text, and 1, 1.0, "1.0", "1.00" and True are all the code "1" (as in
-      ``rcs_viz.dictionary._code``); other text is trimmed of spaces.
-    * ``num``: the value as a finite DOUBLE, NULL when blank, text, NaN or infinite.
-    * ``present``: true when the value is not blank.
-
-    ``text`` is the slow one on text columns (trim and a regular expression), so
-    checks test cheap fragments first and only then ``text``.
-    """
-
-    def __init__(self, name: str, kind: str):
-        self.name, self.kind = name, kind
-        self.raw = ident(name)
-
-    @property
-    def text(self) -> str:
-        c = self.raw
-        if self.kind == "int":
-            return f"CAST({c} AS VARCHAR)"
-        if self.kind == "bool":
-            return f"CAST(CAST({c} AS TINYINT) AS VARCHAR)"
-        if self.kind == "float":
-            d = f"CAST({c} AS DOUBLE)"
-            return (
-                f"(CASE WHEN NOT isfinite({d}) THEN NULL "
-                f"WHEN {d} = trunc({d}) AND abs({d}) < 1e15 THEN CAST(CAST({d} AS BIGINT) AS VARCHAR) "
-                f"ELSE CAST({d} AS VARCHAR) END)"
-            )
-        v = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"
-        return (
-            f"(CASE WHEN contains({v}, '.') AND regexp_full_match({v}, '-?[0-9]+\\.0+') "
-            f"THEN regexp_replace({v}, '\\.0+$', '') ELSE {v} END)"
-        )
-
-    @property
-    def num(self) -> str:
-        c = self.raw
-        if self.kind == "int":
-            return f"CAST({c} AS DOUBLE)"
-        if self.kind == "bool":
-            return f"CAST(CAST({c} AS TINYINT) AS DOUBLE)"
-        if self.kind == "float":
-            d = f"CAST({c} AS DOUBLE)"
-        elif self.kind == "text":
-            d = f"TRY_CAST({c} AS DOUBLE)"
-        else:
-            d = f"TRY_CAST(CAST({c} AS VARCHAR) AS DOUBLE)"
-        return f"(CASE WHEN isfinite({d}) THEN {d} END)"
-
-    @property
-    def present(self) -> str:
-        c = self.raw
-        if self.kind in ("int", "bool"):
-            return f"({c} IS NOT NULL)"
-        if self.kind == "float":
-            return f"coalesce(isfinite(CAST({c} AS DOUBLE)), FALSE)"
-        if self.kind == "text":
-            return f"({c} IS NOT NULL AND {c} <> '' AND NOT (starts_with({c}, ' ') AND trim({c}) = ''))"
-        return f"({self.text} IS NOT NULL)"
-
-    @property
-    def whole(self) -> str:
-        """True when the value is a whole number (as a number: "01" and "1.0" count)."""
-        return f"({self.num} = trunc({self.num}) AND abs({self.num}) < 1e15)"
-
-    @property
-    def leading_zero(self) -> str:
-        """True for text such as "01" or "007", which are codes, not numbers."""
-        if self.kind != "text":
-            return "FALSE"
-        return f"(contains({self.raw}, '0') AND regexp_full_match({self.raw}, ' *-?0[0-9]+(\\.[0-9]*)? *'))"
-
-
 # --------------------------------------------------------------------------- summaries
 
 @dataclass(frozen=True)
@@ -215,11 +95,6 @@ class ColumnSummary:
     distinct: int = 0  # exact when `values` is given, else approximate
     values: tuple[str, ...] | None = None  # distinct codes (sentinels excluded), when few enough to list
     sentinels: tuple[str, ...] = ()  # -9-style codes found in an otherwise non-negative column
-
-
-def _count(pred: str) -> str:
-    # sum(CASE ...) rather than count(*) FILTER (...): much faster in DuckDB 2.0
-    return f"sum(CASE WHEN {pred} THEN 1 ELSE 0 END)"
 
 
 def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[ColumnSummary]:
@@ -243,31 +118,12 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
         # In batches: DuckDB's planning time grows much faster than the number of expressions.
         out: list = []
         for i in range(0, len(parts), per_query):
-            out += relation.query("__t", f"SELECT {', '.join(parts[i:i + per_query])} FROM __t").fetchall()[0]
+            out += relation.query(queries.SCAN, queries.scan(parts[i:i + per_query])).fetchall()[0]
         return tuple(out)
 
     parts = []
     for n in names:
-        c = Col(n, kinds[n])
-        if c.kind == "text":
-            r = c.raw
-            present = f"count({r})"
-            maybe_blank = _count(f"{r} = '' OR starts_with({r}, ' ')")
-            lead0 = _count(
-                f"(starts_with({r}, '0') AND {r} <> '0' AND NOT starts_with({r}, '0.')) "
-                f"OR (starts_with({r}, '-0') AND {r} <> '-0' AND NOT starts_with({r}, '-0.'))"
-            )
-        else:
-            present, maybe_blank, lead0 = _count(c.present), "0", "0"
-        parts += [
-            present,
-            maybe_blank,
-            f"count({c.num})",
-            _count(c.whole),
-            lead0,
-            f"approx_count_distinct({c.raw})",
-            _count(in_num_sql(c.num, sentinel_nums)),
-        ]
+        parts += queries.column_stats(Col(n, kinds[n]), sentinel_nums)
     width = 7
     row = run(parts, width * BATCH)
     raw_stats = {n: row[width * i: width * i + width] for i, n in enumerate(names)}
@@ -278,14 +134,12 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
         c = Col(n, kinds[n])
         _, nb, _, _, _, _, ns = raw_stats[n]
         if nb:
-            extra.append(_count(f"{c.raw} IS NOT NULL AND {c.text} IS NULL"))
+            extra.append(queries.blank_count(c))
             extra_keys.append((n, "blank"))
         if ns:
-            # which sentinels occur, as a bit mask (cheaper than a list(DISTINCT ...) per column)
-            mask = " ".join(f"WHEN {c.num} = {x} THEN {1 << i}" for i, x in enumerate(sentinel_nums))
-            extra.append(f"bit_or(CASE {mask} END)")
+            extra.append(queries.sentinel_mask(c, sentinel_nums))
             extra_keys.append((n, "sentinels"))
-            extra.append(f"min(CASE WHEN NOT {in_num_sql(c.num, sentinel_nums)} THEN {c.num} END)")
+            extra.append(queries.smallest_other(c, sentinel_nums))
             extra_keys.append((n, "min"))
     looked = dict(zip(extra_keys, run(extra, 3 * BATCH))) if extra else {}
 
@@ -317,19 +171,12 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
     values: dict[str, list[str]] = {n: [] for n in listable}
     by_type: dict[str, list[tuple[str, str]]] = {}
     for n in listable:
-        c = Col(n, kinds[n])
         kind = stats[n][0]
-        expr = f"CAST({c.num} AS BIGINT)" if kind == "integer" else c.num if kind == "number" else c.text
-        by_type.setdefault(kind, []).append((n, expr))
+        by_type.setdefault(kind, []).append((n, queries.listed_value(Col(n, kinds[n]), kind)))
     for items in by_type.values():
         for i in range(0, len(items), BATCH):
             batch = items[i:i + BATCH]
-            cols = ", ".join(f"{expr} AS {ident(str(j))}" for j, (_, expr) in enumerate(batch))
-            got = relation.query(
-                "__t",
-                f"SELECT k, list(v) FROM (SELECT DISTINCT k, v FROM (UNPIVOT (SELECT {cols} FROM __t) "
-                "ON COLUMNS(*) INTO NAME k VALUE v)) GROUP BY k",
-            ).fetchall()
+            got = relation.query(queries.SCAN, queries.distinct_values([expr for _, expr in batch])).fetchall()
             for k, vals in got:
                 n = batch[int(k)][0]
                 codes = [_code(v) for v in (vals or []) if v is not None]
