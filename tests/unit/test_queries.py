@@ -1,7 +1,15 @@
 """The query builder as strings and params (Datasette's test_build_where style)."""
 
+import ast
+import re
+from pathlib import Path
+
 import duckdb
 import pytest
+
+import rcs_viz
+from rcs_viz import dictionary as dictmod
+from rcs_viz import queries
 
 from rcs_viz.dictionary import MISSING
 from rcs_viz.queries import CrossTab, QueryError, base_counts, crosstab, quote, where_clause
@@ -114,3 +122,69 @@ def test_no_answer_is_its_own_category(con):
     df = con.execute(sql, params).df()
     assert set(df.row.dropna()) == {"1.0", MISSING}
     assert int(df[df.row == MISSING].n.iloc[0]) == 60
+
+
+# --------------------------------------------------------------------------- ingest
+
+def test_ingest_values_are_bound_and_only_the_used_ones_are_passed():
+    params = queries.Params()
+    a, b = params.bind("x'); DROP TABLE respondents; --"), params.bind(3)
+    # a column may be called anything, even like a parameter: quoted names and strings are not parameters
+    sql = f"SELECT {queries.ident('$v1')}, '$v1' FROM src WHERE {queries.ident('c')} = {a}"
+    assert params.used_by(sql) == {"v0": "x'); DROP TABLE respondents; --"}
+    assert b == "$v1"
+
+
+def test_a_column_plan_binds_the_dictionarys_codes():
+    hostile = "1'); DROP TABLE src; --"
+    var = dictmod.parse({"variables": [{"name": "q", "values": {"a": "A", hostile: "B"}, "missing": ["-9"]}]}).variables[0]
+    params = queries.Params()
+    plan = queries.column_plan(var, 'q"uoted', "text", params)
+    sql = " ".join(p for _, cheap, exact in plan.checks for p in (cheap, exact) if p)
+    assert hostile not in sql and '"q""uoted"' in sql
+    assert hostile in params.values()
+    con = duckdb.connect()
+    con.execute('CREATE TABLE src AS SELECT * FROM (VALUES (\'a\'), (\'-9\'), (\'zz\'), (NULL)) t("q""uoted")')
+    preds = [queries.both(cheap, exact) for _, cheap, exact in plan.checks]
+    assert con.execute(*queries.check_counts(preds, params)).fetchone() == (4, 1)
+
+
+# --------------------------------------------------------------------------- one query builder (DESIGN.md, invariant 2)
+
+SQL_WORDS = re.compile(
+    r"\b(SELECT|CREATE|INSERT|UPDATE|DELETE|ALTER|DROP|COPY|PRAGMA|ATTACH|CHECKPOINT)\b|\bSET \w+ ="
+    r"|\bCASE WHEN\b|\b(TRY_)?CAST\(|\bIS (NOT )?NULL\b"  # fragments of a query count too
+)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the docstring constants: prose, not SQL."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                out.add(id(first.value))
+    return out
+
+
+def test_only_the_query_builder_writes_sql():
+    package = Path(rcs_viz.__file__).parent
+    found = []
+    for path in sorted(package.glob("*.py")):
+        if path.name == "queries.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        skip = _docstrings(tree)
+        skip |= {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):  # an f-string: its literal parts together
+                text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+                text = node.value
+            else:
+                continue
+            m = SQL_WORDS.search(text)
+            if m:
+                found.append(f"{path.name}:{node.lineno}: {m.group()!r} in {text[:60]!r}")
+    assert not found, "SQL written outside rcs_viz/queries.py:\n" + "\n".join(sorted(found))
