@@ -5,13 +5,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz import presenter, render, service, session
+from rcs_viz import presenter, render, service, session, story
 from rcs_viz.load import LoadError
 
 ds = session.dataset()
 rules = session.rules()
 d = ds.dictionary
 render.dataset_header(ds)
+story.bar("")
 
 units = service.units(ds)
 coverage = service.crosstab(ds, service.coverage_question(d), "count", rules)
@@ -27,6 +28,7 @@ st.subheader("Respondents by " + coverage.row_title.lower()
              + (f" and {coverage.col_title}" if coverage.col_title else ""))
 render.protected_table(coverage, key="overview_coverage")
 
+story.save_control("")
 if presenter.active():  # the room sees what the data covers; browsing and opening files are for the desk
     st.stop()
 
