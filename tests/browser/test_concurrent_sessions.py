@@ -6,6 +6,7 @@ bench/load.py (20 sessions, a minute), never asserted here.
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from bench import load
 
@@ -16,8 +17,9 @@ def test_ten_sessions_changing_views_at_once_all_finish_without_error(tmp_path):
     server, port = load._serve(load.ROOT / "app.py", {**os.environ, "RCS_EXPLORER_CONFIG": str(cfg)}, log)
     try:
         views = load.Views(dictionary, seed=7)
-        result = asyncio.run(load.phase(port, server.pid, views, clients=10, seconds=15, think=0.3, timeout=90,
-                                        seed=7))
+        sessions = load.phase(port, server.pid, views, clients=10, seconds=15, think=0.3, timeout=90, seed=7)
+        with ThreadPoolExecutor(1) as pool:  # a loop of its own: Playwright's sync API keeps one in this thread
+            result = pool.submit(asyncio.run, sessions).result()
     finally:
         load._stop(server)
     stats = result["stats"]
