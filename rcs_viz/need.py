@@ -44,11 +44,13 @@ LINKED_NOTE = ("'No contact' means none recorded in the linked social work and e
                "so need without contact is possible unmet need, not proof of it.")
 UNDECIDED_NOTE = ("Pupils whose answers cannot decide the need or the contact (for example, not asked "
                   "the question) are left out of every figure.")
+ANSWERED_NOTE = ("{what} is judged on the questions each pupil answered: a pupil not asked one of them (for "
+                 "example, a primary pupil and a secondary-only scale) is decided by the others.")
 PARTLY_ASKED = {
     "any": ("{what} combines conditions by 'any': a pupil with no answer to one of them (for example, a question "
             "asked of secondary pupils only) is counted only if another condition holds, and is otherwise left "
-            "out, which can make {what_lower} look commoner than it is. Filter to the stages asked every question "
-            "to avoid this."),
+            "out, which can make {what_lower} look commoner than it is. Filter to the stages asked every question, "
+            "or judge each pupil on the questions they answered."),
     "all": ("{what} combines conditions by 'all': a pupil with no answer to one of them is counted only if "
             "another condition already fails, and is otherwise left out. Filter to the stages asked every "
             "question to avoid this."),
@@ -66,16 +68,21 @@ class Definition:
 
     conditions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     combine: str = "any"
+    answered_only: bool = False  # judge each pupil on the conditions they answered (see queries.Flag)
 
     def to_flag(self, name: str, label: str) -> Flag:
-        return Flag(name, label, tuple((v, tuple(c)) for v, c in self.conditions), self.combine)
+        return Flag(name, label, tuple((v, tuple(c)) for v, c in self.conditions), self.combine,
+                    self.answered_only)
 
     def describe(self, dictionary: Dictionary) -> str:
         """In plain words: "SDQ total difficulties band is Abnormal, or Young carer is Yes"."""
         if not self.conditions:
             return "no conditions chosen"
         joiner = ", and " if self.combine == "all" else ", or "
-        return joiner.join(_condition_words(dictionary, name, codes) for name, codes in self.conditions)
+        words = joiner.join(_condition_words(dictionary, name, codes) for name, codes in self.conditions)
+        if self.answered_only and len(self.conditions) > 1:
+            words += " (each pupil judged on the questions they answered)"
+        return words
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -339,7 +346,8 @@ def _context(d: Dictionary, need: Definition, contact: Definition, unanswered_by
                      "and are counted in the overall figures.")
     for what, definition in (("The need", need), ("The service contact", contact)):
         if len(definition.conditions) > 1:
-            notes.append(PARTLY_ASKED[definition.combine].format(what=what, what_lower=what.lower()))
+            note = ANSWERED_NOTE if definition.answered_only else PARTLY_ASKED[definition.combine]
+            notes.append(note.format(what=what, what_lower=what.lower()))
         for name, codes in definition.conditions:
             var = d[name] if name in d else None
             if var is None:

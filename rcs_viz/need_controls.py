@@ -57,6 +57,7 @@ def sync(view: NeedView, ds) -> None:
         definition: Definition = getattr(view, key)
         ss[f"n_{key}"] = encode(definition)
         ss[f"n_{key}_all"] = definition.combine == "all"
+        ss[f"n_{key}_answered"] = definition.answered_only
     ss["n_by"] = view.by or NO_BREAKDOWN
     ss["n_wave"] = view.wave or ALL_WAVES
     ss["n_from"], ss["n_to"], ss["n_shift"] = view.shift_from, view.shift_to, int(view.shift_pct)
@@ -82,8 +83,9 @@ def write_url(ds, default: NeedView, changed: str | None = None, filters: tuple 
     for key in ("need", "contact"):
         if f"n_{key}" in ss:
             params[key] = list(ss[f"n_{key}"])
-        if f"n_{key}_all" in ss:
-            params[f"{key}_all"] = ["1" if ss[f"n_{key}_all"] else "0"]
+        for flag in ("all", "answered"):
+            if f"n_{key}_{flag}" in ss:
+                params[f"{key}_{flag}"] = ["1" if ss[f"n_{key}_{flag}"] else "0"]
     simple = {"n_by": "by", "n_wave": "wave", "n_from": "from", "n_to": "to"}
     for widget, key in simple.items():
         if ss.get(widget) is not None:
@@ -105,8 +107,7 @@ def write_url(ds, default: NeedView, changed: str | None = None, filters: tuple 
             what = "need" if key == "need" else "service contact"
             st.toast(f"The {what} needs at least one condition, so the default was put back.", icon="ℹ️")
     view, _ = need_state.parse(params, d, _codes(ds))
-    extra = {k: st.query_params.get_all(k) for k in ("present",) if k in st.query_params}
-    st.query_params.from_dict({**to_params(view, default), **extra})
+    st.query_params.from_dict({**to_params(view, default), **presenter.carried()})
 
 
 def _number(x) -> str:
@@ -160,6 +161,10 @@ def sidebar(ds, default: NeedView) -> None:
                        help=f"A pupil counts as having the {word} if any condition holds (or every one, below).")
         st.toggle("Every condition must hold", **kw(f"n_{key}_all"),
                   help="Off: any one condition is enough (or). On: all of them are needed (and).")
+        st.toggle("Judge on the questions each pupil answered", **kw(f"n_{key}_answered"),
+                  help="On: a pupil not asked one of the questions (for example, a primary pupil and a "
+                       "secondary-only scale) is decided by the others. Off: such a pupil is left out unless "
+                       "another condition already decides.")
     add_condition(ds, default)
     options = [NO_BREAKDOWN] + breakdowns(d, view.by)
     st.selectbox("Break down by", options, format_func=lambda n: "No breakdown" if n == NO_BREAKDOWN else d[n].label,

@@ -6,8 +6,9 @@ cannot be used falls back to the default with a note in plain words.
 A need or a contact is written as repeated conditions, one per parameter:
 ``need=sdq_total_band:3`` (codes joined by ``|``: ``safe_home:3|4``), a
 number compared for a numeric variable (``need=wemwbs:<41``), and
-``need_all=1`` when every condition must hold rather than any. The same for
-``contact`` and ``contact_all``. Then ``by`` (a breakdown, or ``none``),
+``need_all=1`` when every condition must hold rather than any, and
+``need_answered=1`` to judge each pupil on the conditions they answered. The
+same for ``contact``, ``contact_all`` and ``contact_answered``. Then ``by`` (a breakdown, or ``none``),
 ``wave`` (or ``all``), filters ``f.<variable>``, the page section ``sec``
 and the what-if settings ``from``, ``to``, ``shift``, ``avoid``, ``cost``,
 ``years``.
@@ -34,7 +35,7 @@ MAX_COST = 1e9  # £ a year
 SEPARATOR, CODES = ":", "|"
 NOT_A_BREAKDOWN = ("id", "weight", "x", "y")
 DEFAULT_FROM, DEFAULT_TO = TIERS[-1], TIERS[1]  # specialist / crisis → early help / targeted
-PARAMS = ("need", "need_all", "contact", "contact_all", "by", "wave", "sec", "from", "to", "shift", "avoid",
+PARAMS = ("need", "need_all", "need_answered", "contact", "contact_all", "contact_answered", "by", "wave", "sec", "from", "to", "shift", "avoid",
           "cost", "years")
 
 
@@ -107,12 +108,15 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
         if given:
             conditions = _conditions(given, d, codes, what, notes)
             if conditions:
-                definition = Definition(conditions, definition.combine)
+                definition = replace(definition, conditions=conditions)
             else:
                 notes.append(f"No usable condition was left for the {what}, so the default was used.")
         every = switch(f"{key}_all")
         if every is not None:
             definition = replace(definition, combine="all" if every else "any")
+        answered = switch(f"{key}_answered")
+        if answered is not None:
+            definition = replace(definition, answered_only=answered)
         view = replace(view, **{key: definition})
 
     by = one("by")
@@ -268,6 +272,8 @@ def to_params(view: NeedView, default: NeedView) -> dict[str, str | list[str]]:
             out[key] = encode(mine)
         if mine.combine != theirs.combine:
             out[f"{key}_all"] = "1" if mine.combine == "all" else "0"
+        if mine.answered_only != theirs.answered_only:
+            out[f"{key}_answered"] = "1" if mine.answered_only else "0"
     if view.by != default.by:
         out["by"] = view.by if view.by is not None else "none"
     if view.wave != default.wave:

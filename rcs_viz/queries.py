@@ -52,6 +52,9 @@ class Flag:
     label: str
     conditions: tuple[tuple[str, tuple[str, ...]], ...]
     combine: str = "any"  # "any" (or) / "all" (and)
+    # Judge each pupil on the conditions they answered: one not asked a question (a primary pupil and a
+    # secondary-only scale) is decided by the others, and is "No answer" only when they answered none.
+    answered_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,8 +163,15 @@ def source(flags: tuple[Flag, ...], schema: Mapping[str, str]) -> tuple[str, dic
             raise QueryError(f"'{flag.label}' has no conditions")
         clauses, p = conditions(flag.conditions, schema, prefix=f"g{j}_")
         params.update(p)
-        test = "(" + (" OR " if flag.combine == "any" else " AND ").join(clauses) + ")"
-        exprs.append(f"CASE WHEN {test} THEN '{YES}' WHEN NOT {test} THEN '{NO}' END AS {ident(flag.name)}")
+        joiner = " OR " if flag.combine == "any" else " AND "
+        if flag.answered_only:  # an unanswered condition neither makes nor breaks the flag
+            neutral = "FALSE" if flag.combine == "any" else "TRUE"
+            test = "(" + joiner.join(f"COALESCE({c}, {neutral})" for c in clauses) + ")"
+            none = " AND ".join(f"({c}) IS NULL" for c in clauses)
+            exprs.append(f"CASE WHEN {none} THEN NULL WHEN {test} THEN '{YES}' ELSE '{NO}' END AS {ident(flag.name)}")
+        else:
+            test = "(" + joiner.join(clauses) + ")"
+            exprs.append(f"CASE WHEN {test} THEN '{YES}' WHEN NOT {test} THEN '{NO}' END AS {ident(flag.name)}")
         widened[flag.name] = "VARCHAR"
     return f"(SELECT *, {', '.join(exprs)} FROM {TABLE}) AS {TABLE}", params, widened
 

@@ -324,3 +324,13 @@ def test_a_tampered_link_gets_a_note_and_no_traceback(link):
     notes = " ".join(w.value for w in at.warning)
     assert "Parts of this link could not be used" in notes
     assert not small_counts(at)
+
+
+def test_judging_on_the_questions_answered_is_one_toggle_kept_in_the_link(ds):
+    at = run({"need": ["sdq_total_band:3", "wemwbs:<41"]})
+    at.toggle(key="n_need_answered").set_value(True).run()
+    assert qp(at, "need_answered") == ["1"]
+    view, _ = need_state.parse({k: qp(at, k) for k in at.query_params}, ds.dictionary, codes_of(ds))
+    assert view.need.answered_only
+    words = " ".join(m.value for m in at.markdown)
+    assert "judged on the questions they answered" in words

@@ -129,3 +129,22 @@ def test_small_flag_cells_are_protected_under_the_real_rules(ds):
     result = service.crosstab(ds, CrossTab(rows="need", cols="sw", flags=(need,)), "count", Rules())
     shown = result.cells["count"].dropna()
     assert (shown >= 10).all()
+
+
+def answered(values, combine):
+    """Judged on the answered conditions only: None only when none was answered."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    return any(known) if combine == "any" else all(known)
+
+
+@pytest.mark.parametrize("combine", ["any", "all"])
+def test_judged_on_the_questions_answered_an_unasked_condition_neither_makes_nor_breaks_it(ds, combine):
+    need = Flag("need", "Need", (("band", ("3",)), ("wb", ("<41",))), combine, answered_only=True)
+    got = counts(ds, need)
+    want = expected(lambda band, carer, wb, sw: answered([None if band is None else band == 3,
+                                                          None if wb is None else wb < 41], combine))
+    assert {k: got[(k, None)] for k in want} == want
+    strict = counts(ds, Flag("need", "Need", need.conditions, combine))
+    assert got[(MISSING, None)] < strict[(MISSING, None)], "fewer pupils left undecided than the strict reading"

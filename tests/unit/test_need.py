@@ -273,3 +273,20 @@ def test_the_sample_under_default_rules(sample_dataset):
     mine = result.cells.set_index(["by", "need", "contact"])["count"]
     theirs = plain.set_index(["panel", "row", "col"])["count"]
     assert sorted(mine.dropna().astype(int).tolist()) == sorted(theirs.dropna().astype(int).tolist())
+
+
+def test_judging_on_the_questions_answered_keeps_primary_pupils_in_a_need_with_a_secondary_scale(sample_dataset):
+    """SDQ abnormal or low wellbeing (WEMWBS, asked of S1–S4 only), all stages, 2019."""
+    sdq_or_low = (("sdq_total_band", ("3",)), ("wemwbs", ("<41",)))
+    contact = Definition((("sw_contact", ("1",)),))
+    where = (("wave", ("2019",)),)
+    strict = fit(sample_dataset, Definition(sdq_or_low), contact, None, where, Rules())
+    judged = fit(sample_dataset, Definition(sdq_or_low, answered_only=True), contact, None, where, Rules())
+    everyone = fit(sample_dataset, Definition((("sdq_total_band", ("1", "2", "3")),)), contact, None, where, Rules())
+    need_rate = lambda f: f.square(value="count").loc["With the need", "All"] / f.square().loc["All", "All"]  # noqa: E731
+    base = lambda f: f.square().loc["All", "All"]  # noqa: E731
+    assert base(strict) < 0.75 * base(everyone), "the strict reading drops primary pupils without an SDQ need"
+    assert base(judged) >= 0.95 * base(everyone)
+    assert need_rate(judged) < need_rate(strict)
+    assert "judged on the questions each pupil answered" in " ".join(judged.context.notes)
+    assert "(each pupil judged on the questions they answered)" in judged.need_text

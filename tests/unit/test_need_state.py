@@ -39,6 +39,7 @@ def test_default_is_sdq_abnormal_against_social_work_by_cluster_latest_wave(d, c
 
 @pytest.mark.parametrize("change", [
     dict(need=Definition(SDQ + (("young_carer", ("1",)), ("wemwbs", ("<41",))))),
+    dict(need=Definition(SDQ + (("wemwbs", ("<41",)),), answered_only=True)),
     dict(need=Definition(SDQ + (("safe_home", ("3", "4")),), "all"), contact=Definition(SW, "all")),
     dict(contact=Definition(SW + (("looked_after_ever", ("1",)), ("cp_register", ("1",)), ("asn", ("1",))))),
     dict(need=Definition((("wemwbs", ("<=40.5",)),)), by="simd", wave="2016"),
