@@ -5,6 +5,7 @@ import streamlit as st
 from rcs_viz import (controls, need_charts, need_state, presenter, render, service, services_map, session, story,
                      whatif)
 from rcs_viz import need_controls as nc
+from rcs_viz import need_tables as nt
 from rcs_viz.queries import QueryError
 
 ds = session.dataset()
@@ -54,8 +55,8 @@ def need_section() -> None:
                                                       else f"{figure.count:,}")
         col.metric(title, value, border=True, help=f"As a % of pupils {of}.")
         col.caption(text)
-    square = nc.square_display(fit)
-    render.table(nc.style_square(square), key="n_square")
+    square = nt.square_display(fit)
+    render.table(nt.style_square(square), key="n_square")
     st.caption("Everyone in view: pupils, and in brackets the % of the row (of those with, or without, the need). "
                "Shaded: need without contact (possible unmet need), and contact without reported need.")
     unmet_chart = need_charts.fit_chart(fit, "need", d.synthetic)
@@ -63,18 +64,18 @@ def need_section() -> None:
     tabs = st.tabs(["Need without contact", "Contact without reported need"])
     tabs[0].altair_chart(unmet_chart, width="content", height=unmet_chart.usermeta["height"])
     tabs[1].altair_chart(unasked_chart, width="content", height=unasked_chart.usermeta["height"])
-    table = nc.breakdown_display(fit)
+    table = nt.breakdown_display(fit)
     render.table(table, key="n_breakdown",
-                 column_config={k: st.column_config.TextColumn(k, help=v) for k, v in nc.BREAKDOWN_HELP.items()})
-    st.caption(nc.BREAKDOWN_CAPTION)
-    legend = nc.markers_used(square, table)
+                 column_config={k: st.column_config.TextColumn(k, help=v) for k, v in nt.BREAKDOWN_HELP.items()})
+    st.caption(nt.BREAKDOWN_CAPTION)
+    legend = nt.markers_used(square, table)
     st.caption(fit.context.rules.describe() + (f"  \n{legend}" if legend else ""))
     for note in fit.context.notes:
         st.caption(note)
     stem = f"rcs_need_{fit.by or 'all'}"
-    nc.downloads(stem, nc.breakdown_tidy(fit),
-                 {"Two by two": square, "Breakdown": nc.breakdown_tidy(fit), "Cells": nc.cells_tidy(fit)},
-                 nc.fit_notes(fit, ds.source.name),
+    nc.downloads(stem, nt.breakdown_tidy(fit),
+                 {"Two by two": square, "Breakdown": nt.breakdown_tidy(fit), "Cells": nt.cells_tidy(fit)},
+                 nt.fit_notes(fit, ds.source.name),
                  {"need without contact": unmet_chart, "contact without reported need": unasked_chart}, key="fit",
                  source=ds.source.name)
 
@@ -118,35 +119,35 @@ def services_section(loaded) -> None:
     listed = services_map.service_list(t, cpp, threshold)
     total = tiers.iloc[-1]
     cols = st.columns(3)
-    cols[0].metric("Annual spend", nc.money(total["annual_spend_gbp"]), border=True)
-    cols[1].metric("Children served (places)", nc.tier_display(tiers)["Children served"].iloc[-1], border=True,
+    cols[0].metric("Annual spend", nt.money(total["annual_spend_gbp"]), border=True)
+    cols[1].metric("Children served (places)", nt.tier_display(tiers)["Children served"].iloc[-1], border=True,
                    help="A child using two services counts in both.")
     cols[2].metric("Spent on prevention", f"{prevent['spend_pct'].iloc[0]:.0f}%", border=True,
                    help="Universal and early help / targeted services, as a share of all spend.")
     spend_chart = need_charts.spend_chart(tier_sector, where, synthetic)
     per_child_chart = need_charts.per_child_chart(tiers, where, synthetic)
     st.altair_chart(spend_chart, width="content", height=spend_chart.usermeta["height"])
-    render.table(nc.tier_display(tiers), key="n_tiers")
+    render.table(nt.tier_display(tiers), key="n_tiers")
     st.altair_chart(per_child_chart, width="content", height=per_child_chart.usermeta["height"])
     st.markdown("**Prevention against intensive and specialist services** (spend only)")
-    render.table(nc.prevent_display(prevent), key="n_prevent")
+    render.table(nt.prevent_display(prevent), key="n_prevent")
     st.markdown("**Which sectors carry each tier** (annual spend; in brackets, the share of the tier)")
-    render.table(nc.grid_display(tier_sector), key="n_grid")
+    render.table(nt.grid_display(tier_sector), key="n_grid")
     st.markdown("**Which funders carry each tier**")
-    render.table(nc.funders_display(funders), key="n_funders")
+    render.table(nt.funders_display(funders), key="n_funders")
     st.markdown("**By sector**")
-    render.table(nc.sector_display(sectors), key="n_sectors")
+    render.table(nt.sector_display(sectors), key="n_sectors")
     with st.expander(f"Every service ({len(listed)})", icon=":material/list:"):
-        render.table(nc.service_list_display(listed), key="n_list")
+        render.table(nt.service_list_display(listed), key="n_list")
     st.caption(f"{services_map.SUPPRESSED} {services_map.MARKERS[services_map.SUPPRESSED]} (threshold "
                f"{threshold}). Spend is about services, not people, and is always shown; no spend per child is "
                "given beside a protected count.")
-    nc.downloads("rcs_services", nc.services_tidy(tier_sector),
-                 {"By tier": nc.services_tidy(tiers), "By sector": nc.services_tidy(sectors),
-                  "Tier x sector": nc.services_tidy(tier_sector), "Prevention": nc.services_tidy(prevent),
-                  "Funders": nc.services_tidy(funders),
-                  "Services": nc.services_tidy(listed.drop(columns=["age_min", "age_max"]))},
-                 nc.services_notes(table.source, synthetic, where, threshold, table.notes),
+    nc.downloads("rcs_services", nt.services_tidy(tier_sector),
+                 {"By tier": nt.services_tidy(tiers), "By sector": nt.services_tidy(sectors),
+                  "Tier x sector": nt.services_tidy(tier_sector), "Prevention": nt.services_tidy(prevent),
+                  "Funders": nt.services_tidy(funders),
+                  "Services": nt.services_tidy(listed.drop(columns=["age_min", "age_max"]))},
+                 nt.services_notes(table.source, synthetic, where, threshold, table.notes),
                  {"spend": spend_chart, "per_child": per_child_chart}, key="services", source=table.source)
 
 
@@ -179,7 +180,7 @@ def whatif_section(loaded) -> None:
                         icon=":material/block:")
         return
     a, b, c = results.columns(3)
-    a.metric("Spend moved a year", nc.money(scenario.moved_gbp), border=True)
+    a.metric("Spend moved a year", nt.money(scenario.moved_gbp), border=True)
     b.metric(scenario.from_tier, f"{-scenario.reach_lost:+,.0f}", border=True,
              help="Change in children reachable a year at this tier's cost per child.")
     c.metric(scenario.to_tier, f"{scenario.reach_gained:+,.0f}", border=True,
@@ -189,8 +190,8 @@ def whatif_section(loaded) -> None:
     left, right = st.columns([3, 2])
     left.altair_chart(figure, width="content", height=figure.usermeta["height"])
     right.markdown("**Assumptions**\n\n" + "\n".join(f"- {x}" for x in scenario.assumptions))
-    render.table(nc.scenario_display(scenario), key="n_scenario")
-    st.caption(nc.SCENARIO_CAPTION)
+    render.table(nt.scenario_display(scenario), key="n_scenario")
+    st.caption(nt.SCENARIO_CAPTION)
     changed = (view.avoided_pct, view.outcome_cost, view.years) != (default.avoided_pct, default.outcome_cost,
                                                                     default.years)
     with st.expander("Optional: a rough estimate of costs avoided", icon=":material/calculate:", expanded=changed):
@@ -202,12 +203,12 @@ def whatif_section(loaded) -> None:
                        f"That is {whatif.PLACEHOLDER}.", icon=":material/edit:")
         cols = st.columns([2, 3])
         with cols[0]:
-            render.table(nc.fiscal_display(fr), key="n_fiscal")
+            render.table(nt.fiscal_display(fr), key="n_fiscal")
         cols[1].markdown("**Assumptions**\n\n" + "\n".join(f"- {x}" for x in fr.assumptions))
-    nc.downloads("rcs_whatif", nc.services_tidy(scenario.table),
-                 {"Scenario": nc.services_tidy(scenario.table), "Cost avoided": fr.table(),
-                  "Assumptions": nc.assumptions_frame(scenario, fr)},
-                 nc.whatif_notes(scenario, table.source, synthetic, where, fr), {"reach": figure}, key="whatif",
+    nc.downloads("rcs_whatif", nt.services_tidy(scenario.table),
+                 {"Scenario": nt.services_tidy(scenario.table), "Cost avoided": fr.table(),
+                  "Assumptions": nt.assumptions_frame(scenario, fr)},
+                 nt.whatif_notes(scenario, table.source, synthetic, where, fr), {"reach": figure}, key="whatif",
                  source=table.source)
 
 

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config, export, need, need_state, service, services_map, whatif
 from rcs_viz import need_controls as nc
+from rcs_viz import need_tables as nt
 from rcs_viz.load import load_dataset
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "need.py")
@@ -87,8 +88,8 @@ def test_default_view_shows_the_library_fit_in_plain_words(ds):
     at = run({})
     view = need_state.default_view(ds.dictionary, codes_of(ds))
     fit = fit_of(ds, view)
-    pd.testing.assert_frame_equal(table(at, "Need"), nc.square_display(fit))
-    pd.testing.assert_frame_equal(table(at, "School cluster"), nc.breakdown_display(fit))
+    pd.testing.assert_frame_equal(table(at, "Need"), nt.square_display(fit))
+    pd.testing.assert_frame_equal(table(at, "School cluster"), nt.breakdown_display(fit))
     words = " ".join(m.value for m in at.markdown)
     assert "**Need:** SDQ total difficulties band is Abnormal" in words
     assert "**Service contact:** Social work contact is Yes" in words
@@ -111,8 +112,8 @@ def test_a_combined_need_by_sex_with_filters_from_a_link(ds):
                                    ds.dictionary, codes_of(ds))
     assert not notes
     fit = fit_of(ds, view)
-    pd.testing.assert_frame_equal(table(at, "Sex"), nc.breakdown_display(fit))
-    pd.testing.assert_frame_equal(table(at, "Need"), nc.square_display(fit))
+    pd.testing.assert_frame_equal(table(at, "Sex"), nt.breakdown_display(fit))
+    pd.testing.assert_frame_equal(table(at, "Need"), nt.square_display(fit))
     words = " ".join(m.value for m in at.markdown)
     assert "Young carer is Yes" in words and "Social work contact is Yes, and Ever looked after is Yes" in words
     assert at.multiselect(key="n_need").value == ["sdq_total_band:3", "young_carer:1"]
@@ -131,7 +132,7 @@ def test_defining_a_need_with_the_widgets_writes_the_link(ds):
     assert not at.exception
     view, _ = need_state.parse({k: qp(at, k) for k in at.query_params}, ds.dictionary, codes_of(ds))
     assert view.need.conditions == (("young_carer", ("1",)), ("safe_home", ("3", "4")))
-    pd.testing.assert_frame_equal(table(at, "SIMD"), nc.breakdown_display(fit_of(ds, view)))
+    pd.testing.assert_frame_equal(table(at, "SIMD"), nt.breakdown_display(fit_of(ds, view)))
     words = " ".join(m.value for m in at.markdown)
     assert "**Need:** " + view.need.describe(ds.dictionary) in words and ", and " in view.need.describe(ds.dictionary)
 
@@ -161,8 +162,8 @@ def test_a_filter_leaving_few_pupils_protects_rather_than_shows(ds):
 def test_services_section_shows_the_library_summaries_and_says_synthetic():
     at = run({"sec": "services"})
     tiers = services_map.by_tier(SERVICES, None, THRESHOLD)
-    pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5], nc.tier_display(tiers), check_dtype=False)
-    pd.testing.assert_frame_equal(table(at, "Sector"), nc.sector_display(services_map.by_sector(SERVICES, None,
+    pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5], nt.tier_display(tiers), check_dtype=False)
+    pd.testing.assert_frame_equal(table(at, "Sector"), nt.sector_display(services_map.by_sector(SERVICES, None,
                                                                                                 THRESHOLD)),
                                   check_dtype=False)
     metrics = {m.label: m.value for m in at.metric}
@@ -180,13 +181,13 @@ def test_services_section_shows_the_library_summaries_and_says_synthetic():
 def test_one_partnership_from_the_cpp_filter_and_the_picker():
     at = run({"sec": "services", "f.cpp": "1"})
     pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5],
-                                  nc.tier_display(services_map.by_tier(SERVICES, "Glenvarrow", THRESHOLD)),
+                                  nt.tier_display(services_map.by_tier(SERVICES, "Glenvarrow", THRESHOLD)),
                                   check_dtype=False)
     assert at.selectbox(key="n_scope").value == "1"
     at.selectbox(key="n_scope").set_value("2").run()
     assert qp(at, "f.cpp") == ["2"] and qp(at, "sec") == ["services"]
     pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5],
-                                  nc.tier_display(services_map.by_tier(SERVICES, "Firthmuir", THRESHOLD)),
+                                  nt.tier_display(services_map.by_tier(SERVICES, "Firthmuir", THRESHOLD)),
                                   check_dtype=False)
     at.selectbox(key="n_scope").set_value(nc.ALL_CPPS).run()
     assert "f.cpp" not in at.query_params
@@ -209,7 +210,7 @@ def test_an_uploaded_table_replaces_the_sample_and_a_bad_one_changes_nothing():
     ours = services_map.load_services(GOOD, "ours.csv").table
     tiers = services_map.by_tier(ours, None, THRESHOLD)
     shown = table(at, "Tier").iloc[:5]
-    pd.testing.assert_frame_equal(shown, nc.tier_display(tiers), check_dtype=False)
+    pd.testing.assert_frame_equal(shown, nt.tier_display(tiers), check_dtype=False)
     listed = next(f.value for f in at.dataframe if "Service" in f.value.columns).set_index("Service")
     assert listed.at["Crisis team", "Children served"] == "[c]", "4 children served is protected"
     assert (listed["Children served"] == "[c]").sum() >= 2, "and a partner, so that it cannot be worked out"
@@ -222,34 +223,34 @@ def test_an_uploaded_table_replaces_the_sample_and_a_bad_one_changes_nothing():
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "bad.csv could not be used" in errors and "Sideways" in errors
-    pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5], nc.tier_display(tiers), check_dtype=False)
+    pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5], nt.tier_display(tiers), check_dtype=False)
 
     at.button(key="n_forget").click().run()
     pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5],
-                                  nc.tier_display(services_map.by_tier(SERVICES, None, THRESHOLD)),
+                                  nt.tier_display(services_map.by_tier(SERVICES, None, THRESHOLD)),
                                   check_dtype=False)
 
 
 def test_exports_hold_the_screens_figures_with_formulas_neutralised(ds):
     ours = services_map.load_services(GOOD, "ours.csv")
     listed = services_map.service_list(ours.table, None, THRESHOLD)
-    book = export.workbook({"Services": nc.services_tidy(listed)},
-                           nc.services_notes(ours.source, False, "All", THRESHOLD, ours.notes))
+    book = export.workbook({"Services": nt.services_tidy(listed)},
+                           nt.services_notes(ours.source, False, "All", THRESHOLD, ours.notes))
     sheet = pd.read_excel(io.BytesIO(book), sheet_name="Services")
     assert sheet["name"].iloc[0] == "'=HYPERLINK(\"x\")"
     crisis = sheet[sheet["service_id"].eq("A3")].iloc[0]
     assert pd.isna(crisis["children_served"]) and crisis["marker"] == "[c]" and pd.isna(crisis["spend_per_child"])
     notes = pd.read_excel(io.BytesIO(book), sheet_name="Notes", header=None)
     assert "protected" in " ".join(notes[1].astype(str))
-    csv = pd.read_csv(io.BytesIO(export.frame_csv(nc.services_tidy(listed))))
+    csv = pd.read_csv(io.BytesIO(export.frame_csv(nt.services_tidy(listed))))
     assert csv["name"].iloc[0].startswith("'=")
 
     view = need_state.default_view(ds.dictionary, codes_of(ds))
     fit = fit_of(ds, view)
-    tidy, shown = nc.breakdown_tidy(fit), nc.breakdown_display(fit)
+    tidy, shown = nt.breakdown_tidy(fit), nt.breakdown_display(fit)
     hidden = shown[UNMET_COLUMN].eq("[c]")
     assert hidden.any() and tidy.loc[hidden, "need_without_contact"].isna().all()
-    book = export.workbook({"Breakdown": tidy, "Cells": nc.cells_tidy(fit)}, nc.fit_notes(fit, "respondents"))
+    book = export.workbook({"Breakdown": tidy, "Cells": nt.cells_tidy(fit)}, nt.fit_notes(fit, "respondents"))
     notes = dict(pd.read_excel(io.BytesIO(book), sheet_name="Notes", header=None).iloc[:, :2].values)
     assert notes["Need"] == "SDQ total difficulties band is Abnormal" and "synthetic" in notes["Data"]
 
@@ -260,9 +261,9 @@ def test_exports_hold_the_screens_figures_with_formulas_neutralised(ds):
 def test_whatif_shows_the_library_scenario_with_its_assumptions():
     at = run({"sec": "whatif", "from": "Intensive", "to": "Universal", "shift": "30", "cost": "60000", "years": "3"})
     scenario = whatif.shift_upstream(services_map.by_tier(SERVICES, None, THRESHOLD), "Intensive", "Universal", 30)
-    pd.testing.assert_frame_equal(table(at, "Tier"), nc.scenario_display(scenario))
+    pd.testing.assert_frame_equal(table(at, "Tier"), nt.scenario_display(scenario))
     fr = whatif.fiscal_return(scenario.reach_gained, scenario.moved_gbp, unit_cost=60000.0, years=3)
-    pd.testing.assert_frame_equal(table(at, "Measure"), nc.fiscal_display(fr))
+    pd.testing.assert_frame_equal(table(at, "Measure"), nt.fiscal_display(fr))
     words = " ".join(m.value for m in at.markdown)
     for sentence in scenario.assumptions + fr.assumptions:
         assert sentence in words
@@ -283,7 +284,7 @@ def test_moving_spend_with_the_widgets_writes_the_link():
     assert qp(at, "avoid") == ["7.5"]
     scenario = whatif.shift_upstream(services_map.by_tier(SERVICES, None, THRESHOLD), "Early help / targeted",
                                      "Specialist / crisis", 25)
-    pd.testing.assert_frame_equal(table(at, "Tier"), nc.scenario_display(scenario))
+    pd.testing.assert_frame_equal(table(at, "Tier"), nt.scenario_display(scenario))
     assert any("away from prevention" in m.value for m in at.markdown)
 
 

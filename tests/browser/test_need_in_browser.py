@@ -5,7 +5,7 @@ import re
 import pytest
 
 from rcs_viz import config, need, need_state, service, services_map, whatif
-from rcs_viz import need_controls as nc
+from rcs_viz import need_tables as nt
 from rcs_viz.load import load_dataset
 
 pytestmark = pytest.mark.browser
@@ -95,7 +95,7 @@ def test_define_a_need_see_unmet_need_and_move_spend(app_server, page, wait_for_
     view, notes = need_state.parse({"need": ["sdq_total_band:3", "young_carer:1"]}, d, codes)
     assert not notes
     fit = need.fit(ds, view.need, view.contact, view.by, view.query_filters(d), CFG.rules)
-    want = nc.breakdown_display(fit)
+    want = nt.breakdown_display(fit)
     shown = headed(page, "School cluster")
     assert shown[0][:5] == list(want.columns[:5]) and UNMET in shown[0]
     assert len(shown) > 3
@@ -105,7 +105,7 @@ def test_define_a_need_see_unmet_need_and_move_spend(app_server, page, wait_for_
             cells = by_label[row.iloc[0]]
             assert len(cells) >= 6 and cells == [str(x) for x in row][:len(cells)], row.iloc[0]
     square = headed(page, "Need")
-    assert square[1][2] == nc.square_display(fit).iloc[0, 2]  # with the need, no contact
+    assert square[1][2] == nt.square_display(fit).iloc[0, 2]  # with the need, no contact
     for t in tables(page):
         assert_no_small_count(t)
     assert page.locator("[data-testid='stException']").count() == 0
@@ -121,12 +121,12 @@ def test_define_a_need_see_unmet_need_and_move_spend(app_server, page, wait_for_
     tiers = services_map.by_tier(services_map.load_services(CFG.services).table, None, THRESHOLD)
     scenario = whatif.shift_upstream(tiers, "Specialist / crisis", "Early help / targeted", 25)
     shown = headed(page, "Tier")
-    want = nc.scenario_display(scenario)
+    want = nt.scenario_display(scenario)
     width = len(shown[0])  # the columns in view
     assert width >= 6 and shown[0] == list(want.columns)[:width]
     assert shown[1:] == [[str(x) for x in r][:width] for r in want.itertuples(index=False)]
     main = page.locator("[data-testid='stMain']").inner_text()
-    assert f"+{scenario.reach_gained:,.0f}" in main and nc.money(scenario.moved_gbp) in main
+    assert f"+{scenario.reach_gained:,.0f}" in main and nt.money(scenario.moved_gbp) in main
     assert whatif.CAUTION in main
     assert "Synthetic sample — fictional services" in main
     assert page.locator("[data-testid='stException']").count() == 0
