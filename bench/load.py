@@ -28,7 +28,7 @@ start / peak / end with its slope in MB/min over the run and over its second
 half, then p95(N) ÷ p95(1). Goals: 0 errors, p95 under 1 s, memory flat.
 
     python bench/load.py [--clients 20] [--seconds 60] [--rows N] [--think 1.0]
-                         [--baseline-seconds 20] [--timeout 30] [--file-watcher none]
+                         [--baseline-seconds 20] [--timeout 30] [--file-watcher none] [--servers 2]
     python bench/load.py --selftest   # proves exceptions and dropped connections are counted
 
 The protocol (Streamlit 1.67, server on Starlette): a websocket to
@@ -345,26 +345,28 @@ async def _user(port: int, views: Views, stats: Stats, deadline: float, think: f
         await client.close()
 
 
-async def _sample_rss(pid: int, samples: list[tuple[float, float]], stop: asyncio.Event) -> None:
+async def _sample_rss(pids: list[int], samples: list[tuple[float, float]], stop: asyncio.Event) -> None:
     while not stop.is_set():
-        samples.append((time.monotonic(), _rss_mb(pid)))
+        samples.append((time.monotonic(), sum(map(_rss_mb, pids))))
         try:
             await asyncio.wait_for(stop.wait(), 1.0)
         except asyncio.TimeoutError:
             pass
-    samples.append((time.monotonic(), _rss_mb(pid)))
+    samples.append((time.monotonic(), sum(map(_rss_mb, pids))))
 
 
-async def phase(port: int, pid: int, views: Views, clients: int, seconds: float, think: float,
-                timeout: float, seed: int) -> dict:
+async def phase(port: int | list[int], pid: int | list[int], views: Views, clients: int, seconds: float,
+                think: float, timeout: float, seed: int) -> dict:
+    """`clients` sessions for `seconds`; with several servers (ports), sessions are shared out as a sticky proxy would."""
+    ports, pids = ([port] if isinstance(port, int) else list(port)), ([pid] if isinstance(pid, int) else list(pid))
     stats, samples, stop = Stats(), [], asyncio.Event()
-    sampler = asyncio.create_task(_sample_rss(pid, samples, stop))
-    cpu0, t0, own0 = _cpu_s(pid), time.monotonic(), time.process_time()
+    sampler = asyncio.create_task(_sample_rss(pids, samples, stop))
+    cpu0, t0, own0 = sum(map(_cpu_s, pids)), time.monotonic(), time.process_time()
     deadline = t0 + seconds
-    await asyncio.gather(*(_user(port, views, stats, deadline, think, timeout, random.Random(seed * 1000 + i))
-                           for i in range(clients)))
+    await asyncio.gather(*(_user(ports[i % len(ports)], views, stats, deadline, think, timeout,
+                                 random.Random(seed * 1000 + i)) for i in range(clients)))
     wall = time.monotonic() - t0
-    cpu, own = _cpu_s(pid) - cpu0, time.process_time() - own0
+    cpu, own = sum(map(_cpu_s, pids)) - cpu0, time.process_time() - own0
     stop.set()
     await sampler
     return {"clients": clients, "wall": wall, "cpu": cpu, "own": own, "stats": stats, "rss": samples}
@@ -427,6 +429,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--file-watcher", choices=("auto", "poll", "watchdog", "none"),
                     help="server.fileWatcherType for the server (default: as `make run`, the project's config)")
+    ap.add_argument("--servers", type=int, default=1,
+                    help="server processes, sessions shared out among them as a sticky proxy would (default 1)")
     ap.add_argument("--selftest", action="store_true", help="check that errors are counted, then exit")
     args = ap.parse_args()
     if args.selftest:
@@ -437,37 +441,44 @@ def main() -> None:
     views = Views(dictionary, args.seed)
     log = DATA / "load_server.log"
     extra = ("--server.fileWatcherType", args.file_watcher) if args.file_watcher else ()
-    server, port = _serve(ROOT / "app.py", {**os.environ, "RCS_EXPLORER_CONFIG": str(cfg)}, log, extra)
+    logs = [log] + [DATA / f"load_server_{i + 1}.log" for i in range(1, args.servers)]
+    servers = [_serve(ROOT / "app.py", {**os.environ, "RCS_EXPLORER_CONFIG": str(cfg)}, path, extra)
+               for path in logs]
     try:
-        asyncio.run(_main(args, server, port, views, cfg))
+        asyncio.run(_main(args, [s for s, _ in servers], [p for _, p in servers], views, cfg))
     finally:
-        _stop(server)
-    print(f"server log: {_server_log_errors(log)} traceback(s) in {log.relative_to(ROOT)}")
+        for server, _ in servers:
+            _stop(server)
+    for path in logs:
+        print(f"server log: {_server_log_errors(path)} traceback(s) in {path.relative_to(ROOT)}")
 
 
-async def _main(args, server: subprocess.Popen, port: int, views: Views, cfg: Path) -> None:
+async def _main(args, servers: list[subprocess.Popen], ports: list[int], views: Views, cfg: Path) -> None:
     data = "data_samples (44,000 rows)" if args.rows is None else f"{args.rows:,} generated rows"
-    print(f"app: streamlit run app.py on 127.0.0.1:{port}, {data}; think time {args.think:g} s "
+    where = ", ".join(f"127.0.0.1:{p}" for p in ports)
+    print(f"app: streamlit run app.py ×{len(servers)} on {where}, {data}; think time {args.think:g} s "
           f"(±50%), {OVERVIEW_SHARE:.0%} of requests to Overview; file watcher {args.file_watcher or 'as configured'}; "
           f"{os.cpu_count()} CPU(s)", flush=True)
     # Warm-up, untimed in the figures: the first run opens (and may build) the database.
-    warm = Stats()
-    client = Client(port, warm, timeout=600)
-    t = time.perf_counter()
-    await client.run("", "")
-    first = (time.perf_counter() - t) * 1000
-    for _ in range(5):
-        await client.run("explore", views.explore())
-    await client.close()
-    if warm.errors:
-        raise SystemExit(f"warm-up failed: {dict(warm.errors)} {warm.examples}")
-    print(f"warm-up: first page {first:.0f} ms, server RSS {_rss_mb(server.pid):.0f} MB", flush=True)
+    for server, port in zip(servers, ports):
+        warm = Stats()
+        client = Client(port, warm, timeout=600)
+        t = time.perf_counter()
+        await client.run("", "")
+        first = (time.perf_counter() - t) * 1000
+        for _ in range(5):
+            await client.run("explore", views.explore())
+        await client.close()
+        if warm.errors:
+            raise SystemExit(f"warm-up failed: {dict(warm.errors)} {warm.examples}")
+        print(f"warm-up: first page {first:.0f} ms, server RSS {_rss_mb(server.pid):.0f} MB", flush=True)
 
+    pids = [s.pid for s in servers]
     # One session alone: its pauses do not change its response times, so keep them short for more samples.
-    base = await phase(port, server.pid, views, 1, args.baseline_seconds, min(args.think, 0.2), args.timeout,
+    base = await phase(ports[0], pids[0], views, 1, args.baseline_seconds, min(args.think, 0.2), args.timeout,
                        args.seed)
     _report("baseline", base)
-    load = await phase(port, server.pid, views, args.clients, args.seconds, args.think, args.timeout, args.seed + 1)
+    load = await phase(ports, pids, views, args.clients, args.seconds, args.think, args.timeout, args.seed + 1)
     _report("load", load)
     p1, pn = _pct(base["stats"].times, 95), _pct(load["stats"].times, 95)
     errs = sum(load["stats"].errors.values())
