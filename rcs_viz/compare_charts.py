@@ -103,22 +103,27 @@ def _subtitle(context, *lines: str) -> list[str]:
 # --------------------------------------------------------------------------- rank
 
 
+def _estimates(frame: pd.DataFrame, name: str, dp: int, unit: str) -> pd.DataFrame:
+    """Shown estimates as chart data: the label as `name`, whiskers (a point where there is no interval), texts."""
+    value = frame["value"].astype(float)
+    return pd.DataFrame({
+        name: frame["label"].astype(str),
+        "value": value,
+        "ci_low": frame["ci_low"].astype(float).fillna(value),
+        "ci_high": frame["ci_high"].astype(float).fillna(value),
+        "value_text": [_num(v, dp, unit) for v in frame["value"]],
+        "ci_text": [_ci(lo, hi, dp) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
+        "base_text": [_base(b) for b in frame["base"]],
+    })
+
+
 def rank_chart(r: Ranked, scale: float = 1.0) -> alt.Chart:
     """Units highest first: bars (a %) or dots (a mean) with 95% CIs, against a line or last wave's ticks."""
     ind = r.indicator
     drawn = r.drawn
     dp = _decimals(ind.statistic, pd.concat([drawn["value"], drawn["comparator"]]))
     per_unit = r.comparator == "previous"
-    data = pd.DataFrame({
-        "unit": drawn["label"].astype(str),
-        "value": drawn["value"].astype(float),
-        "ci_low": drawn["ci_low"].astype(float).fillna(drawn["value"].astype(float)),
-        "ci_high": drawn["ci_high"].astype(float).fillna(drawn["value"].astype(float)),
-        "value_text": [_num(v, dp, ind.unit) for v in drawn["value"]],
-        "ci_text": [_ci(lo, hi, dp) for lo, hi in zip(drawn["ci_low"], drawn["ci_high"])],
-        "base_text": [_base(b) for b in drawn["base"]],
-        "verdict": drawn["verdict"].astype(str),
-    })
+    data = _estimates(drawn, "unit", dp, ind.unit).assign(verdict=drawn["verdict"].astype(str).to_numpy())
     tooltip = [alt.Tooltip("unit:N", title=r.level_label), alt.Tooltip("value_text:N", title="Value"),
                alt.Tooltip("ci_text:N", title="95% CI"), alt.Tooltip("base_text:N", title="Pupils (base)"),
                alt.Tooltip("verdict:N", title=f"Against {r.comparator_label}")]
@@ -355,15 +360,7 @@ def gradient_chart(g: Gradient, scale: float = 1.0) -> alt.Chart:
     order = list(groups["label"].astype(str))
     shown = groups[groups["value"].notna()]
     dp = _decimals(ind.statistic, shown["value"])
-    data = pd.DataFrame({
-        "group": shown["label"].astype(str),
-        "value": shown["value"].astype(float),
-        "ci_low": shown["ci_low"].astype(float).fillna(shown["value"].astype(float)),
-        "ci_high": shown["ci_high"].astype(float).fillna(shown["value"].astype(float)),
-        "value_text": [_num(v, dp, ind.unit) for v in shown["value"]],
-        "ci_text": [_ci(lo, hi, dp) for lo, hi in zip(shown["ci_low"], shown["ci_high"])],
-        "base_text": [_base(b) for b in shown["base"]],
-    })
+    data = _estimates(shown, "group", dp, ind.unit)
     tooltip = [alt.Tooltip("group:N", title=g.by_label), alt.Tooltip("value_text:N", title="Value"),
                alt.Tooltip("ci_text:N", title="95% CI"), alt.Tooltip("base_text:N", title="Pupils (base)")]
     x = alt.X("group:N", sort=[o for o in order if o in set(data["group"])], title=f"{g.by_label} (most deprived first)",
