@@ -48,36 +48,37 @@ def small_counts(at) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize("page", ["explore.py", "overview.py"])
-@pytest.mark.parametrize("link", tampered_links(seed=20, n=50), ids=lambda l: "&".join(sorted(l))[:40])
-def test_tampered_link(page, link):
-    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=60)
+def opened(page: str, link: dict, timeout: int = 60) -> AppTest:
+    """The page run on a tampered link: it must finish without an exception."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=timeout)
     for key, value in link.items():
         at.query_params[key] = value
     at.run()
     assert not at.exception, at.exception
+    return at
+
+
+def assert_safe_and_noted(at, link: dict, known: set[str]) -> None:
+    """No small count on screen, and a note whenever the link carries a setting the page does not know."""
+    assert not small_counts(at)
+    if any(k not in known and not k.startswith("f.") for k in link):
+        assert "Ignored unknown" in " ".join(w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("page", ["explore.py", "overview.py"])
+@pytest.mark.parametrize("link", tampered_links(seed=20, n=50), ids=lambda l: "&".join(sorted(l))[:40])
+def test_tampered_link(page, link):
+    at = opened(page, link)
     if page == "explore.py":
-        assert not small_counts(at)
-        notes = " ".join(w.value for w in at.warning)
-        known = {"rows", "cols", "panel", "measure", "value", "wave", "missing", "ci", "weighted", "stacked",
-                 "page", "present"}
-        if any(k not in known and not k.startswith("f.") for k in link):
-            assert "Ignored unknown" in notes
+        assert_safe_and_noted(at, link, {"rows", "cols", "panel", "measure", "value", "wave", "missing", "ci",
+                                         "weighted", "stacked", "page", "present"})
 
 
 @pytest.mark.parametrize("link", tampered_links(seed=5, n=50, keys=COMPARE_KEYS, hostile=COMPARE_HOSTILE),
                          ids=lambda l: "&".join(sorted(l))[:40])
 def test_tampered_compare_link(link):
-    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=90)
-    for key, value in link.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    assert not small_counts(at)
-    notes = " ".join(w.value for w in at.warning)
-    known = {"view", "ind", "level", "cpp", "cluster", "unit", "vs", "wave", "present"}
-    if any(k not in known and not k.startswith("f.") for k in link):
-        assert "Ignored unknown" in notes
+    at = opened("compare.py", link, timeout=90)
+    assert_safe_and_noted(at, link, {"view", "ind", "level", "cpp", "cluster", "unit", "vs", "wave", "present"})
 
 
 NEED_KEYS = ["need", "need_all", "contact", "contact_all", "by", "wave", "sec", "from", "to", "shift", "avoid",
@@ -90,12 +91,5 @@ NEED_HOSTILE = HOSTILE + ["sdq_total_band:3", "wemwbs:<41", "wemwbs:<", "wemwbs:
 @pytest.mark.parametrize("link", tampered_links(seed=6, n=50, keys=NEED_KEYS, hostile=NEED_HOSTILE),
                          ids=lambda l: "&".join(sorted(l))[:40])
 def test_tampered_need_link(link):
-    at = AppTest.from_file(str(ROOT / "app_pages" / "need.py"), default_timeout=90)
-    for key, value in link.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    assert not small_counts(at)
-    known = set(NEED_KEYS) - {"zzz"} | {"page", "story"}
-    if any(k not in known and not k.startswith("f.") for k in link):
-        assert "Ignored unknown" in " ".join(w.value for w in at.warning)
+    at = opened("need.py", link, timeout=90)
+    assert_safe_and_noted(at, link, set(NEED_KEYS) - {"zzz"} | {"page", "story"})
