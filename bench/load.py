@@ -47,7 +47,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,7 +59,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATA = ROOT / ".cache" / "bench"
+from bench.explore_browser import DATA, _free_port, _sample  # noqa: E402  (the same generated samples and ports)
 SAMPLE = ROOT / "data_samples"
 OVERVIEW_SHARE = 0.1  # of requests that go to the Overview page
 
@@ -73,12 +72,6 @@ if st.query_params.get("boom"):
 
 # --------------------------------------------------------------------------- server
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _config(rows: int | None) -> tuple[Path, Path]:
     """A configuration file for the sample, and the dictionary the clients draw views from."""
     if rows is None:
@@ -89,15 +82,8 @@ def _config(rows: int | None) -> tuple[Path, Path]:
                        f"services: {SAMPLE / 'services.csv'}\ncomparators: {SAMPLE / 'comparators.csv'}\n"
                        f"cache_dir: {DATA / 'db'}\n")
         return cfg, SAMPLE / "dictionary.yaml"
-    from rcs_viz.sample import write_sample
-
-    folder = DATA / f"rows_{rows}"
-    if not (folder / "respondents.parquet").exists():
-        print(f"generating {rows:,} rows…", flush=True)
-        write_sample(folder, rows=rows)
-    cfg = folder / "rcs_explorer.yaml"
-    cfg.write_text(f"data: respondents.parquet\ndictionary: dictionary.yaml\ncache_dir: {DATA / 'db'}\n")
-    return cfg, folder / "dictionary.yaml"
+    cfg = _sample(rows)
+    return cfg, cfg.parent / "dictionary.yaml"
 
 
 def _serve(script: Path, env: dict, log: Path, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
