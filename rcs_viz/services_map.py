@@ -28,7 +28,6 @@ import itertools
 import math
 import re
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import linprog
+
+from rcs_viz.load import LoadError
 
 # Tiers of intervention, from prevention to crisis: the order every summary uses.
 TIERS = ("Universal", "Early help / targeted", "Intensive", "Specialist / crisis")
@@ -112,19 +113,12 @@ TIER_ALIASES = {
 }
 
 
-class ServicesError(ValueError):
+class ServicesError(LoadError, ValueError):
     """A services table that cannot be used; the message names the file, row, column and problem.
 
-    ``problems`` holds every problem found, the message only the first few.
+    Shaped like the data loader's error: ``problems`` holds every problem
+    found, the message only the first few.
     """
-
-    def __init__(self, message: str, problems: Sequence[str] = ()):
-        super().__init__(message)
-        self.message = message
-        self.problems = tuple(problems) or (message,)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)
