@@ -14,6 +14,7 @@ from typing import Callable, Mapping, Sequence
 
 from rcs_viz.compare import COMPARATORS, LEVELS, indicators
 from rcs_viz.dictionary import Dictionary
+from rcs_viz.saved_views import MODE_KEYS
 from rcs_viz.view_state import FILTER_PREFIX, Link, _parse_filters, _show
 
 VIEWS = {"rank": "Rank", "spine": "Spine", "trend": "Trend", "gradient": "Deprivation gradient", "map": "Map"}
@@ -92,7 +93,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
             if not k.startswith(FILTER_PREFIX) or _filterable(d, k[len(FILTER_PREFIX):], notes)}
     view = replace(view, filters=_parse_filters(kept, d, codes, notes, skip=wave_var))
 
-    known = set(PARAMS.values()) | {"present", "story"}
+    known = set(PARAMS.values()) | set(MODE_KEYS)
     unknown = sorted(k for k in params if k not in known and not k.startswith(FILTER_PREFIX))
     if unknown:
         notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")

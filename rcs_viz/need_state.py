@@ -23,9 +23,9 @@ from typing import Callable, Mapping, Sequence
 from rcs_viz.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.need import Definition, presets
 from rcs_viz.queries import numeric_condition
-from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, Link, _parse_filters, _show
-
+from rcs_viz.saved_views import MODE_KEYS
 from rcs_viz.services_map import TIERS
+from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, Link, _parse_filters, _show
 from rcs_viz.whatif import MAX_YEARS, PLACEHOLDER_PROPORTION, PLACEHOLDER_UNIT_COST
 
 SECTIONS = {"fit": "Need against contact", "services": "Services", "whatif": "What if"}
@@ -143,7 +143,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
 
     view = _what_if(view, default, one, notes)
 
-    known = set(PARAMS) | {"page", "present", "story"}
+    known = set(PARAMS) | {"page", *MODE_KEYS}
     unknown = sorted(k for k in params if k not in known and not str(k).startswith(FILTER_PREFIX))
     if unknown:
         notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")

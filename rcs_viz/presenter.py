@@ -14,9 +14,10 @@ import dataclasses
 import streamlit as st
 
 from rcs_viz.disclosure import Rules
+from rcs_viz.saved_views import MODE_KEYS
 
 KEY = "present"
-CARRIED = (KEY, "story")  # kept by every page when its widgets rewrite the URL
+CARRIED = MODE_KEYS  # kept by every page when its widgets rewrite the URL
 SCALE = 1.5  # charts and type, for the back of the room
 
 _STYLE = """

@@ -13,6 +13,7 @@ from typing import Callable, Mapping, Sequence
 
 from rcs_viz.dictionary import MISSING, Dictionary
 from rcs_viz.queries import CrossTab
+from rcs_viz.saved_views import MODE_KEYS
 from rcs_viz.service import MEASURES
 
 FILTER_PREFIX = "f."
@@ -150,7 +151,7 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
         notes.append("This data has no survey weight; estimates are unweighted.")
         view = replace(view, weighted=False)
 
-    known = {f.name for f in fields(ExploreView)} | {"page", "present", "story"}
+    known = {f.name for f in fields(ExploreView)} | {"page", *MODE_KEYS}
     unknown = sorted(k for k in params if k not in known and not k.startswith(FILTER_PREFIX))
     if unknown:
         notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")
