@@ -27,7 +27,6 @@ from rcs_viz.view_state import FILTER_PREFIX
 P = "n"  # the prefix of every widget key on this page
 ALL_WAVES, NO_BREAKDOWN, ALL_CPPS = "all", "none", "__all__"
 BREAKDOWNS = ("cpp", "cluster", "stage", "sex", "simd", "urban_rural")  # roles or names, in this order
-OPS = {"<": "below", "<=": "at most", ">": "above", ">=": "at least"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD, UPLOAD_ERROR = "n_services_upload", "n_services_error"
 SHOW_PROBLEMS = 20
@@ -188,7 +187,7 @@ def add_condition(ds, default: NeedView) -> None:
                            placeholder="Choose values")
         else:
             left, right = st.columns(2)
-            left.selectbox("Is", list(OPS), key="n_add_op", format_func=OPS.get)
+            left.selectbox("Is", list(need.OP_WORDS), key="n_add_op", format_func=need.OP_WORDS.get)
             right.number_input("Number", key="n_add_num", value=None, step=1.0)
         st.button("Add", key="n_add", icon=":material/add:", on_click=_add, args=(ds, default))
 
