@@ -14,7 +14,7 @@ import math
 import pandas as pd
 
 from rcs_viz.compare import Context, Gradient, Ranked, SchoolMap, Spine, Trend
-from rcs_viz.tables import LOW_BASE, MARKERS, SUPPRESSED
+from rcs_viz.tables import LOW_BASE, MARKERS, SUPPRESSED, count_text
 
 
 def _num(value) -> str:
@@ -31,10 +31,6 @@ def _value_text(row) -> str:
     if not pd.isna(row["value"]):
         return f"{row['value']:.1f}"
     return row["hidden"] if row.get("hidden") in (SUPPRESSED, LOW_BASE) else SUPPRESSED
-
-
-def _base_text(base) -> str:
-    return SUPPRESSED if pd.isna(base) else f"{int(base):,}"
 
 
 def tidy(result) -> pd.DataFrame:
@@ -73,7 +69,7 @@ def display(result) -> pd.DataFrame:
         frame = result.units if isinstance(result, Ranked) else result.schools
         out = pd.DataFrame({
             result.level_label if isinstance(result, Ranked) else "School": frame["label"],
-            "Respondents": frame["base"].map(_base_text),
+            "Respondents": frame["base"].map(count_text),
             result.indicator.label + (" (%)" if result.indicator.statistic == "pct" else ""):
                 frame.apply(_value_text, axis=1),
             "95% CI": frame.apply(_interval, axis=1),
@@ -97,7 +93,7 @@ def display(result) -> pd.DataFrame:
                             "95% CI": s.apply(lambda r: "" if "ci_low" not in r else _interval(r), axis=1)})
     elif isinstance(result, Gradient):
         g = result.groups
-        out = pd.DataFrame({result.by_label: g["label"], "Respondents": g["base"].map(_base_text),
+        out = pd.DataFrame({result.by_label: g["label"], "Respondents": g["base"].map(count_text),
                             "Value": g.apply(_value_text, axis=1), "95% CI": g.apply(_interval, axis=1)})
     else:
         raise TypeError(f"not a comparison: {type(result).__name__}")

@@ -15,16 +15,12 @@ from rcs_viz import services_map, whatif
 from rcs_viz.need import Fit
 from rcs_viz.queries import NO, YES
 from rcs_viz.services_map import ALL_SECTORS, SUPPRESSED
-from rcs_viz.tables import LOW_BASE, MARKERS
+from rcs_viz.tables import LOW_BASE, MARKERS, count_text
 
 NEED_ROWS = {YES: "With the need", NO: "Without the need", None: "All"}
 CONTACT_COLS = {YES: "Contact", NO: "No contact", None: "All"}
 UNMET, UNASKED = "Need without contact", "Contact without need"
 UNMET_COLOUR, UNASKED_COLOUR = "#F9D3BF", "#FCE6B8"  # light vermillion and orange, as in the charts
-
-
-def _count(value) -> str:
-    return SUPPRESSED if value is None or pd.isna(value) else f"{int(value):,}"
 
 
 def _pct(value) -> str:
@@ -49,7 +45,7 @@ def square_display(f: Fit, code: str | None = None) -> pd.DataFrame:
     for r in counts.index:
         for c in counts.columns:
             n = counts.at[r, c]
-            out.at[r, c] = _count(n) if c == "All" else _count_pct(n, pcts.at[r, c])
+            out.at[r, c] = count_text(n) if c == "All" else _count_pct(n, pcts.at[r, c])
     out.columns.name = None
     return out.reset_index()
 
@@ -69,7 +65,7 @@ def breakdown_display(f: Fit) -> pd.DataFrame:
     b = f.breakdown
     return pd.DataFrame({
         f.by_label or "Group": b["label"],
-        "Pupils": b["pupils"].map(_count),
+        "Pupils": b["pupils"].map(count_text),
         "With the need": [_count_pct(n, p) for n, p in zip(b["need"], b["need_pct"])],
         "With contact": [_count_pct(n, p) for n, p in zip(b["contact"], b["contact_pct"])],
         UNMET: [_count_pct(n, p) for n, p in zip(b["unmet"], b["unmet_pct"])],

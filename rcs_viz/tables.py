@@ -20,6 +20,11 @@ MARKERS = {
 }
 
 
+def count_text(value) -> str:
+    """A protected count as shown: the marker where it is hidden."""
+    return SUPPRESSED if value is None or pd.isna(value) else f"{int(value):,}"
+
+
 def cell_text(row, measure: str, show_ci: bool = False) -> str:
     """One cell as text: the value, or the marker that says why there is none."""
     if row["status"] != "shown":
