@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from rcs_viz import (compare, compare_charts, compare_controls, compare_state, controls, presenter, render,
-                     service, session, story)
+from rcs_viz import compare, compare_charts, compare_controls, compare_state, controls, presenter, render, service, session, story
 from rcs_viz.compare import Scope
 from rcs_viz.queries import QueryError
 

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from rcs_viz import (controls, need_charts, need_state, presenter, render, service, services_map, session, story,
-                     whatif)
+from rcs_viz import controls, need_charts, need_state, presenter, render, service, services_map, session, story, whatif
 from rcs_viz import need_controls as nc
 from rcs_viz import need_tables as nt
 from rcs_viz.queries import QueryError

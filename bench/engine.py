@@ -44,7 +44,7 @@ def _median_ms(fn, repeat: int) -> float:
 def _ensure_sample(rows: int) -> Path:
     out = DATA / f"rows_{rows}"
     if not (out / "respondents.parquet").exists():
-        from rcs_viz.sample import write_sample
+        from rcs_viz.data.sample import write_sample
         print(f"  generating {rows:,} rows…", file=sys.stderr, flush=True)
         write_sample(out, rows=rows)
     return out

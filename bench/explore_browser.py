@@ -41,7 +41,7 @@ def _free_port() -> int:
 
 
 def _sample(rows: int) -> Path:
-    from rcs_viz.sample import write_sample
+    from rcs_viz.data.sample import write_sample
 
     folder = DATA / f"rows_{rows}"
     if not (folder / "respondents.parquet").exists():

@@ -157,7 +157,7 @@ class Views:
     """Random Explore views from the dictionary, as the query strings the widgets would write."""
 
     def __init__(self, dictionary_path: Path, seed: int):
-        from rcs_viz import dictionary as dd
+        from rcs_viz.data import dictionary as dd
         from rcs_viz import view_state
 
         self.vs = view_state

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from rcs_viz import config as config_mod
-from rcs_viz.dictionary import DictionaryError
+from rcs_viz.data.dictionary import DictionaryError
 
 USAGE_ERROR = 2
 
@@ -159,7 +159,8 @@ def _code(var, text: str | None, flag: str) -> str | None:
 
 
 def report(args) -> None:
-    from rcs_viz import comparators, compare
+    from rcs_viz import compare
+    from rcs_viz.data import comparators
     from rcs_viz import report as report_mod
     from rcs_viz.load import LoadError, load_dataset
     from rcs_viz.queries import QueryError
@@ -208,7 +209,7 @@ def report(args) -> None:
 
 
 def sample(args) -> None:
-    from rcs_viz import sample as sample_mod
+    from rcs_viz.data import sample as sample_mod
 
     written = sample_mod.write_sample(args.out, rows=args.rows, seed=args.seed)
     for path in written.values():

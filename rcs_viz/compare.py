@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from rcs_viz import service, stats
-from rcs_viz.comparators import EMPTY, Comparators, stage_scope
-from rcs_viz.dictionary import Dictionary, Variable
+from rcs_viz.data.comparators import EMPTY, Comparators, stage_scope
+from rcs_viz.data.dictionary import Dictionary, Variable
 from rcs_viz.disclosure import Rules
 from rcs_viz.load import Dataset
 from rcs_viz.queries import YES, CrossTab, Flag, QueryError

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Sequence
 
 from rcs_viz.compare import COMPARATORS, LEVELS, indicators
-from rcs_viz.dictionary import Dictionary
+from rcs_viz.data.dictionary import Dictionary
 from rcs_viz.saved_views import MODE_KEYS
 from rcs_viz.view_state import FILTER_PREFIX, Link, _parse_filters, _show
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rcs_viz import queries
-from rcs_viz.dictionary import Dictionary, Variable, _code
+from rcs_viz.data.dictionary import Dictionary, Variable, _code
 from rcs_viz.queries import Col
 
 LEVELS_MAX = 12  # an integer column with at most this many codes is categorical

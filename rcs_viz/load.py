@@ -58,9 +58,9 @@ from typing import Any
 import duckdb
 import yaml
 
-from rcs_viz import dictionary as dictmod
+from rcs_viz.data import dictionary as dictmod
 from rcs_viz import queries
-from rcs_viz.dictionary import Dictionary, DictionaryError
+from rcs_viz.data.dictionary import Dictionary, DictionaryError
 from rcs_viz.infer import infer_dictionary, type_kind
 
 LOADER_VERSION = "1"
@@ -302,7 +302,7 @@ def _unlink(p: Path) -> None:
 def _read_dictionary(name: str, data: bytes) -> Dictionary:
     """The dictionary, parsed from the very bytes that go into the cache key.
 
-    As ``rcs_viz.dictionary.read`` (UTF-8, ``yaml.safe_load``), but every problem
+    As ``rcs_viz.data.dictionary.read`` (UTF-8, ``yaml.safe_load``), but every problem
     is one line, and a file that is huge once its aliases are expanded (a "billion
     laughs") or that refers to itself is refused before anything expands it.
     """

@@ -28,7 +28,7 @@ import pandas as pd
 
 from rcs_viz import service
 from rcs_viz.compare import Context
-from rcs_viz.dictionary import MISSING, Dictionary
+from rcs_viz.data.dictionary import MISSING, Dictionary
 from rcs_viz.disclosure import Rules
 from rcs_viz.load import Dataset
 from rcs_viz.queries import NO, YES, CrossTab, Flag, QueryError, numeric_condition

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
-from rcs_viz.dictionary import MISSING, Dictionary, Variable
+from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.need import Definition, presets
 from rcs_viz.queries import numeric_condition
 from rcs_viz.saved_views import MODE_KEYS

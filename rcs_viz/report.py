@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rcs_viz import compare, compare_charts, service, stats
-from rcs_viz.comparators import EMPTY, Comparators
+from rcs_viz.data.comparators import EMPTY, Comparators
 from rcs_viz.compare import Indicator, Scope
 from rcs_viz.disclosure import Rules
 from rcs_viz.load import Dataset

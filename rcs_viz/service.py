@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rcs_viz import db, disclosure, queries, stats
-from rcs_viz.dictionary import MISSING, Dictionary, Variable
+from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.disclosure import Rules
 from rcs_viz.load import Dataset
 from rcs_viz.queries import NO, YES, CrossTab, Flag, QueryError

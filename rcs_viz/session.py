@@ -107,14 +107,14 @@ def bases(filters):
 
 @st.cache_resource(show_spinner=False)
 def _comparators(path: Path | None, stamp: float):
-    from rcs_viz import comparators as comparators_mod
+    from rcs_viz.data import comparators as comparators_mod
 
     return comparators_mod.read(path)
 
 
 def comparators():
     """The configured national comparators; a broken file is reported once and treated as none."""
-    from rcs_viz import comparators as comparators_mod
+    from rcs_viz.data import comparators as comparators_mod
 
     path = config().comparators
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Sequence
 
-from rcs_viz.dictionary import MISSING, Dictionary
+from rcs_viz.data.dictionary import MISSING, Dictionary
 from rcs_viz.queries import CrossTab
 from rcs_viz.saved_views import MODE_KEYS
 from rcs_viz.service import MEASURES

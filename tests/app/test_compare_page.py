@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rcs_viz import compare, compare_tables, comparators, config
+from rcs_viz import compare, compare_tables, config
+from rcs_viz.data import comparators
 from rcs_viz.compare import Scope
 from rcs_viz.load import load_dataset
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from rcs_viz import comparators
-from rcs_viz.comparators import (ALL_PRIMARY, ALL_SECONDARY, ALL_STAGES, EMPTY, ComparatorError, read,
+from rcs_viz.data import comparators
+from rcs_viz.data.comparators import (ALL_PRIMARY, ALL_SECONDARY, ALL_STAGES, EMPTY, ComparatorError, read,
                                  stage_scope)
 
 GOOD = """indicator,statistic,positive,stage,wave,value,note

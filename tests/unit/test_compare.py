@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from rcs_viz import compare, service, stats
-from rcs_viz.comparators import read as read_comparators
+from rcs_viz.data.comparators import read as read_comparators
 from rcs_viz.compare import Scope
 from rcs_viz.disclosure import Rules
 from rcs_viz.load import load_dataset

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rcs_viz import charts, compare, comparators, config
+from rcs_viz import charts, compare, config
+from rcs_viz.data import comparators
 from rcs_viz import compare_charts as cc
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"

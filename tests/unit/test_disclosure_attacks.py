@@ -17,7 +17,7 @@ import pytest
 
 from rcs_viz import db, disclosure, queries, service
 from rcs_viz.disclosure import Rules
-from rcs_viz.dictionary import MISSING
+from rcs_viz.data.dictionary import MISSING
 from rcs_viz.load import load_dataset
 from rcs_viz.ptable import perturb
 from rcs_viz.queries import CrossTab

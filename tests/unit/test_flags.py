@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from rcs_viz import service
-from rcs_viz.dictionary import MISSING
+from rcs_viz.data.dictionary import MISSING
 from rcs_viz.disclosure import Rules
 from rcs_viz.load import load_dataset
 from rcs_viz.queries import NO, YES, CrossTab, Flag, QueryError

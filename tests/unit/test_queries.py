@@ -8,10 +8,10 @@ import duckdb
 import pytest
 
 import rcs_viz
-from rcs_viz import dictionary as dictmod
+from rcs_viz.data import dictionary as dictmod
 from rcs_viz import queries
 
-from rcs_viz.dictionary import MISSING
+from rcs_viz.data.dictionary import MISSING
 from rcs_viz.queries import CrossTab, QueryError, base_counts, crosstab, quote, where_clause
 
 SCHEMA = {"sex": "TINYINT", "school": "VARCHAR", "att": "DOUBLE", "wt": "DOUBLE",

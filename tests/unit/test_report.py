@@ -20,7 +20,8 @@ import pandas as pd
 import pypdf
 import pytest
 
-from rcs_viz import comparators, compare, report, report_pdf
+from rcs_viz import compare, report, report_pdf
+from rcs_viz.data import comparators
 from rcs_viz.cli import main
 from rcs_viz.compare import Scope
 from rcs_viz.disclosure import Rules

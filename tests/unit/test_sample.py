@@ -1,4 +1,4 @@
-"""The committed synthetic sample (data_samples/) and its generator (rcs_viz.sample).
+"""The committed synthetic sample (data_samples/) and its generator (rcs_viz.data.sample).
 
 Realism checks run on the committed files; each test's tolerance is in its name
 or a comment. Generator checks use small row counts so the file stays fast.
@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from rcs_viz import dictionary as dd
-from rcs_viz import sample
+from rcs_viz.data import dictionary as dd
+from rcs_viz.data import sample
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 

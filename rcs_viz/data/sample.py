@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rcs_viz import dictionary as dd
+from rcs_viz.data import dictionary as dd
 
 DEFAULT_SEED = 2016
 DEFAULT_ROWS = 44_000  # the committed sample: ~22 k respondents per wave (schools at their natural size)
@@ -832,7 +832,7 @@ def _variables(seed: int) -> list[dict]:
 
 
 def dictionary(seed: int = DEFAULT_SEED) -> dd.Dictionary:
-    """The sample's data dictionary (write it with rcs_viz.dictionary.write)."""
+    """The sample's data dictionary (write it with rcs_viz.data.dictionary.write)."""
     mapping = {"dataset": {"title": TITLE, "synthetic": True}, "variables": _variables(seed)}
     return dd.parse(mapping, source="synthetic sample")
 
