@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from rcs_viz import compare, compare_charts, compare_controls, compare_state, controls, presenter, render, service, session, story
+from rcs_viz import compare, compare_charts, compare_controls, compare_state, controls, presenter, render, session, story
+from rcs_viz.engine import service
 from rcs_viz.compare import Scope
-from rcs_viz.queries import QueryError
+from rcs_viz.engine.sql.queries import QueryError
 
 ds = session.dataset()
 d = ds.dictionary

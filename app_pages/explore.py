@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from rcs_viz import charts, controls, presenter, render, service, session, story, view_state
+from rcs_viz import charts, controls, presenter, render, session, story, view_state
+from rcs_viz.engine import service
 
 ds = session.dataset()
 d = ds.dictionary

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from rcs_viz import controls, need_charts, need_state, presenter, render, service, services_map, session, story, whatif
+from rcs_viz import controls, need_charts, need_state, presenter, render, services_map, session, story, whatif
+from rcs_viz.engine import service
 from rcs_viz import need_controls as nc
 from rcs_viz import need_tables as nt
-from rcs_viz.queries import QueryError
+from rcs_viz.engine.sql.queries import QueryError
 
 ds = session.dataset()
 d = ds.dictionary

@@ -5,8 +5,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz import presenter, render, service, session, story
-from rcs_viz.load import LoadError
+from rcs_viz import presenter, render, session, story
+from rcs_viz.engine import service
+from rcs_viz.engine.load import LoadError
 
 ds = session.dataset()
 rules = session.rules()

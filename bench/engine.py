@@ -54,10 +54,12 @@ def measure(rows: int, repeat: int) -> dict:
     """Runs in a child process: one dataset size, all three contenders."""
     import pandas as pd
 
-    from rcs_viz import db, queries, service
-    from rcs_viz.disclosure import Rules
-    from rcs_viz.load import load_dataset
-    from rcs_viz.queries import CrossTab
+    from rcs_viz.engine import db
+    from rcs_viz.engine.sql import queries
+    from rcs_viz.engine import service
+    from rcs_viz.engine.disclosure.gate import Rules
+    from rcs_viz.engine.load import load_dataset
+    from rcs_viz.engine.sql.queries import CrossTab
 
     folder = _ensure_sample(rows)
     t = time.perf_counter()

@@ -156,10 +156,10 @@ def main() -> None:
             _stop(server)
         browser.close()
 
-    from rcs_viz import service
+    from rcs_viz.engine import service
     from rcs_viz.config import load
-    from rcs_viz.load import load_dataset
-    from rcs_viz.queries import CrossTab
+    from rcs_viz.engine.load import load_dataset
+    from rcs_viz.engine.sql.queries import CrossTab
 
     c = load(cfg)
     ds = load_dataset(c.data, c.dictionary, cache_dir=c.cache_dir)

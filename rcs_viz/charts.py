@@ -14,7 +14,7 @@ import json
 import altair as alt
 import pandas as pd
 
-from rcs_viz.service import Protected
+from rcs_viz.engine.service import Protected
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 FONT_SIZE = 15

@@ -109,9 +109,10 @@ def _rules(args, base):
 
 
 def crosstab(args) -> None:
-    from rcs_viz import export, service
-    from rcs_viz.load import LoadError, load_dataset
-    from rcs_viz.queries import CrossTab, QueryError
+    from rcs_viz import export
+    from rcs_viz.engine import service
+    from rcs_viz.engine.load import LoadError, load_dataset
+    from rcs_viz.engine.sql.queries import CrossTab, QueryError
 
     try:
         cfg = config_mod.load(args.config) if args.config else config_mod.Config()
@@ -162,8 +163,8 @@ def report(args) -> None:
     from rcs_viz import compare
     from rcs_viz.data import comparators
     from rcs_viz import report as report_mod
-    from rcs_viz.load import LoadError, load_dataset
-    from rcs_viz.queries import QueryError
+    from rcs_viz.engine.load import LoadError, load_dataset
+    from rcs_viz.engine.sql.queries import QueryError
 
     fmt = args.format or ("pdf" if args.out.suffix.lower() == ".pdf" else "html")
     if args.kind == "cpp" and args.unit:

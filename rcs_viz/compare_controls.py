@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from rcs_viz import controls, presenter, service
+from rcs_viz import controls, presenter
+from rcs_viz.engine import service
 from rcs_viz.compare import COMPARATORS, group_indicators, indicators
 from rcs_viz.compare_state import PLACE_ROLES, VIEWS, CompareView, to_params
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from rcs_viz.disclosure import Rules
+from rcs_viz.engine.disclosure.gate import Rules
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_ROOT / "data_samples"

@@ -14,7 +14,7 @@ import json
 import pandas as pd
 
 from rcs_viz import tables
-from rcs_viz.service import Protected
+from rcs_viz.engine.service import Protected
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

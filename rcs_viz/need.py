@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from rcs_viz import service
+from rcs_viz.engine import service
 from rcs_viz.compare import Context
 from rcs_viz.data.dictionary import MISSING, Dictionary
-from rcs_viz.disclosure import Rules
-from rcs_viz.load import Dataset
-from rcs_viz.queries import NO, YES, CrossTab, Flag, QueryError, numeric_condition
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.load import Dataset
+from rcs_viz.engine.sql.queries import NO, YES, CrossTab, Flag, QueryError, numeric_condition
 
 NEED, CONTACT = "__need", "__contact"
 COMBINES = ("any", "all")

@@ -19,7 +19,7 @@ import pandas as pd
 from rcs_viz import charts
 from rcs_viz.charts import FONT_SIZE, OKABE_ITO
 from rcs_viz.need import Fit
-from rcs_viz.queries import NO, YES
+from rcs_viz.engine.sql.queries import NO, YES
 from rcs_viz.services_map import ALL_SECTORS, ALL_TIERS, TIERS
 from rcs_viz.whatif import Scenario
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz import charts, controls, export, need, need_state, presenter, service, services_map, session, whatif
+from rcs_viz import charts, controls, export, need, need_state, presenter, services_map, session, whatif
+from rcs_viz.engine import service
 from rcs_viz import config as config_mod
 from rcs_viz.need import Definition, Fit
 from rcs_viz.need_state import SECTIONS, NeedView, encode, to_params

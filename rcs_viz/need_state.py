@@ -22,7 +22,7 @@ from typing import Callable, Mapping, Sequence
 
 from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.need import Definition, presets
-from rcs_viz.queries import numeric_condition
+from rcs_viz.engine.sql.queries import numeric_condition
 from rcs_viz.saved_views import MODE_KEYS
 from rcs_viz.services_map import TIERS
 from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, Link, _parse_filters, _show

@@ -13,7 +13,7 @@ import pandas as pd
 
 from rcs_viz import services_map, whatif
 from rcs_viz.need import Fit
-from rcs_viz.queries import NO, YES
+from rcs_viz.engine.sql.queries import NO, YES
 from rcs_viz.services_map import ALL_SECTORS, SUPPRESSED
 from rcs_viz.tables import LOW_BASE, MARKERS, count_text
 

@@ -13,7 +13,7 @@ import dataclasses
 
 import streamlit as st
 
-from rcs_viz.disclosure import Rules
+from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.saved_views import MODE_KEYS
 
 KEY = "present"

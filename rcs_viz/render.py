@@ -11,8 +11,8 @@ import urllib.parse
 import streamlit as st
 
 from rcs_viz import charts, compare_tables, export, presenter, tables
-from rcs_viz.load import Dataset
-from rcs_viz.service import Base, Protected
+from rcs_viz.engine.load import Dataset
+from rcs_viz.engine.service import Base, Protected
 
 SYNTHETIC_BADGE = "Synthetic sample — fictional places and pupils, not real statistics"
 

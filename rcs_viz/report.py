@@ -26,12 +26,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from rcs_viz import compare, compare_charts, service, stats
+from rcs_viz import compare, compare_charts
+from rcs_viz.engine import service
+from rcs_viz.engine import stats
 from rcs_viz.data.comparators import EMPTY, Comparators
 from rcs_viz.compare import Indicator, Scope
-from rcs_viz.disclosure import Rules
-from rcs_viz.load import Dataset
-from rcs_viz.queries import QueryError
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.load import Dataset
+from rcs_viz.engine.sql.queries import QueryError
 from rcs_viz.tables import LOW_BASE, MARKERS, SUPPRESSED
 
 KINDS = ("school", "cluster", "cpp")

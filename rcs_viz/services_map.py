@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import linprog
 
-from rcs_viz.load import LoadError
+from rcs_viz.engine.load import LoadError
 
 # Tiers of intervention, from prevention to crisis: the order every summary uses.
 TIERS = ("Universal", "Early help / targeted", "Intensive", "Specialist / crisis")

@@ -13,8 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from rcs_viz import config as config_mod
-from rcs_viz.disclosure import Rules
-from rcs_viz.load import Dataset, load_dataset
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.load import Dataset, load_dataset
 
 KEY = "rcs_dataset"
 
@@ -81,7 +81,7 @@ def reset() -> None:
 
 @st.cache_data(show_spinner="Counting…", max_entries=512)
 def _crosstab(key: str, _ds: Dataset, _query, measure: str, _rules: Rules):
-    from rcs_viz import service
+    from rcs_viz.engine import service
 
     return service.crosstab(_ds, _query, measure, _rules)
 
@@ -94,7 +94,7 @@ def crosstab(query, measure: str):
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _bases(key: str, _ds: Dataset, _filters, _rules: Rules):
-    from rcs_viz import service
+    from rcs_viz.engine import service
 
     return service.bases(_ds, _filters, _rules)
 

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from rcs_viz.service import Protected
+from rcs_viz.engine.service import Protected
 
 SUPPRESSED = "[c]"  # the count is protected
 LOW_BASE = "[b]"    # the count shows, but a %/mean from it would rest on too few

@@ -12,9 +12,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Sequence
 
 from rcs_viz.data.dictionary import MISSING, Dictionary
-from rcs_viz.queries import CrossTab
+from rcs_viz.engine.sql.queries import CrossTab
 from rcs_viz.saved_views import MODE_KEYS
-from rcs_viz.service import MEASURES
+from rcs_viz.engine.service import MEASURES
 
 FILTER_PREFIX = "f."
 MAX_FILTERS = 12

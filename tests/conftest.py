@@ -19,7 +19,7 @@ def full(request) -> bool:
 
 @pytest.fixture(scope="session")
 def sample_dataset(tmp_path_factory):
-    from rcs_viz.load import load_dataset
+    from rcs_viz.engine.load import load_dataset
 
     return load_dataset(SAMPLE / "respondents.parquet", SAMPLE / "dictionary.yaml",
                         cache_dir=tmp_path_factory.mktemp("db"))

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from rcs_viz import compare, compare_tables, config
 from rcs_viz.data import comparators
 from rcs_viz.compare import Scope
-from rcs_viz.load import load_dataset
+from rcs_viz.engine.load import load_dataset
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "compare.py")
 CFG = config.load()

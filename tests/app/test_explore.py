@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rcs_viz import config, service, tables
-from rcs_viz.load import load_dataset
-from rcs_viz.queries import CrossTab
+from rcs_viz import config, tables
+from rcs_viz.engine import service
+from rcs_viz.engine.load import load_dataset
+from rcs_viz.engine.sql.queries import CrossTab
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "explore.py")
 CFG = config.load()

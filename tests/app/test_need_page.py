@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rcs_viz import config, export, need, need_state, service, services_map, whatif
+from rcs_viz import config, export, need, need_state, services_map, whatif
+from rcs_viz.engine import service
 from rcs_viz import need_controls as nc
 from rcs_viz import need_tables as nt
-from rcs_viz.load import load_dataset
+from rcs_viz.engine.load import load_dataset
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "need.py")
 CFG = config.load()

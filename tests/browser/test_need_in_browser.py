@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from rcs_viz import config, need, need_state, service, services_map, whatif
+from rcs_viz import config, need, need_state, services_map, whatif
+from rcs_viz.engine import service
 from rcs_viz import need_tables as nt
-from rcs_viz.load import load_dataset
+from rcs_viz.engine.load import load_dataset
 
 pytestmark = pytest.mark.browser
 CFG = config.load()

@@ -8,10 +8,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rcs_viz import charts, export, service, tables
-from rcs_viz.disclosure import Rules
-from rcs_viz.load import load_dataset
-from rcs_viz.queries import CrossTab
+from rcs_viz import charts, export, tables
+from rcs_viz.engine import service
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.load import load_dataset
+from rcs_viz.engine.sql.queries import CrossTab
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 
@@ -90,9 +91,10 @@ def test_formula_like_text_is_neutralised(text):
 
 
 def test_an_exported_chart_says_where_it_came_from_and_how_it_was_protected(sample_dataset):
-    from rcs_viz import charts, service
-    from rcs_viz.disclosure import Rules
-    from rcs_viz.queries import CrossTab
+    from rcs_viz import charts
+    from rcs_viz.engine import service
+    from rcs_viz.engine.disclosure.gate import Rules
+    from rcs_viz.engine.sql.queries import CrossTab
 
     result = service.crosstab(sample_dataset, CrossTab(rows="simd", cols="sex", filters=(("wave", ("2019",)),)),
                               "count", Rules())

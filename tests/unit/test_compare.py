@@ -4,7 +4,7 @@ A hand-built dataset whose counts are chosen so every figure can be worked
 out on paper: in CPP 1, wave 2019, cluster A has 60 of 200 pupils bullied
 (30 %), B 20 of 200 (10 %), C 40 of 200 (20 %), so the CPP is 120 of 600
 (20 %). Wilson intervals are written out below from the textbook formula, not
-read from `rcs_viz.stats`, so the engine is checked against an independent
+read from `rcs_viz.engine.stats`, so the engine is checked against an independent
 calculation. With `Rules(perturbation=False)` counts are exact; the default
 rules are used where the point is disclosure.
 """
@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rcs_viz import compare, service, stats
+from rcs_viz import compare
+from rcs_viz.engine import service
+from rcs_viz.engine import stats
 from rcs_viz.data.comparators import read as read_comparators
 from rcs_viz.compare import Scope
-from rcs_viz.disclosure import Rules
-from rcs_viz.load import load_dataset
-from rcs_viz.queries import QueryError
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.load import load_dataset
+from rcs_viz.engine.sql.queries import QueryError
 
 EXACT = Rules(perturbation=False)
 Z = 1.959963984540054  # the 97.5th percentile of the standard normal

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from rcs_viz import service
+from rcs_viz.engine import service
 from rcs_viz.compare_state import CompareView, default_view, parse, to_params
 
 

@@ -1,4 +1,4 @@
-"""Tests for rcs_viz.disclosure and rcs_viz.ptable: edge cases by hand, property
+"""Tests for rcs_viz.engine.disclosure.gate and rcs_viz.engine.disclosure.ptable: edge cases by hand, property
 tests over random 1-D/2-D/3-D tables against the LP audit, the p-table's
 promises, and a measurement of noise and of a differencing attack.
 """
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rcs_viz import disclosure
-from rcs_viz.disclosure import (
+from rcs_viz.engine.disclosure import gate as disclosure
+from rcs_viz.engine.disclosure.gate import (
     SECONDARY_REASON,
     Rules,
     audit,
@@ -25,7 +25,7 @@ from rcs_viz.disclosure import (
     summary,
     value_allowed,
 )
-from rcs_viz.ptable import KEY_COUNTS, NOISE
+from rcs_viz.engine.disclosure.ptable import KEY_COUNTS, NOISE
 
 T = 10
 DIMS = {1: ("row",), 2: ("row", "col"), 3: ("panel", "row", "col")}

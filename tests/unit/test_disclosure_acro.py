@@ -21,7 +21,7 @@ import pytest
 
 acro_module = pytest.importorskip("acro")
 
-from rcs_viz.disclosure import Rules, audit, protect  # noqa: E402
+from rcs_viz.engine.disclosure.gate import Rules, audit, protect  # noqa: E402
 
 DIMS = ("panel", "row", "col")
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.SettingWithCopyWarning")  # inside ACRO

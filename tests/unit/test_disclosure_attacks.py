@@ -15,12 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rcs_viz import db, disclosure, queries, service
-from rcs_viz.disclosure import Rules
+from rcs_viz.engine import db
+from rcs_viz.engine.disclosure import gate as disclosure
+from rcs_viz.engine.sql import queries
+from rcs_viz.engine import service
+from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.data.dictionary import MISSING
-from rcs_viz.load import load_dataset
-from rcs_viz.ptable import perturb
-from rcs_viz.queries import CrossTab
+from rcs_viz.engine.load import load_dataset
+from rcs_viz.engine.disclosure.ptable import perturb
+from rcs_viz.engine.sql.queries import CrossTab
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 RULES = Rules()

@@ -1,4 +1,4 @@
-"""A hostile-file corpus for ``rcs_viz.load.load_dataset``, generated here (no committed binaries).
+"""A hostile-file corpus for ``rcs_viz.engine.load.load_dataset``, generated here (no committed binaries).
 
 Every case builds a data file (and maybe a dictionary) in a fresh folder and
 loads it. Whatever the case, the loader must:
@@ -39,7 +39,7 @@ import pyreadstat
 import pytest
 import yaml
 
-from rcs_viz.load import Dataset, LoadError, load_dataset
+from rcs_viz.engine.load import Dataset, LoadError, load_dataset
 
 CASE_SECONDS = 20  # a case still running after this long counts as a hang
 MESSAGE_MAX = 600  # "one clear line": no newlines and not a wall of text
@@ -923,7 +923,7 @@ def test_an_interrupted_load_leaves_nothing_behind(tmp_path, stage):
 
 def test_a_failed_rename_is_not_picked_up_later(tmp_path, monkeypatch):
     """If the finished database cannot be moved into place, a later load builds it again."""
-    import rcs_viz.load as load_module
+    import rcs_viz.engine.load as load_module
 
     data = put(tmp_path, "pupils.csv", csv_text())
     cache = tmp_path / "cache"

@@ -1,4 +1,4 @@
-"""rcs_viz.infer: roles, types, labels and notes guessed from the data (and a .sav's own labels)."""
+"""rcs_viz.engine.infer: roles, types, labels and notes guessed from the data (and a .sav's own labels)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from rcs_viz.infer import ColumnSummary, guess_roles, infer_dictionary, summarise
+from rcs_viz.engine.infer import ColumnSummary, guess_roles, infer_dictionary, summarise
 
 
 def relation(df: pd.DataFrame, as_text: bool = False):

@@ -1,4 +1,4 @@
-"""rcs_viz.load: every format to the same table, and a clear LoadError for every bad input."""
+"""rcs_viz.engine.load: every format to the same table, and a clear LoadError for every bad input."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from rcs_viz.load import LOADER_VERSION, Dataset, LoadError, load_dataset, record_key
+from rcs_viz.engine.load import LOADER_VERSION, Dataset, LoadError, load_dataset, record_key
 
 N = 40
 DICT_YAML = """\

@@ -9,7 +9,7 @@ import pytest
 from rcs_viz import charts, config, need, services_map, whatif
 from rcs_viz import need_charts as ncharts
 from rcs_viz.need import Definition
-from rcs_viz.queries import NO, YES
+from rcs_viz.engine.sql.queries import NO, YES
 
 CFG = config.load()
 RULES = CFG.rules

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from rcs_viz import service
+from rcs_viz.engine import service
 from rcs_viz.need import Definition
 from rcs_viz.need_state import MAX_CONDITIONS, NeedView, default_view, encode, parse, to_params
 

@@ -24,8 +24,8 @@ from rcs_viz import compare, report, report_pdf
 from rcs_viz.data import comparators
 from rcs_viz.cli import main
 from rcs_viz.compare import Scope
-from rcs_viz.disclosure import Rules
-from rcs_viz.load import load_dataset
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.load import load_dataset
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 DATA = SAMPLE / "respondents.parquet"

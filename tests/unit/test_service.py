@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rcs_viz import service
+from rcs_viz.engine import service
 from rcs_viz.data.dictionary import MISSING
-from rcs_viz.disclosure import Rules
-from rcs_viz.load import load_dataset
-from rcs_viz.queries import CrossTab, QueryError
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.load import load_dataset
+from rcs_viz.engine.sql.queries import CrossTab, QueryError
 
 EXACT = Rules(perturbation=False)
 

@@ -1,4 +1,4 @@
-"""Tests for rcs_viz.stats: hand-worked cases, edge cases, and property tests
+"""Tests for rcs_viz.engine.stats: hand-worked cases, edge cases, and property tests
 against statsmodels / scipy run on the equivalent inputs.
 
 Bounds near 0 are compared with a tiny absolute slack as well as 1e-9
@@ -24,7 +24,7 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.weightstats import DescrStatsW
 
-from rcs_viz.stats import (
+from rcs_viz.engine.stats import (
     compare,
     kish_effective_base,
     mean_ci,

@@ -17,11 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rcs_viz import db, disclosure, queries, stats
+from rcs_viz.engine import db
+from rcs_viz.engine.disclosure import gate as disclosure
+from rcs_viz.engine.sql import queries
+from rcs_viz.engine import stats
 from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
-from rcs_viz.disclosure import Rules
-from rcs_viz.load import Dataset
-from rcs_viz.queries import NO, YES, CrossTab, Flag, QueryError
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.load import Dataset
+from rcs_viz.engine.sql.queries import NO, YES, CrossTab, Flag, QueryError
 
 DERIVED = "derived"  # the role of a flag made in a view; a data file's dictionary cannot claim it
 

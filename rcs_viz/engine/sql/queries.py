@@ -5,8 +5,8 @@ params). Column names must be in the schema (the dictionary's variables that
 exist in the loaded table) and go through `quote`; values are always bound
 parameters. Nothing here returns records: every query aggregates.
 
-Ingest (the second half of the module): the SQL with which ``rcs_viz.load``
-reads, checks and writes a data file, and ``rcs_viz.infer`` summarises one;
+Ingest (the second half of the module): the SQL with which ``rcs_viz.engine.load``
+reads, checks and writes a data file, and ``rcs_viz.engine.infer`` summarises one;
 its own notes say how it quotes names and binds values.
 """
 
@@ -272,7 +272,7 @@ def columns() -> tuple[str, dict]:
 
 # =========================================================================== ingest: reading and checking a data file
 #
-# The loader (rcs_viz.load) and dictionary inference (rcs_viz.infer) read a
+# The loader (rcs_viz.engine.load) and dictionary inference (rcs_viz.engine.infer) read a
 # CPP's file before any dictionary vouches for its columns, so there is no
 # allowlist to check names against yet: the file's own column names are quoted
 # with `ident` (any text, quotes doubled, is a safe identifier). Every value,

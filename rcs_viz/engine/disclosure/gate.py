@@ -26,7 +26,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
-from rcs_viz.ptable import perturb
+from rcs_viz.engine.disclosure.ptable import perturb
 
 KEYS = ("panel", "row", "col")
 SHOWN, SUPPRESSED = "shown", "suppressed"

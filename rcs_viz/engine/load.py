@@ -2,7 +2,7 @@
 
 ``load_dataset`` reads a CSV/TSV/TXT, Excel ``.xlsx``, Parquet or SPSS ``.sav``
 file, validates it against the data dictionary (given, or inferred by
-``rcs_viz.infer``) and writes table ``respondents`` into a DuckDB file in
+``rcs_viz.engine.infer``) and writes table ``respondents`` into a DuckDB file in
 ``cache_dir``. Every problem with the input is a ``LoadError`` whose message
 names the file, the column and the problem; nothing else escapes.
 
@@ -11,7 +11,7 @@ DuckDB's own readers straight into the database file (CSV as text first, so
 that checks can quote the offending value and row), checks are aggregate SQL
 over the source, and nothing pulls all rows into pandas. ``.xlsx`` and ``.sav``
 go through Python (they are small in practice). Every SQL text comes from
-``rcs_viz.queries``; this module only runs it.
+``rcs_viz.engine.sql.queries``; this module only runs it.
 
 The output database (opened read-only by the app later):
 
@@ -59,9 +59,9 @@ import duckdb
 import yaml
 
 from rcs_viz.data import dictionary as dictmod
-from rcs_viz import queries
+from rcs_viz.engine.sql import queries
 from rcs_viz.data.dictionary import Dictionary, DictionaryError
-from rcs_viz.infer import infer_dictionary, type_kind
+from rcs_viz.engine.infer import infer_dictionary, type_kind
 
 LOADER_VERSION = "1"
 MAX_COLUMNS = 2_000  # wider files are refused: DuckDB's planning time grows faster than the width (1,000: ~15 s)

@@ -4,7 +4,7 @@ Everything is computed with SQL on a DuckDB relation (one aggregate scan over
 every column, one to list the distinct values of the few-valued ones, and a
 small extra one only when needed; each in batches of ``BATCH`` columns on a wide
 file), so rows are never pulled into pandas. The SQL is written by
-``rcs_viz.queries``.
+``rcs_viz.engine.sql.queries``.
 
 Rules, in order (``docs/dictionary.md`` says the same in plain words):
 
@@ -34,9 +34,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rcs_viz import queries
+from rcs_viz.engine.sql import queries
 from rcs_viz.data.dictionary import Dictionary, Variable, _code
-from rcs_viz.queries import Col
+from rcs_viz.engine.sql.queries import Col
 
 LEVELS_MAX = 12  # an integer column with at most this many codes is categorical
 TEXT_LEVELS_MAX = 500  # a text column with more distinct values gets no value list
