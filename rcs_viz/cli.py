@@ -109,7 +109,7 @@ def _rules(args, base):
 
 
 def crosstab(args) -> None:
-    from rcs_viz import export
+    from rcs_viz.output import export
     from rcs_viz.engine import service
     from rcs_viz.engine.load import LoadError, load_dataset
     from rcs_viz.engine.sql.queries import CrossTab, QueryError

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz import charts, controls, export, need, need_state, presenter, services_map, session, whatif
+from rcs_viz import charts, controls, need, need_state, presenter, services_map, session, whatif
+from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz import config as config_mod
 from rcs_viz.need import Definition, Fit

@@ -10,7 +10,8 @@ import urllib.parse
 
 import streamlit as st
 
-from rcs_viz import charts, compare_tables, export, presenter, tables
+from rcs_viz import charts, compare_tables, presenter, tables
+from rcs_viz.output import export
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.service import Base, Protected
 

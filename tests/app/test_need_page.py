@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rcs_viz import config, export, need, need_state, services_map, whatif
+from rcs_viz import config, need, need_state, services_map, whatif
+from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz import need_controls as nc
 from rcs_viz import need_tables as nt

@@ -8,7 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rcs_viz import charts, export, tables
+from rcs_viz import charts, tables
+from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import load_dataset
