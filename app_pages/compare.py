@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from rcs_viz import compare, compare_charts, compare_controls, compare_state, controls, presenter, render, session, story
+from rcs_viz import compare_controls, controls, presenter, render, session, story
+from rcs_viz.features.compare import model as compare
+from rcs_viz.features.compare import charts as compare_charts
+from rcs_viz.features.compare import state as compare_state
 from rcs_viz.engine import service
-from rcs_viz.compare import Scope
+from rcs_viz.features.compare.model import Scope
 from rcs_viz.engine.sql.queries import QueryError
 
 ds = session.dataset()

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from rcs_viz import charts, controls, presenter, render, session, story, view_state
+from rcs_viz import controls, presenter, render, session, story
+from rcs_viz.features.explore import charts
+from rcs_viz.features.explore import state as view_state
 from rcs_viz.engine import service
 
 ds = session.dataset()

@@ -2,10 +2,14 @@
 
 import streamlit as st
 
-from rcs_viz import controls, need_charts, need_state, presenter, render, services_map, session, story, whatif
+from rcs_viz import controls, presenter, render, session, story
+from rcs_viz.features.need import charts as need_charts
+from rcs_viz.features.need import state as need_state
+from rcs_viz.features.need import services as services_map
+from rcs_viz.features.need import whatif
 from rcs_viz.engine import service
 from rcs_viz import need_controls as nc
-from rcs_viz import need_tables as nt
+from rcs_viz.features.need import tables as nt
 from rcs_viz.engine.sql.queries import QueryError
 
 ds = session.dataset()

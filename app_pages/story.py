@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from rcs_viz import saved_views as sv
+from rcs_viz.features.story import model as sv
 from rcs_viz import session, story
-from rcs_viz.saved_views import SavedViewsError
+from rcs_viz.features.story.model import SavedViewsError
 
 ss = st.session_state
 d = session.dataset().dictionary

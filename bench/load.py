@@ -7,7 +7,7 @@ on a free port), with RCS_EXPLORER_CONFIG pointing at a sample: the bundled
 websocket clients that speak the browser's protocol and, for a bounded time,
 each asks for one random Explore view after another (random rows, columns,
 measure, wave and filters on any categorical variable, written into the URL
-by rcs_viz.view_state.to_params, as the widgets would), with now and then a
+by rcs_viz.features.explore.state.to_params, as the widgets would), with now and then a
 visit to the Overview page. Each client waits a random "think time" between
 views (mean --think seconds; --think 0 is a saturation test). The 1-session
 baseline pauses at most 0.2 s, to collect more samples.
@@ -158,7 +158,7 @@ class Views:
 
     def __init__(self, dictionary_path: Path, seed: int):
         from rcs_viz.data import dictionary as dd
-        from rcs_viz import view_state
+        from rcs_viz.features.explore import state as view_state
 
         self.vs = view_state
         self.d = dd.read(dictionary_path)

@@ -160,9 +160,9 @@ def _code(var, text: str | None, flag: str) -> str | None:
 
 
 def report(args) -> None:
-    from rcs_viz import compare
+    from rcs_viz.features.compare import model as compare
     from rcs_viz.data import comparators
-    from rcs_viz import report as report_mod
+    from rcs_viz.features.report import model as report_mod
     from rcs_viz.engine.load import LoadError, load_dataset
     from rcs_viz.engine.sql.queries import QueryError
 

@@ -8,8 +8,8 @@ import streamlit as st
 
 from rcs_viz import controls, presenter
 from rcs_viz.engine import service
-from rcs_viz.compare import COMPARATORS, group_indicators, indicators
-from rcs_viz.compare_state import PLACE_ROLES, VIEWS, CompareView, to_params
+from rcs_viz.features.compare.model import COMPARATORS, group_indicators, indicators
+from rcs_viz.features.compare.state import PLACE_ROLES, VIEWS, CompareView, to_params
 
 ALL = "__all__"
 LEVEL_LABELS = {"cluster": "Clusters", "school": "Schools"}

@@ -15,7 +15,7 @@ import streamlit as st
 from rcs_viz import presenter
 from rcs_viz.engine import service
 from rcs_viz.data.dictionary import MISSING, Dictionary
-from rcs_viz.view_state import NUMERIC_MEASURES, ExploreView, to_params
+from rcs_viz.features.explore.state import NUMERIC_MEASURES, ExploreView, to_params
 
 NONE = "—"
 ALL_WAVES = "all"

@@ -17,14 +17,19 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz import charts, controls, need, need_state, presenter, services_map, session, whatif
+from rcs_viz import controls, presenter, session
+from rcs_viz.features.explore import charts
+from rcs_viz.features.need import model as need
+from rcs_viz.features.need import state as need_state
+from rcs_viz.features.need import services as services_map
+from rcs_viz.features.need import whatif
 from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz import config as config_mod
-from rcs_viz.need import Definition, Fit
-from rcs_viz.need_state import SECTIONS, NeedView, encode, to_params
-from rcs_viz.services_map import TIERS, Services, ServicesError
-from rcs_viz.view_state import FILTER_PREFIX
+from rcs_viz.features.need.model import Definition, Fit
+from rcs_viz.features.need.state import SECTIONS, NeedView, encode, to_params
+from rcs_viz.features.need.services import TIERS, Services, ServicesError
+from rcs_viz.features.explore.state import FILTER_PREFIX
 
 P = "n"  # the prefix of every widget key on this page
 ALL_WAVES, NO_BREAKDOWN, ALL_CPPS = "all", "none", "__all__"

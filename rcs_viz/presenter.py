@@ -14,7 +14,7 @@ import dataclasses
 import streamlit as st
 
 from rcs_viz.engine.disclosure.gate import Rules
-from rcs_viz.saved_views import MODE_KEYS
+from rcs_viz.features.story.model import MODE_KEYS
 
 KEY = "present"
 CARRIED = MODE_KEYS  # kept by every page when its widgets rewrite the URL

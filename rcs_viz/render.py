@@ -10,7 +10,10 @@ import urllib.parse
 
 import streamlit as st
 
-from rcs_viz import charts, compare_tables, presenter, tables
+from rcs_viz import presenter
+from rcs_viz.features.explore import charts
+from rcs_viz.features.compare import tables as compare_tables
+from rcs_viz.features.explore import tables
 from rcs_viz.output import export
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.service import Base, Protected

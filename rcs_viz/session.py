@@ -126,7 +126,7 @@ def comparators():
 
 @st.cache_data(show_spinner="Comparing…", max_entries=256)
 def _compared(key: str, kind: str, _ds: Dataset, _args, _rules: Rules, _comps):
-    from rcs_viz import compare
+    from rcs_viz.features.compare import model as compare
 
     fn = getattr(compare, kind)
     extra = {"comps": _comps} if kind in ("rank", "spine", "trend") else {}
@@ -141,7 +141,7 @@ def compared(kind: str, *args):
 
 @st.cache_data(show_spinner="Writing the report…", max_entries=32)
 def _report_file(key: str, _ds: Dataset, kind: str, unit, _scope, _rules: Rules, _comps, fmt: str) -> bytes:
-    from rcs_viz import report
+    from rcs_viz.features.report import model as report
 
     built = report.build(_ds, kind, unit, _scope, _rules, _comps)
     return report.to_pdf(built) if fmt == "pdf" else report.to_html(built).encode("utf-8")

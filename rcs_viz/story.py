@@ -15,7 +15,7 @@ from dataclasses import replace
 import streamlit as st
 
 from rcs_viz import presenter
-from rcs_viz import saved_views as sv
+from rcs_viz.features.story import model as sv
 
 KEY = "saved_views"
 STORY_PAGE = "app_pages/story.py"

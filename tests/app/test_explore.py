@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rcs_viz import config, tables
+from rcs_viz import config
+from rcs_viz.features.explore import tables
 from rcs_viz.engine import service
 from rcs_viz.engine.load import load_dataset
 from rcs_viz.engine.sql.queries import CrossTab

@@ -8,11 +8,15 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rcs_viz import config, need, need_state, services_map, whatif
+from rcs_viz import config
+from rcs_viz.features.need import model as need
+from rcs_viz.features.need import state as need_state
+from rcs_viz.features.need import services as services_map
+from rcs_viz.features.need import whatif
 from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz import need_controls as nc
-from rcs_viz import need_tables as nt
+from rcs_viz.features.need import tables as nt
 from rcs_viz.engine.load import load_dataset
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "need.py")

@@ -12,8 +12,8 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from rcs_viz import saved_views as sv
-from rcs_viz.saved_views import SavedView
+from rcs_viz.features.story import model as sv
+from rcs_viz.features.story.model import SavedView
 from rcs_viz.story import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]

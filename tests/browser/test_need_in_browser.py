@@ -4,9 +4,13 @@ import re
 
 import pytest
 
-from rcs_viz import config, need, need_state, services_map, whatif
+from rcs_viz import config
+from rcs_viz.features.need import model as need
+from rcs_viz.features.need import state as need_state
+from rcs_viz.features.need import services as services_map
+from rcs_viz.features.need import whatif
 from rcs_viz.engine import service
-from rcs_viz import need_tables as nt
+from rcs_viz.features.need import tables as nt
 from rcs_viz.engine.load import load_dataset
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rcs_viz import charts, tables
+from rcs_viz.features.explore import charts
+from rcs_viz.features.explore import tables
 from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz.engine.disclosure.gate import Rules
@@ -92,7 +93,7 @@ def test_formula_like_text_is_neutralised(text):
 
 
 def test_an_exported_chart_says_where_it_came_from_and_how_it_was_protected(sample_dataset):
-    from rcs_viz import charts
+    from rcs_viz.features.explore import charts
     from rcs_viz.engine import service
     from rcs_viz.engine.disclosure.gate import Rules
     from rcs_viz.engine.sql.queries import CrossTab

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rcs_viz import compare
+from rcs_viz.features.compare import model as compare
 from rcs_viz.engine import service
 from rcs_viz.engine import stats
 from rcs_viz.data.comparators import read as read_comparators
-from rcs_viz.compare import Scope
+from rcs_viz.features.compare.model import Scope
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import load_dataset
 from rcs_viz.engine.sql.queries import QueryError

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rcs_viz import charts, compare, config
+from rcs_viz import config
+from rcs_viz.features.explore import charts
+from rcs_viz.features.compare import model as compare
 from rcs_viz.data import comparators
-from rcs_viz import compare_charts as cc
+from rcs_viz.features.compare import charts as cc
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 

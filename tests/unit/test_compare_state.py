@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from rcs_viz.engine import service
-from rcs_viz.compare_state import CompareView, default_view, parse, to_params
+from rcs_viz.features.compare.state import CompareView, default_view, parse, to_params
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rcs_viz import need
+from rcs_viz.features.need import model as need
 from rcs_viz.engine import service
 from rcs_viz.data.dictionary import MISSING
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import load_dataset
-from rcs_viz.need import Definition, fit, presets
+from rcs_viz.features.need.model import Definition, fit, presets
 from rcs_viz.engine.sql.queries import NO, YES, QueryError
 
 EXACT = Rules(perturbation=False, secondary=False, threshold=1, min_base=1)

@@ -6,9 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rcs_viz import charts, config, need, services_map, whatif
-from rcs_viz import need_charts as ncharts
-from rcs_viz.need import Definition
+from rcs_viz import config
+from rcs_viz.features.explore import charts
+from rcs_viz.features.need import model as need
+from rcs_viz.features.need import services as services_map
+from rcs_viz.features.need import whatif
+from rcs_viz.features.need import charts as ncharts
+from rcs_viz.features.need.model import Definition
 from rcs_viz.engine.sql.queries import NO, YES
 
 CFG = config.load()

@@ -5,8 +5,8 @@ from dataclasses import replace
 import pytest
 
 from rcs_viz.engine import service
-from rcs_viz.need import Definition
-from rcs_viz.need_state import MAX_CONDITIONS, NeedView, default_view, encode, parse, to_params
+from rcs_viz.features.need.model import Definition
+from rcs_viz.features.need.state import MAX_CONDITIONS, NeedView, default_view, encode, parse, to_params
 
 
 @pytest.fixture(scope="module")

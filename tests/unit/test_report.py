@@ -20,10 +20,12 @@ import pandas as pd
 import pypdf
 import pytest
 
-from rcs_viz import compare, report, report_pdf
+from rcs_viz.features.compare import model as compare
+from rcs_viz.features.report import model as report
+from rcs_viz.features.report import pdf as report_pdf
 from rcs_viz.data import comparators
 from rcs_viz.cli import main
-from rcs_viz.compare import Scope
+from rcs_viz.features.compare.model import Scope
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import load_dataset
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from rcs_viz import presenter
-from rcs_viz import saved_views as sv
-from rcs_viz.saved_views import SavedView, SavedViewsError
+from rcs_viz.features.story import model as sv
+from rcs_viz.features.story.model import SavedView, SavedViewsError
 
 PAGES = ("", "explore", "compare", "need")
 EXPLORE = SavedView("Deprivation by sex", "explore", (("rows", ("simd",)), ("cols", ("sex",))))

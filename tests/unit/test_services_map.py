@@ -1,4 +1,4 @@
-"""rcs_viz.services_map: reading and checking a services table, its summaries, and small counts kept safe."""
+"""rcs_viz.features.need.services: reading and checking a services table, its summaries, and small counts kept safe."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from rcs_viz import services_map as sm
-from rcs_viz.services_map import ALL_CPPS, ALL_SECTORS, ALL_TIERS, NAMES, TIERS, ServicesError
+from rcs_viz.features.need import services as sm
+from rcs_viz.features.need.services import ALL_CPPS, ALL_SECTORS, ALL_TIERS, NAMES, TIERS, ServicesError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "services.csv"
 U, E, I, S = TIERS
@@ -491,6 +491,6 @@ def test_grid_lays_out_tier_by_sector_with_markers():
 
 
 def test_the_marker_is_the_apps_marker():
-    from rcs_viz import tables
+    from rcs_viz.features.explore import tables
 
     assert sm.SUPPRESSED == tables.SUPPRESSED

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rcs_viz.data.dictionary import MISSING, read
-from rcs_viz.view_state import ExploreView, default_view, parse, to_params
+from rcs_viz.features.explore.state import ExploreView, default_view, parse, to_params
 
 D = read(Path(__file__).resolve().parents[2] / "data_samples" / "dictionary.yaml")
 

@@ -1,4 +1,4 @@
-"""rcs_viz.whatif: shifting spend between tiers, and the cost-avoided estimate, worked by hand."""
+"""rcs_viz.features.need.whatif: shifting spend between tiers, and the cost-avoided estimate, worked by hand."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rcs_viz import services_map as sm
-from rcs_viz import whatif
-from rcs_viz.services_map import NAMES, TIERS
-from rcs_viz.whatif import WhatIfError, fiscal_return, shift_upstream
+from rcs_viz.features.need import services as sm
+from rcs_viz.features.need import whatif
+from rcs_viz.features.need.services import NAMES, TIERS
+from rcs_viz.features.need.whatif import WhatIfError, fiscal_return, shift_upstream
 
 U, E, I, S = TIERS
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-from rcs_viz import charts
-from rcs_viz.charts import OKABE_ITO
-from rcs_viz.compare import Gradient, Ranked, SchoolMap, Spine, Trend
+from rcs_viz.features.explore import charts
+from rcs_viz.features.explore.charts import OKABE_ITO
+from rcs_viz.features.compare.model import Gradient, Ranked, SchoolMap, Spine, Trend
 
 VERDICT_COLOURS = {
     "better": "#0072B2",

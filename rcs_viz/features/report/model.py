@@ -26,15 +26,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from rcs_viz import compare, compare_charts
+from rcs_viz.features.compare import model as compare
+from rcs_viz.features.compare import charts as compare_charts
 from rcs_viz.engine import service
 from rcs_viz.engine import stats
 from rcs_viz.data.comparators import EMPTY, Comparators
-from rcs_viz.compare import Indicator, Scope
+from rcs_viz.features.compare.model import Indicator, Scope
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.sql.queries import QueryError
-from rcs_viz.tables import LOW_BASE, MARKERS, SUPPRESSED
+from rcs_viz.features.explore.tables import LOW_BASE, MARKERS, SUPPRESSED
 
 KINDS = ("school", "cluster", "cpp")
 KEY_MAX = 6
@@ -442,6 +443,6 @@ def to_html(report: Report) -> str:
 
 def to_pdf(report: Report) -> bytes:
     """The report as a PDF: the same header, tables, charts (as PNG) and notes."""
-    from rcs_viz import report_pdf
+    from rcs_viz.features.report import pdf as report_pdf
 
     return report_pdf.render(report)

@@ -16,12 +16,12 @@ import math
 import altair as alt
 import pandas as pd
 
-from rcs_viz import charts
-from rcs_viz.charts import FONT_SIZE, OKABE_ITO
-from rcs_viz.need import Fit
+from rcs_viz.features.explore import charts
+from rcs_viz.features.explore.charts import FONT_SIZE, OKABE_ITO
+from rcs_viz.features.need.model import Fit
 from rcs_viz.engine.sql.queries import NO, YES
-from rcs_viz.services_map import ALL_SECTORS, ALL_TIERS, TIERS
-from rcs_viz.whatif import Scenario
+from rcs_viz.features.need.services import ALL_SECTORS, ALL_TIERS, TIERS
+from rcs_viz.features.need.whatif import Scenario
 
 SYNTHETIC_LINE = "Synthetic sample — not real statistics"
 # the highlighted part of each bar: vermillion for possible unmet need, orange for contact without need

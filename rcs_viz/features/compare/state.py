@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Sequence
 
-from rcs_viz.compare import COMPARATORS, LEVELS, indicators
+from rcs_viz.features.compare.model import COMPARATORS, LEVELS, indicators
 from rcs_viz.data.dictionary import Dictionary
-from rcs_viz.saved_views import MODE_KEYS
-from rcs_viz.view_state import FILTER_PREFIX, Link, _parse_filters, _show
+from rcs_viz.features.story.model import MODE_KEYS
+from rcs_viz.features.explore.state import FILTER_PREFIX, Link, _parse_filters, _show
 
 VIEWS = {"rank": "Rank", "spine": "Spine", "trend": "Trend", "gradient": "Deprivation gradient", "map": "Map"}
 PLACE_ROLES = ("cpp", "cluster", "school", "wave", "id", "weight", "x", "y")

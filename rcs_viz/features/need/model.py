@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from rcs_viz.engine import service
-from rcs_viz.compare import Context
+from rcs_viz.features.compare.model import Context
 from rcs_viz.data.dictionary import MISSING, Dictionary
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset

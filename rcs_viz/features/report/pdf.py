@@ -16,8 +16,8 @@ from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from rcs_viz.compare_charts import VERDICT_COLOURS
-from rcs_viz.report import NONE, SYNTHETIC_BANNER, Report, Section, grouped, png
+from rcs_viz.features.compare.charts import VERDICT_COLOURS
+from rcs_viz.features.report.model import NONE, SYNTHETIC_BANNER, Report, Section, grouped, png
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}  # both in Debian's fonts-dejavu-core

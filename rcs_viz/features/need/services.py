@@ -2,7 +2,7 @@
 
 A partnership asks "how much of our spend is prevention, and what does a
 child's place cost at each tier?" before it can ask what shifting money
-upstream would do (``rcs_viz.whatif``). This module answers the first
+upstream would do (``rcs_viz.features.need.whatif``). This module answers the first
 question from one services table (one row per service: docs/services.md).
 
 Reading never changes the source and never shows a traceback: every problem
@@ -46,7 +46,7 @@ ACUTE_LABEL = "Intensive and specialist / crisis"
 ALL_CPPS, ALL_TIERS, ALL_SECTORS = "All CPPs", "All tiers", "All sectors"
 NOT_STATED = "Not stated"
 
-SUPPRESSED = "[c]"  # the app's marker for a protected count (rcs_viz.tables.SUPPRESSED)
+SUPPRESSED = "[c]"  # the app's marker for a protected count (rcs_viz.features.explore.tables.SUPPRESSED)
 MARKERS = {SUPPRESSED: "protected: fewer than the threshold of children, or hidden so that such a count "
                        "cannot be worked out from the totals"}
 

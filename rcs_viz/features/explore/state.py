@@ -13,7 +13,7 @@ from typing import Callable, Mapping, Sequence
 
 from rcs_viz.data.dictionary import MISSING, Dictionary
 from rcs_viz.engine.sql.queries import CrossTab
-from rcs_viz.saved_views import MODE_KEYS
+from rcs_viz.features.story.model import MODE_KEYS
 from rcs_viz.engine.service import MEASURES
 
 FILTER_PREFIX = "f."

@@ -6,7 +6,7 @@ avoided could repay it. The figures are only as good as the assumptions, so
 every function returns its assumptions as plain sentences beside the numbers,
 each of them something the user can change. Nothing here is a forecast.
 
-Pure arithmetic on figures from ``rcs_viz.services_map.by_tier``; docs/services.md
+Pure arithmetic on figures from ``rcs_viz.features.need.services.by_tier``; docs/services.md
 explains the method and its caveats.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rcs_viz.services_map import TIERS
+from rcs_viz.features.need.services import TIERS
 
 CAUTION = ("This is a scenario, not a forecast: it works through the assumptions listed, "
            "and is only as good as they are.")

@@ -21,12 +21,12 @@ from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
-from rcs_viz.need import Definition, presets
+from rcs_viz.features.need.model import Definition, presets
 from rcs_viz.engine.sql.queries import numeric_condition
-from rcs_viz.saved_views import MODE_KEYS
-from rcs_viz.services_map import TIERS
-from rcs_viz.view_state import FILTER_PREFIX, MAX_PARAM_LENGTH, Link, _parse_filters, _show
-from rcs_viz.whatif import MAX_YEARS, PLACEHOLDER_PROPORTION, PLACEHOLDER_UNIT_COST
+from rcs_viz.features.story.model import MODE_KEYS
+from rcs_viz.features.need.services import TIERS
+from rcs_viz.features.explore.state import FILTER_PREFIX, MAX_PARAM_LENGTH, Link, _parse_filters, _show
+from rcs_viz.features.need.whatif import MAX_YEARS, PLACEHOLDER_PROPORTION, PLACEHOLDER_UNIT_COST
 
 SECTIONS = {"fit": "Need against contact", "services": "Services", "whatif": "What if"}
 MAX_CONDITIONS = 8
