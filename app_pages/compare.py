@@ -2,7 +2,12 @@
 
 import streamlit as st
 
-from rcs_viz import compare_controls, controls, presenter, render, session, story
+from rcs_viz.ui.controls import compare as compare_controls
+from rcs_viz.ui.controls import explore as controls
+from rcs_viz.ui import presenter
+from rcs_viz.ui import render
+from rcs_viz.ui import session
+from rcs_viz.ui import story
 from rcs_viz.features.compare import model as compare
 from rcs_viz.features.compare import charts as compare_charts
 from rcs_viz.features.compare import state as compare_state

@@ -15,7 +15,7 @@ from rcs_viz.features.need import services as services_map
 from rcs_viz.features.need import whatif
 from rcs_viz.output import export
 from rcs_viz.engine import service
-from rcs_viz import need_controls as nc
+from rcs_viz.ui.controls import need as nc
 from rcs_viz.features.need import tables as nt
 from rcs_viz.engine.load import load_dataset
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from rcs_viz.features.story import model as sv
 from rcs_viz.features.story.model import SavedView
-from rcs_viz.story import PAGES
+from rcs_viz.ui.story import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPLORE = SavedView("Deprivation by sex", "explore", (("rows", ("simd",)), ("cols", ("sex",))))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rcs_viz import presenter
+from rcs_viz.ui import presenter
 from rcs_viz.features.story import model as sv
 from rcs_viz.features.story.model import SavedView, SavedViewsError
 

@@ -10,7 +10,7 @@ import urllib.parse
 
 import streamlit as st
 
-from rcs_viz import presenter
+from rcs_viz.ui import presenter
 from rcs_viz.features.explore import charts
 from rcs_viz.features.compare import tables as compare_tables
 from rcs_viz.features.explore import tables

@@ -30,7 +30,7 @@ def config() -> config_mod.Config:
 
 def rules() -> Rules:
     """The data owner's rules, at full strength while presenting; no widget can loosen them."""
-    from rcs_viz import presenter
+    from rcs_viz.ui import presenter
 
     configured = config().rules
     return presenter.protect(configured) if presenter.active() else configured

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from rcs_viz import controls, presenter
+from rcs_viz.ui.controls import explore as controls
+from rcs_viz.ui import presenter
 from rcs_viz.engine import service
 from rcs_viz.features.compare.model import COMPARATORS, group_indicators, indicators
 from rcs_viz.features.compare.state import PLACE_ROLES, VIEWS, CompareView, to_params
@@ -106,7 +107,7 @@ def rank_links(inds, d, default: CompareView) -> None:
 
 def report_pack(ds, view: CompareView, scope) -> None:
     """The school, cluster or CPP report of what is in view, as HTML or PDF, written when asked for."""
-    from rcs_viz import session
+    from rcs_viz.ui import session
 
     d = ds.dictionary
     level = d.by_role(view.level)

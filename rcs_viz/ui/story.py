@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from rcs_viz import presenter
+from rcs_viz.ui import presenter
 from rcs_viz.features.story import model as sv
 
 KEY = "saved_views"

@@ -17,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz import controls, presenter, session
+from rcs_viz.ui.controls import explore as controls
+from rcs_viz.ui import presenter
+from rcs_viz.ui import session
 from rcs_viz.features.explore import charts
 from rcs_viz.features.need import model as need
 from rcs_viz.features.need import state as need_state

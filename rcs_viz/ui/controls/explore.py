@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from rcs_viz import presenter
+from rcs_viz.ui import presenter
 from rcs_viz.engine import service
 from rcs_viz.data.dictionary import MISSING, Dictionary
 from rcs_viz.features.explore.state import NUMERIC_MEASURES, ExploreView, to_params
