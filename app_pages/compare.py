@@ -2,18 +2,12 @@
 
 import streamlit as st
 
-from rcs_viz.ui.controls import compare as compare_controls
-from rcs_viz.ui.controls import explore as controls
-from rcs_viz.ui import presenter
-from rcs_viz.ui import render
-from rcs_viz.ui import session
-from rcs_viz.ui import story
-from rcs_viz.features.compare import model as compare
-from rcs_viz.features.compare import charts as compare_charts
-from rcs_viz.features.compare import state as compare_state
+from rcs_viz.ui.controls import compare as compare_controls, explore as controls
+from rcs_viz.ui import presenter, render, session, story
+from rcs_viz.features.compare import charts as compare_charts, model as compare, state as compare_state
 from rcs_viz.engine import service
 from rcs_viz.features.compare.model import Scope
-from rcs_viz.engine.sql.queries import QueryError
+from rcs_viz.engine.sql.views import QueryError
 
 ds = session.dataset()
 d = ds.dictionary

@@ -3,12 +3,8 @@
 import streamlit as st
 
 from rcs_viz.ui.controls import explore as controls
-from rcs_viz.ui import presenter
-from rcs_viz.ui import render
-from rcs_viz.ui import session
-from rcs_viz.ui import story
-from rcs_viz.features.explore import charts
-from rcs_viz.features.explore import state as view_state
+from rcs_viz.ui import presenter, render, session, story
+from rcs_viz.features.explore import charts, state as view_state
 from rcs_viz.engine import service
 
 ds = session.dataset()

@@ -3,18 +3,12 @@
 import streamlit as st
 
 from rcs_viz.ui.controls import explore as controls
-from rcs_viz.ui import presenter
-from rcs_viz.ui import render
-from rcs_viz.ui import session
-from rcs_viz.ui import story
-from rcs_viz.features.need import charts as need_charts
-from rcs_viz.features.need import state as need_state
-from rcs_viz.features.need import services as services_map
-from rcs_viz.features.need import whatif
+from rcs_viz.ui import presenter, render, session, story
+from rcs_viz.features.need import charts as need_charts, services as services_map, state as need_state, whatif
 from rcs_viz.engine import service
 from rcs_viz.ui.controls import need as nc
 from rcs_viz.features.need import tables as nt
-from rcs_viz.engine.sql.queries import QueryError
+from rcs_viz.engine.sql.views import QueryError
 
 ds = session.dataset()
 d = ds.dictionary

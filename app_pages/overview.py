@@ -5,10 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz.ui import presenter
-from rcs_viz.ui import render
-from rcs_viz.ui import session
-from rcs_viz.ui import story
+from rcs_viz.ui import presenter, render, session, story
 from rcs_viz.engine import service
 from rcs_viz.engine.load import LoadError
 

@@ -3,8 +3,7 @@
 import streamlit as st
 
 from rcs_viz.features.story import model as sv
-from rcs_viz.ui import session
-from rcs_viz.ui import story
+from rcs_viz.ui import session, story
 from rcs_viz.features.story.model import SavedViewsError
 
 ss = st.session_state

@@ -55,11 +55,11 @@ def measure(rows: int, repeat: int) -> dict:
     import pandas as pd
 
     from rcs_viz.engine import db
-    from rcs_viz.engine.sql import queries
+    from rcs_viz.engine.sql import views
     from rcs_viz.engine import service
     from rcs_viz.engine.disclosure.gate import Rules
     from rcs_viz.engine.load import load_dataset
-    from rcs_viz.engine.sql.queries import CrossTab
+    from rcs_viz.engine.sql.views import CrossTab
 
     folder = _ensure_sample(rows)
     t = time.perf_counter()
@@ -71,7 +71,7 @@ def measure(rows: int, repeat: int) -> dict:
     for label, r, c, filters, m in QUESTIONS:
         codes = {n: tuple(ds.dictionary[n].code_of(v) for v in vals) for n, vals in filters}
         q = CrossTab(rows=r, cols=c, filters=tuple(codes.items()))
-        sql, params = queries.crosstab(q, schema)
+        sql, params = views.crosstab(q, schema)
         engine = _median_ms(lambda: service.crosstab(ds, q, m, rules), repeat)
         raw = _median_ms(lambda: db.run(ds.db_path, sql, params), repeat)
         result["questions"].append({"label": label, "engine_ms": engine, "raw_ms": raw})
@@ -80,7 +80,7 @@ def measure(rows: int, repeat: int) -> dict:
         label, r, c, filters, _ = next(x for x in QUESTIONS if x[0] == question["label"])
         cols = sorted({r, c} | {n for n, _ in filters})
         frame = db.cursor(ds.db_path).execute(
-            "SELECT " + ", ".join(queries.quote(x, schema) for x in cols) + " FROM respondents").df()
+            "SELECT " + ", ".join(views.quote(x, schema) for x in cols) + " FROM respondents").df()
         keep = pd.Series(True, index=frame.index)
         for n, vals in filters:
             keep &= frame[n].astype(str).isin(ds.dictionary[n].code_of(v) for v in vals)

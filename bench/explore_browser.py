@@ -159,7 +159,7 @@ def main() -> None:
     from rcs_viz.engine import service
     from rcs_viz.config import load
     from rcs_viz.engine.load import load_dataset
-    from rcs_viz.engine.sql.queries import CrossTab
+    from rcs_viz.engine.sql.views import CrossTab
 
     c = load(cfg)
     ds = load_dataset(c.data, c.dictionary, cache_dir=c.cache_dir)

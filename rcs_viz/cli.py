@@ -112,7 +112,7 @@ def crosstab(args) -> None:
     from rcs_viz.output import export
     from rcs_viz.engine import service
     from rcs_viz.engine.load import LoadError, load_dataset
-    from rcs_viz.engine.sql.queries import CrossTab, QueryError
+    from rcs_viz.engine.sql.views import CrossTab, QueryError
 
     try:
         cfg = config_mod.load(args.config) if args.config else config_mod.Config()
@@ -164,7 +164,7 @@ def report(args) -> None:
     from rcs_viz.data import comparators
     from rcs_viz.features.report import model as report_mod
     from rcs_viz.engine.load import LoadError, load_dataset
-    from rcs_viz.engine.sql.queries import QueryError
+    from rcs_viz.engine.sql.views import QueryError
 
     fmt = args.format or ("pdf" if args.out.suffix.lower() == ".pdf" else "html")
     if args.kind == "cpp" and args.unit:

@@ -39,5 +39,5 @@ def cursor(db_path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def run(db_path: Path, sql: str, params: dict | None = None) -> pd.DataFrame:
-    """Execute one query built by `rcs_viz.engine.sql.queries` and return its (aggregated) result."""
+    """Execute one query built by `rcs_viz.engine.sql.views` and return its (aggregated) result."""
     return cursor(db_path).execute(sql, params or {}).df()

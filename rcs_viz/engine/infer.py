@@ -4,7 +4,7 @@ Everything is computed with SQL on a DuckDB relation (one aggregate scan over
 every column, one to list the distinct values of the few-valued ones, and a
 small extra one only when needed; each in batches of ``BATCH`` columns on a wide
 file), so rows are never pulled into pandas. The SQL is written by
-``rcs_viz.engine.sql.queries``.
+``rcs_viz.engine.sql.views``.
 
 Rules, in order (``docs/dictionary.md`` says the same in plain words):
 
@@ -34,9 +34,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rcs_viz.engine.sql import queries
+from rcs_viz.engine.sql import ingest
 from rcs_viz.data.dictionary import Dictionary, Variable, _code
-from rcs_viz.engine.sql.queries import Col
+from rcs_viz.engine.sql.ingest import Col
 
 LEVELS_MAX = 12  # an integer column with at most this many codes is categorical
 TEXT_LEVELS_MAX = 500  # a text column with more distinct values gets no value list
@@ -118,12 +118,12 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
         # In batches: DuckDB's planning time grows much faster than the number of expressions.
         out: list = []
         for i in range(0, len(parts), per_query):
-            out += relation.query(queries.SCAN, queries.scan(parts[i:i + per_query])).fetchall()[0]
+            out += relation.query(ingest.SCAN, ingest.scan(parts[i:i + per_query])).fetchall()[0]
         return tuple(out)
 
     parts = []
     for n in names:
-        parts += queries.column_stats(Col(n, kinds[n]), sentinel_nums)
+        parts += ingest.column_stats(Col(n, kinds[n]), sentinel_nums)
     width = 7
     row = run(parts, width * BATCH)
     raw_stats = {n: row[width * i: width * i + width] for i, n in enumerate(names)}
@@ -134,12 +134,12 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
         c = Col(n, kinds[n])
         _, nb, _, _, _, _, ns = raw_stats[n]
         if nb:
-            extra.append(queries.blank_count(c))
+            extra.append(ingest.blank_count(c))
             extra_keys.append((n, "blank"))
         if ns:
-            extra.append(queries.sentinel_mask(c, sentinel_nums))
+            extra.append(ingest.sentinel_mask(c, sentinel_nums))
             extra_keys.append((n, "sentinels"))
-            extra.append(queries.smallest_other(c, sentinel_nums))
+            extra.append(ingest.smallest_other(c, sentinel_nums))
             extra_keys.append((n, "min"))
     looked = dict(zip(extra_keys, run(extra, 3 * BATCH))) if extra else {}
 
@@ -172,11 +172,11 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
     by_type: dict[str, list[tuple[str, str]]] = {}
     for n in listable:
         kind = stats[n][0]
-        by_type.setdefault(kind, []).append((n, queries.listed_value(Col(n, kinds[n]), kind)))
+        by_type.setdefault(kind, []).append((n, ingest.listed_value(Col(n, kinds[n]), kind)))
     for items in by_type.values():
         for i in range(0, len(items), BATCH):
             batch = items[i:i + BATCH]
-            got = relation.query(queries.SCAN, queries.distinct_values([expr for _, expr in batch])).fetchall()
+            got = relation.query(ingest.SCAN, ingest.distinct_values([expr for _, expr in batch])).fetchall()
             for k, vals in got:
                 n = batch[int(k)][0]
                 codes = [_code(v) for v in (vals or []) if v is not None]

@@ -11,7 +11,7 @@ DuckDB's own readers straight into the database file (CSV as text first, so
 that checks can quote the offending value and row), checks are aggregate SQL
 over the source, and nothing pulls all rows into pandas. ``.xlsx`` and ``.sav``
 go through Python (they are small in practice). Every SQL text comes from
-``rcs_viz.engine.sql.queries``; this module only runs it.
+``rcs_viz.engine.sql.views``; this module only runs it.
 
 The output database (opened read-only by the app later):
 
@@ -59,7 +59,7 @@ import duckdb
 import yaml
 
 from rcs_viz.data import dictionary as dictmod
-from rcs_viz.engine.sql import queries
+from rcs_viz.engine.sql import ingest, views
 from rcs_viz.data.dictionary import Dictionary, DictionaryError
 from rcs_viz.engine.infer import infer_dictionary, type_kind
 
@@ -67,8 +67,8 @@ LOADER_VERSION = "1"
 MAX_COLUMNS = 2_000  # wider files are refused: DuckDB's planning time grows faster than the width (1,000: ~15 s)
 YAML_NODES_MAX = 500_000  # a dictionary larger than this once YAML aliases are expanded is refused (a "billion laughs")
 MEMORY_LIMIT = "512MB"  # DuckDB's working memory while loading (it spills to disk beyond this)
-TABLE = queries.TABLE
-RKEY = queries.RECORD_KEY
+TABLE = views.TABLE
+RKEY = views.RECORD_KEY
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 SUFFIXES = TEXT_SUFFIXES + (".xlsx", ".parquet", ".sav")
 
@@ -119,7 +119,7 @@ class _Source:
 
     kinds: dict[str, str]  # column -> text/int/float/bool/other
     row_offset: int  # row number = position in file (0-based) + row_offset
-    probe: str = queries.SOURCE  # relation holding the row-number column, if any
+    probe: str = ingest.SOURCE  # relation holding the row-number column, if any
     row_col: str | None = None
     notes: list[str] = field(default_factory=list)
     sav_meta: Any = None
@@ -210,16 +210,16 @@ def _load(path: Path, dictionary_path, cache_dir: Path, salt: str, progress: Pro
     con = duckdb.connect(str(tmp_db))
     built = False
     try:
-        con.execute(*queries.set_memory_limit(MEMORY_LIMIT))
-        con.execute(*queries.keep_insertion_order())
+        con.execute(*ingest.set_memory_limit(MEMORY_LIMIT))
+        con.execute(*ingest.keep_insertion_order())
         try:
-            con.execute(*queries.no_type_pushdown())  # its docstring says why
+            con.execute(*ingest.no_type_pushdown())  # its docstring says why
         except duckdb.Error:
             pass
         report(0.1, f"Reading {name}")
         src = _open_source(con, path, suffix, scan, cache_dir, token, scratch)
         dataset_dict, meta_notes, rows = _build(con, path, src, given, salt, report)
-        con.execute(*queries.checkpoint())
+        con.execute(*ingest.checkpoint())
         built = True
     finally:
         con.close()
@@ -384,7 +384,7 @@ def _open_source(con, path: Path, suffix: str, scan: dict, cache_dir: Path, toke
         src = _open_xlsx(con, path)
     else:
         src = _open_sav(con, path)
-    rel = con.sql(queries.source_rows())
+    rel = con.sql(ingest.source_rows())
     src.kinds = {n: type_kind(t) for n, t in zip(rel.columns, rel.types)}
     return src
 
@@ -448,7 +448,7 @@ def _open_csv(con, path, suffix, scan, cache_dir, token, scratch) -> _Source:
             raise LoadError(f'{name}: row 1 (the header) opens a quote (") that is never closed') from None
         header = next(csv.reader(io.StringIO(lines), delimiter=delim, quotechar='"'), [])
     names = _column_names(name, header)
-    con.execute(queries.csv_source(str(read_path), names, delim))
+    con.execute(ingest.csv_source(str(read_path), names, delim))
     return _Source(kinds={}, row_offset=2, notes=notes)
 
 
@@ -526,7 +526,7 @@ def _open_parquet(con, path: Path, scan: dict) -> _Source:
     except Exception as exc:
         raise LoadError(f"{name}: cannot be read as a Parquet file; it may be damaged ({_first_line(exc)})") from None
     _column_names(name, names)
-    con.execute(queries.parquet_source(str(path)))
+    con.execute(ingest.parquet_source(str(path)))
     return _Source(kinds={}, row_offset=1)
 
 
@@ -588,9 +588,9 @@ def _open_xlsx(con, path: Path) -> _Source:
     width = len(names)
     arrays = [pa.array([_cell_text(r[j]) if j < len(r) else None for r in rows], pa.string()) for j in range(width)]
     table = pa.table(arrays + [pa.array(rownums, pa.int64())], names=names + [_ROWNUM])
-    con.register(queries.RAW_SOURCE, table)
-    con.execute(queries.arrow_source(row_col=_ROWNUM))
-    return _Source(kinds={}, row_offset=2, probe=queries.RAW_SOURCE, row_col=_ROWNUM, notes=notes, keep=table)
+    con.register(ingest.RAW_SOURCE, table)
+    con.execute(ingest.arrow_source(row_col=_ROWNUM))
+    return _Source(kinds={}, row_offset=2, probe=ingest.RAW_SOURCE, row_col=_ROWNUM, notes=notes, keep=table)
 
 
 def _open_sav(con, path: Path) -> _Source:
@@ -608,8 +608,8 @@ def _open_sav(con, path: Path) -> _Source:
     _column_names(name, list(df.columns))
     table = pa.Table.from_pandas(df, preserve_index=False)
     del df
-    con.register(queries.RAW_SOURCE, table)
-    con.execute(queries.arrow_source())
+    con.register(ingest.RAW_SOURCE, table)
+    con.execute(ingest.arrow_source())
     return _Source(kinds={}, row_offset=1, sav_meta=meta, keep=table)
 
 
@@ -620,13 +620,13 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     columns = list(src.kinds)
     notes: list[str] = []
     with _reading(name, path.suffix.lower()):  # before inference, which takes a while on a wide file
-        if not con.execute(*queries.any_row()).fetchall():
+        if not con.execute(*ingest.any_row()).fetchall():
             raise LoadError(f"{name}: the file has a header row but no data rows")
 
     if given is None:
         report(0.2, "No dictionary given: inferring one from the data")
         with _reading(name, path.suffix.lower()):
-            d = infer_dictionary(con.sql(queries.source_rows()), sav_meta=src.sav_meta, title=_title(path))
+            d = infer_dictionary(con.sql(ingest.source_rows()), sav_meta=src.sav_meta, title=_title(path))
         notes += list(d.notes)
     else:
         d = given
@@ -677,19 +677,19 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
 
     # One aggregate scan: row count plus a count for every check.
     report(0.35, "Checking the data against the dictionary")
-    params = queries.Params()  # every value the checks and the table's values bind
-    plans = [queries.column_plan(v, mapping[v.name], src.kinds[mapping[v.name]], params) for v in d.variables]
+    params = ingest.Params()  # every value the checks and the table's values bind
+    plans = [ingest.column_plan(v, mapping[v.name], src.kinds[mapping[v.name]], params) for v in d.variables]
     # (what, plan, cheap, exact); probes decide BIGINT vs VARCHAR for unlabelled categoricals
     tests = [(what, p, cheap, exact) for p in plans for what, cheap, exact in p.checks]
     tests += [("probe", p, p.probe[0], p.probe[1]) for p in plans if p.storage is None]
     with _reading(name, path.suffix.lower()):
-        counts = con.execute(*queries.check_counts([cheap for _, _, cheap, _ in tests], params)).fetchone()
+        counts = con.execute(*ingest.check_counts([cheap for _, _, cheap, _ in tests], params)).fetchone()
         rows = int(counts[0])
         found = [int(n or 0) for n in counts[1:]]
         again = [i for i, (_, _, _, exact) in enumerate(tests) if found[i] and exact is not None]
         if again:
             exact_counts = con.execute(
-                *queries.check_counts([queries.both(tests[i][2], tests[i][3]) for i in again], params, rows=False)
+                *ingest.check_counts([ingest.both(tests[i][2], tests[i][3]) for i in again], params, rows=False)
             ).fetchone()
             for i, n in zip(again, exact_counts):
                 found[i] = int(n or 0)
@@ -702,7 +702,7 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     problems = []
     for (what, p, cheap, exact), n in zip(tests, found):
         if n and what != "probe":
-            problems.append(_describe(con, src, name, what, p.col, queries.both(cheap, exact), params, n))
+            problems.append(_describe(con, src, name, what, p.col, ingest.both(cheap, exact), params, n))
     if problems:
         more = ""
         if len(problems) > 1:
@@ -720,9 +720,9 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     id_plan = by_name[id_var.name] if id_var is not None else None
     wave_plan = by_name[wave_var.name] if wave_var is not None else None
     with _reading(name, path.suffix.lower()):
-        con.execute(*queries.write_table(plans, id_plan, wave_plan, salt, params))
+        con.execute(*ingest.write_table(plans, id_plan, wave_plan, salt, params))
     if id_var is None:
-        con.execute(*queries.row_record_keys(salt))
+        con.execute(*ingest.row_record_keys(salt))
         notes.append(
             "The dictionary has no id column, so the record key used for perturbation comes from the row order; "
             "re-sorting the file changes it."
@@ -731,7 +731,7 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     # Duplicate respondents, checked on the loaded table.
     if id_var is not None:
         report(0.9, "Checking respondent ids")
-        dup = con.execute(*queries.duplicate_ids(id_var.name, wave_var.name if wave_var else None)).fetchone()
+        dup = con.execute(*ingest.duplicate_ids(id_var.name, wave_var.name if wave_var else None)).fetchone()
         if dup:
             col = _q(mapping[id_var.name])
             if wave_var:
@@ -759,20 +759,20 @@ def record_key(salt: str, id_value: str, wave_value: str = "") -> int:
 
 def _describe(con, src: _Source, name: str, what: str, col: str, pred: str, params, n: int) -> str:
     """One sentence for a failed check, with example values and the first row."""
-    t = queries.Col(col, src.kinds[col]).text
+    t = ingest.Col(col, src.kinds[col]).text
     if src.row_col:
-        first = con.execute(*queries.first_bad_row(src.probe, src.row_col, t, pred, params)).fetchone()
+        first = con.execute(*ingest.first_bad_row(src.probe, src.row_col, t, pred, params)).fetchone()
         row, example = first if first else (None, None)
     else:
-        con.execute(*queries.bad_rows_in_order(t, pred, params))
-        first = con.execute(*queries.first_bad_in_order()).fetchone()
-        con.execute(*queries.drop_bad_rows())
+        con.execute(*ingest.bad_rows_in_order(t, pred, params))
+        first = con.execute(*ingest.first_bad_in_order()).fetchone()
+        con.execute(*ingest.drop_bad_rows())
         row, example = (int(first[0]) + src.row_offset, first[1]) if first else (None, None)
     rows_word = f"{n:,} row{'s' if n != 1 else ''}"
     kind, col = src.kinds[col], _q(col)  # from here on, col is only quoted
     if what == "id_empty":
         return f"{name}: column '{col}' (the respondent id) is empty in {rows_word} (e.g. row {row})"
-    found = con.execute(*queries.bad_values(t, pred, params)).fetchall()
+    found = con.execute(*ingest.bad_values(t, pred, params)).fetchall()
     values = [val for val, _ in found]
     if what == "numeric":
         others = [x for x in values if x != example][:4]
@@ -782,7 +782,7 @@ def _describe(con, src: _Source, name: str, what: str, col: str, pred: str, para
             f"{name}: column '{col}' should be numeric but has {noun} in {rows_word} "
             f"(e.g. {_show(example)!r} in row {row}{also})"
         )
-    distinct = con.execute(*queries.bad_value_count(t, pred, params)).fetchone()[0]
+    distinct = con.execute(*ingest.bad_value_count(t, pred, params)).fetchone()[0]
     shown = ", ".join(repr(_show(x)) for x in values[:5]) + (f" and {distinct - 5} more" if distinct > 5 else "")
     return (
         f"{name}: column '{col}' has {distinct} value{'s' if distinct != 1 else ''} not in its value labels, "

@@ -19,12 +19,12 @@ import pandas as pd
 
 from rcs_viz.engine import db
 from rcs_viz.engine.disclosure import gate as disclosure
-from rcs_viz.engine.sql import queries
+from rcs_viz.engine.sql import views
 from rcs_viz.engine import stats
 from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
-from rcs_viz.engine.sql.queries import NO, YES, CrossTab, Flag, QueryError
+from rcs_viz.engine.sql.views import NO, YES, CrossTab, Flag, QueryError
 
 DERIVED = "derived"  # the role of a flag made in a view; a data file's dictionary cannot claim it
 
@@ -92,7 +92,7 @@ def schema(dataset: Dataset) -> dict[str, str]:
 
 @lru_cache(maxsize=16)
 def _schema(db_path: Path, dictionary: Dictionary) -> dict[str, str]:
-    sql, params = queries.columns()
+    sql, params = views.columns()
     types = dict(db.run(db_path, sql, params).itertuples(index=False, name=None))
     return {name: types[name] for name in dictionary.names if name in types}
 
@@ -115,7 +115,7 @@ def with_flags(dataset: Dataset, flags: tuple[Flag, ...]) -> Dataset:
                 raise QueryError(f"'{flag.label}' uses unknown variable '{name}'")
             var = d[name]
             if not var.is_categorical:
-                if len(codes) != 1 or queries.numeric_condition(codes[0]) is None:
+                if len(codes) != 1 or views.numeric_condition(codes[0]) is None:
                     raise QueryError(f"'{flag.label}': compare '{var.label}' with a number, e.g. <41")
             elif var.values:
                 known = {c for c, _ in var.values} | {MISSING} | set(categories(dataset, name))
@@ -132,7 +132,7 @@ STRUCTURE = ("cpp", "cluster", "school", "stage")  # roles that describe places,
 
 @lru_cache(maxsize=1024)
 def _codes_in_data(db_path: Path, dictionary: Dictionary, name: str, within: tuple = ()) -> frozenset[str]:
-    sql, params = queries.distinct_codes(name, _schema(db_path, dictionary), within)
+    sql, params = views.distinct_codes(name, _schema(db_path, dictionary), within)
     return frozenset(db.run(db_path, sql, params)["code"])
 
 
@@ -205,7 +205,7 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
     """The protected table for a question: the same object feeds screen, export and CLI."""
     dataset = with_flags(dataset, query.flags)
     validate(dataset, query, measure)
-    sql, params = queries.crosstab(query, _schema(dataset.db_path, dataset.dictionary))
+    sql, params = views.crosstab(query, _schema(dataset.db_path, dataset.dictionary))
     raw = db.run(dataset.db_path, sql, params)
     grid = _fill_grid(dataset, query, raw)
     cells = disclosure.protect(grid, rules)
@@ -382,7 +382,7 @@ def school_places(dataset: Dataset) -> pd.DataFrame:
     names = [getattr(d.by_role(r), "name", None) for r in ("school", "cluster", "x", "y")]
     if None in names or any(n not in schema(dataset) for n in names):
         return pd.DataFrame(columns=["code", "cluster", "lon", "lat"])
-    sql, params = queries.places(*names, schema(dataset))
+    sql, params = views.places(*names, schema(dataset))
     found = db.run(dataset.db_path, sql, params)
     located = found["lon"].notna() & found["lat"].notna()  # a school with no coordinates is simply not drawn
     if (located & ((found["lon"] != found["lon_max"]) | (found["lat"] != found["lat_max"]))).any():
@@ -404,7 +404,7 @@ class Base:
 
 def bases(dataset: Dataset, filters, rules: Rules = Rules()) -> list[Base]:
     """The base left by no filter, then by each filter added in turn: one query, one gate."""
-    sql, params = queries.base_counts(filters, schema(dataset))
+    sql, params = views.base_counts(filters, schema(dataset))
     row = db.run(dataset.db_path, sql, params).iloc[0]
     k = len(filters) + 1
     cells = pd.DataFrame({"panel": [None] * k, "row": [None] * k, "col": [None] * k,

@@ -7,8 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
-from rcs_viz.features.compare import model as compare
-from rcs_viz.features.compare import tables as compare_tables
+from rcs_viz.features.compare import model as compare, tables as compare_tables
 from rcs_viz.data import comparators
 from rcs_viz.features.compare.model import Scope
 from rcs_viz.engine.load import load_dataset

@@ -10,7 +10,7 @@ from rcs_viz import config
 from rcs_viz.features.explore import tables
 from rcs_viz.engine import service
 from rcs_viz.engine.load import load_dataset
-from rcs_viz.engine.sql.queries import CrossTab
+from rcs_viz.engine.sql.views import CrossTab
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "explore.py")
 CFG = config.load()

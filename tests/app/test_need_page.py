@@ -9,10 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
-from rcs_viz.features.need import model as need
-from rcs_viz.features.need import state as need_state
-from rcs_viz.features.need import services as services_map
-from rcs_viz.features.need import whatif
+from rcs_viz.features.need import model as need, services as services_map, state as need_state, whatif
 from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz.ui.controls import need as nc

@@ -5,10 +5,7 @@ import re
 import pytest
 
 from rcs_viz import config
-from rcs_viz.features.need import model as need
-from rcs_viz.features.need import state as need_state
-from rcs_viz.features.need import services as services_map
-from rcs_viz.features.need import whatif
+from rcs_viz.features.need import model as need, services as services_map, state as need_state, whatif
 from rcs_viz.engine import service
 from rcs_viz.features.need import tables as nt
 from rcs_viz.engine.load import load_dataset

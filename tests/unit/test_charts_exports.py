@@ -8,13 +8,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rcs_viz.features.explore import charts
-from rcs_viz.features.explore import tables
+from rcs_viz.features.explore import charts, tables
 from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import load_dataset
-from rcs_viz.engine.sql.queries import CrossTab
+from rcs_viz.engine.sql.views import CrossTab
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 
@@ -96,7 +95,7 @@ def test_an_exported_chart_says_where_it_came_from_and_how_it_was_protected(samp
     from rcs_viz.features.explore import charts
     from rcs_viz.engine import service
     from rcs_viz.engine.disclosure.gate import Rules
-    from rcs_viz.engine.sql.queries import CrossTab
+    from rcs_viz.engine.sql.views import CrossTab
 
     result = service.crosstab(sample_dataset, CrossTab(rows="simd", cols="sex", filters=(("wave", ("2019",)),)),
                               "count", Rules())

@@ -16,13 +16,12 @@ import pandas as pd
 import pytest
 
 from rcs_viz.features.compare import model as compare
-from rcs_viz.engine import service
-from rcs_viz.engine import stats
+from rcs_viz.engine import service, stats
 from rcs_viz.data.comparators import read as read_comparators
 from rcs_viz.features.compare.model import Scope
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import load_dataset
-from rcs_viz.engine.sql.queries import QueryError
+from rcs_viz.engine.sql.views import QueryError
 
 EXACT = Rules(perturbation=False)
 Z = 1.959963984540054  # the 97.5th percentile of the standard normal

@@ -17,13 +17,13 @@ import pytest
 
 from rcs_viz.engine import db
 from rcs_viz.engine.disclosure import gate as disclosure
-from rcs_viz.engine.sql import queries
+from rcs_viz.engine.sql import views
 from rcs_viz.engine import service
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.data.dictionary import MISSING
 from rcs_viz.engine.load import load_dataset
 from rcs_viz.engine.disclosure.ptable import perturb
-from rcs_viz.engine.sql.queries import CrossTab
+from rcs_viz.engine.sql.views import CrossTab
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 RULES = Rules()
@@ -67,7 +67,7 @@ def test_random_views_never_show_a_small_count_and_pass_the_audit(ds, full, caps
         assert (shown["count"] >= RULES.threshold).all(), query
         assert result.cells.loc[result.cells["status"].ne("shown"), ["count", "value"]].isna().all().all()
         # The audit needs the true counts, which never leave the engine: rebuild them here.
-        sql, params = queries.crosstab(query, service.schema(ds))
+        sql, params = views.crosstab(query, service.schema(ds))
         grid = service._fill_grid(ds, query, db.run(ds.db_path, sql, params))
         protected = disclosure.protect(grid, RULES)
         hidden = protected["status"].ne("shown").to_numpy()
@@ -86,7 +86,7 @@ def _a_and_b(ds, a_filters, removal) -> tuple:
     A total of one cell is protected by primary suppression and perturbation
     alone (there is nothing to hide it behind), exactly as the engine does.
     """
-    sql, params = queries.base_counts(a_filters + (removal,), service.schema(ds))
+    sql, params = views.base_counts(a_filters + (removal,), service.schema(ds))
     row = db.run(ds.db_path, sql, params).iloc[0]
     k = len(a_filters)
     out = []

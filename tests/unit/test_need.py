@@ -12,7 +12,7 @@ from rcs_viz.data.dictionary import MISSING
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import load_dataset
 from rcs_viz.features.need.model import Definition, fit, presets
-from rcs_viz.engine.sql.queries import NO, YES, QueryError
+from rcs_viz.engine.sql.views import NO, YES, QueryError
 
 EXACT = Rules(perturbation=False, secondary=False, threshold=1, min_base=1)
 

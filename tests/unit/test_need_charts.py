@@ -8,12 +8,9 @@ import pytest
 
 from rcs_viz import config
 from rcs_viz.features.explore import charts
-from rcs_viz.features.need import model as need
-from rcs_viz.features.need import services as services_map
-from rcs_viz.features.need import whatif
-from rcs_viz.features.need import charts as ncharts
+from rcs_viz.features.need import charts as ncharts, model as need, services as services_map, whatif
 from rcs_viz.features.need.model import Definition
-from rcs_viz.engine.sql.queries import NO, YES
+from rcs_viz.engine.sql.views import NO, YES
 
 CFG = config.load()
 RULES = CFG.rules

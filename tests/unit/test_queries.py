@@ -9,10 +9,10 @@ import pytest
 
 import rcs_viz
 from rcs_viz.data import dictionary as dictmod
-from rcs_viz.engine.sql import queries
+from rcs_viz.engine.sql import ingest, views
 
 from rcs_viz.data.dictionary import MISSING
-from rcs_viz.engine.sql.queries import CrossTab, QueryError, base_counts, crosstab, quote, where_clause
+from rcs_viz.engine.sql.views import CrossTab, QueryError, base_counts, crosstab, quote, where_clause
 
 SCHEMA = {"sex": "TINYINT", "school": "VARCHAR", "att": "DOUBLE", "wt": "DOUBLE",
           'we"ird': "INTEGER", "__rkey": "UTINYINT"}
@@ -127,10 +127,10 @@ def test_no_answer_is_its_own_category(con):
 # --------------------------------------------------------------------------- ingest
 
 def test_ingest_values_are_bound_and_only_the_used_ones_are_passed():
-    params = queries.Params()
+    params = ingest.Params()
     a, b = params.bind("x'); DROP TABLE respondents; --"), params.bind(3)
     # a column may be called anything, even like a parameter: quoted names and strings are not parameters
-    sql = f"SELECT {queries.ident('$v1')}, '$v1' FROM src WHERE {queries.ident('c')} = {a}"
+    sql = f"SELECT {views.ident('$v1')}, '$v1' FROM src WHERE {views.ident('c')} = {a}"
     assert params.used_by(sql) == {"v0": "x'); DROP TABLE respondents; --"}
     assert b == "$v1"
 
@@ -138,15 +138,15 @@ def test_ingest_values_are_bound_and_only_the_used_ones_are_passed():
 def test_a_column_plan_binds_the_dictionarys_codes():
     hostile = "1'); DROP TABLE src; --"
     var = dictmod.parse({"variables": [{"name": "q", "values": {"a": "A", hostile: "B"}, "missing": ["-9"]}]}).variables[0]
-    params = queries.Params()
-    plan = queries.column_plan(var, 'q"uoted', "text", params)
+    params = ingest.Params()
+    plan = ingest.column_plan(var, 'q"uoted', "text", params)
     sql = " ".join(p for _, cheap, exact in plan.checks for p in (cheap, exact) if p)
     assert hostile not in sql and '"q""uoted"' in sql
     assert hostile in params.values()
     con = duckdb.connect()
     con.execute('CREATE TABLE src AS SELECT * FROM (VALUES (\'a\'), (\'-9\'), (\'zz\'), (NULL)) t("q""uoted")')
-    preds = [queries.both(cheap, exact) for _, cheap, exact in plan.checks]
-    assert con.execute(*queries.check_counts(preds, params)).fetchone() == (4, 1)
+    preds = [ingest.both(cheap, exact) for _, cheap, exact in plan.checks]
+    assert con.execute(*ingest.check_counts(preds, params)).fetchone() == (4, 1)
 
 
 # --------------------------------------------------------------------------- one query builder (DESIGN.md, invariant 2)

@@ -21,8 +21,7 @@ import pypdf
 import pytest
 
 from rcs_viz.features.compare import model as compare
-from rcs_viz.features.report import model as report
-from rcs_viz.features.report import pdf as report_pdf
+from rcs_viz.features.report import model as report, pdf as report_pdf
 from rcs_viz.data import comparators
 from rcs_viz.cli import main
 from rcs_viz.features.compare.model import Scope

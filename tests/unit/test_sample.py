@@ -13,8 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from rcs_viz.data import dictionary as dd
-from rcs_viz.data import sample
+from rcs_viz.data import dictionary as dd, sample
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rcs_viz.features.need import services as sm
-from rcs_viz.features.need import whatif
+from rcs_viz.features.need import services as sm, whatif
 from rcs_viz.features.need.services import NAMES, TIERS
 from rcs_viz.features.need.whatif import WhatIfError, fiscal_return, shift_upstream
 

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rcs_viz.engine import service
-from rcs_viz.engine import stats
+from rcs_viz.engine import service, stats
 from rcs_viz.data.comparators import EMPTY, Comparators, stage_scope
 from rcs_viz.data.dictionary import Dictionary, Variable
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
-from rcs_viz.engine.sql.queries import YES, CrossTab, Flag, QueryError
+from rcs_viz.engine.sql.views import YES, CrossTab, Flag, QueryError
 from rcs_viz.features.explore.tables import LOW_BASE, SUPPRESSED
 
 FLAG = "__indicator"

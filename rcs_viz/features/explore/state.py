@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Sequence
 
 from rcs_viz.data.dictionary import MISSING, Dictionary
-from rcs_viz.engine.sql.queries import CrossTab
+from rcs_viz.engine.sql.views import CrossTab
 from rcs_viz.features.story.model import MODE_KEYS
 from rcs_viz.engine.service import MEASURES
 

@@ -19,7 +19,7 @@ import pandas as pd
 from rcs_viz.features.explore import charts
 from rcs_viz.features.explore.charts import FONT_SIZE, OKABE_ITO
 from rcs_viz.features.need.model import Fit
-from rcs_viz.engine.sql.queries import NO, YES
+from rcs_viz.engine.sql.views import NO, YES
 from rcs_viz.features.need.services import ALL_SECTORS, ALL_TIERS, TIERS
 from rcs_viz.features.need.whatif import Scenario
 

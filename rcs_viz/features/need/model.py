@@ -31,7 +31,7 @@ from rcs_viz.features.compare.model import Context
 from rcs_viz.data.dictionary import MISSING, Dictionary
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
-from rcs_viz.engine.sql.queries import NO, YES, CrossTab, Flag, QueryError, numeric_condition
+from rcs_viz.engine.sql.views import NO, YES, CrossTab, Flag, numeric_condition, QueryError
 
 NEED, CONTACT = "__need", "__contact"
 COMBINES = ("any", "all")

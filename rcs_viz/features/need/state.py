@@ -22,7 +22,7 @@ from typing import Callable, Mapping, Sequence
 
 from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.features.need.model import Definition, presets
-from rcs_viz.engine.sql.queries import numeric_condition
+from rcs_viz.engine.sql.views import numeric_condition
 from rcs_viz.features.story.model import MODE_KEYS
 from rcs_viz.features.need.services import TIERS
 from rcs_viz.features.explore.state import FILTER_PREFIX, MAX_PARAM_LENGTH, Link, _parse_filters, _show

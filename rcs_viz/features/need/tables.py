@@ -11,10 +11,9 @@ import datetime as dt
 
 import pandas as pd
 
-from rcs_viz.features.need import services as services_map
-from rcs_viz.features.need import whatif
+from rcs_viz.features.need import services as services_map, whatif
 from rcs_viz.features.need.model import Fit
-from rcs_viz.engine.sql.queries import NO, YES
+from rcs_viz.engine.sql.views import NO, YES
 from rcs_viz.features.need.services import ALL_SECTORS, SUPPRESSED
 from rcs_viz.features.explore.tables import LOW_BASE, MARKERS, count_text
 

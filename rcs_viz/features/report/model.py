@@ -26,15 +26,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from rcs_viz.features.compare import model as compare
-from rcs_viz.features.compare import charts as compare_charts
-from rcs_viz.engine import service
-from rcs_viz.engine import stats
+from rcs_viz.features.compare import charts as compare_charts, model as compare
+from rcs_viz.engine import service, stats
 from rcs_viz.data.comparators import EMPTY, Comparators
 from rcs_viz.features.compare.model import Indicator, Scope
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
-from rcs_viz.engine.sql.queries import QueryError
+from rcs_viz.engine.sql.views import QueryError
 from rcs_viz.features.explore.tables import LOW_BASE, MARKERS, SUPPRESSED
 
 KINDS = ("school", "cluster", "cpp")

@@ -18,13 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from rcs_viz.ui.controls import explore as controls
-from rcs_viz.ui import presenter
-from rcs_viz.ui import session
+from rcs_viz.ui import presenter, session
 from rcs_viz.features.explore import charts
-from rcs_viz.features.need import model as need
-from rcs_viz.features.need import state as need_state
-from rcs_viz.features.need import services as services_map
-from rcs_viz.features.need import whatif
+from rcs_viz.features.need import model as need, services as services_map, state as need_state, whatif
 from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz import config as config_mod
