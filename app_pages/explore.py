@@ -42,6 +42,6 @@ figure = charts.chart(result, show_ci=view.ci, stacked=view.stacked and not view
                       scale=presenter.SCALE if presenter.active() else 1.0)
 render.chart(result, figure)
 
-render.downloads(result, figure, source=ds.source.name, stem=f"rcs_{view.rows}")
+render.result_downloads(result, figure, source=ds.source.name, stem=f"rcs_{view.rows}")
 render.copy_link(controls.url_params())
 story.save_control("explore")

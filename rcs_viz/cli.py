@@ -162,7 +162,7 @@ def _code(var, text: str | None, flag: str) -> str | None:
 def report(args) -> None:
     from rcs_viz.features.compare import model as compare
     from rcs_viz.data import comparators
-    from rcs_viz.features.report import model as report_mod
+    from rcs_viz.features.report import model as report_mod, pdf as report_pdf
     from rcs_viz.engine.load import LoadError, load_dataset
     from rcs_viz.engine.sql.views import QueryError
 
@@ -203,7 +203,7 @@ def report(args) -> None:
     except (report_mod.ReportError, QueryError) as exc:
         raise CliError(str(exc)) from None
     if fmt == "pdf":
-        args.out.write_bytes(report_mod.to_pdf(made))
+        args.out.write_bytes(report_pdf.render(made))
     else:
         args.out.write_text(report_mod.to_html(made), encoding="utf-8")
     print(args.out)

@@ -13,7 +13,7 @@ import json
 
 import pandas as pd
 
-from rcs_viz.features.explore import tables
+from rcs_viz.output import tables
 from rcs_viz.engine.service import Protected
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

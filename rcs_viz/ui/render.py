@@ -12,12 +12,13 @@ import streamlit as st
 
 from rcs_viz.ui import presenter
 from rcs_viz.features.explore import charts
+from rcs_viz.output import figures
 from rcs_viz.features.compare import tables as compare_tables
-from rcs_viz.features.explore import tables
-from rcs_viz.output import export
+from rcs_viz.output import export, tables
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.service import Base, Protected
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SYNTHETIC_BADGE = "Synthetic sample — fictional places and pupils, not real statistics"
 
 
@@ -91,21 +92,39 @@ def chart(result: Protected, figure) -> None:
         st.caption(f"Not drawn (protected or base too small): {shown}.")
 
 
-def downloads(result: Protected, figure, source: str, stem: str) -> None:
-    """CSV, Excel, PNG and SVG of exactly what is on screen, built only when asked for (not while presenting)."""
+def downloads(stem: str, csv, excel, charts: dict[str, object] | None = None, lines=(), key: str = "") -> None:
+    """The one download row: CSV and Excel of exactly the figures shown, PNG and SVG of each chart.
+
+    `csv` and `excel` are callables, so files are built only when asked for;
+    nothing is offered while presenting (a room has no use for it).
+    """
     if presenter.active():
         return
+    charts = {name: c for name, c in (charts or {}).items() if c is not None}
+
+    def k(kind: str) -> str | None:
+        return f"{key}_{kind}" if key else None
+
     cols = st.columns(4)
-    cols[0].download_button("CSV", lambda: export.to_csv(result), f"{stem}.csv", "text/csv",
-                            icon=":material/download:", on_click="ignore")
-    cols[1].download_button("Excel", lambda: export.to_excel(result, source=source), f"{stem}.xlsx",
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            icon=":material/download:", on_click="ignore")
-    lines = charts.footer(source, result.rules)
-    cols[2].download_button("Chart PNG", lambda: charts.to_png(figure, lines), f"{stem}.png", "image/png",
-                            icon=":material/image:", on_click="ignore")
-    cols[3].download_button("Chart SVG", lambda: charts.to_svg(figure, lines), f"{stem}.svg", "image/svg+xml",
-                            icon=":material/image:", on_click="ignore")
+    cols[0].download_button("CSV", csv, f"{stem}.csv", "text/csv", icon=":material/download:", on_click="ignore",
+                            key=k("csv"))
+    cols[1].download_button("Excel", excel, f"{stem}.xlsx", XLSX, icon=":material/download:", on_click="ignore",
+                            key=k("xlsx"))
+    for i, (name, figure) in enumerate(charts.items()):
+        if len(charts) > 1:  # one row per chart, named
+            cols = st.columns(4)
+            cols[1].caption(f"Chart: {name}")
+        file = f"{stem}_{i + 1}" if len(charts) > 1 else stem
+        cols[2].download_button("Chart PNG", lambda f=figure: figures.to_png(f, lines), f"{file}.png", "image/png",
+                                icon=":material/image:", on_click="ignore", key=k(f"png_{i}"))
+        cols[3].download_button("Chart SVG", lambda f=figure: figures.to_svg(f, lines), f"{file}.svg", "image/svg+xml",
+                                icon=":material/image:", on_click="ignore", key=k(f"svg_{i}"))
+
+
+def result_downloads(result: Protected, figure, source: str, stem: str) -> None:
+    """Explore's downloads: the protected cross-tab as files, and its chart."""
+    downloads(stem, lambda: export.to_csv(result), lambda: export.to_excel(result, source=source),
+              {"chart": figure}, figures.footer(source, result.rules))
 
 
 def copy_link(params: dict[str, list[str]]) -> None:
@@ -136,19 +155,7 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
         st.caption(note)
     table(compare_tables.display(result))
     st.caption(result.context.rules.describe() + " Better/worse only where the 95% interval clears the comparator.")
-    if presenter.active():
-        return event
-    cols = st.columns(4)
-    cols[0].download_button("CSV", lambda: export.frame_csv(compare_tables.tidy(result)), f"{stem}.csv", "text/csv",
-                            icon=":material/download:", on_click="ignore")
-    cols[1].download_button("Excel", lambda: export.workbook({"Table": compare_tables.tidy(result)},
-                                                             compare_tables.notes(result, title, source)),
-                            f"{stem}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            icon=":material/download:", on_click="ignore")
-    if figure is not None:
-        lines = charts.footer(source, result.context.rules)
-        cols[2].download_button("Chart PNG", lambda: charts.to_png(figure, lines), f"{stem}.png", "image/png",
-                                icon=":material/image:", on_click="ignore")
-        cols[3].download_button("Chart SVG", lambda: charts.to_svg(figure, lines), f"{stem}.svg", "image/svg+xml",
-                                icon=":material/image:", on_click="ignore")
+    downloads(stem, lambda: export.frame_csv(compare_tables.tidy(result)),
+              lambda: export.workbook({"Table": compare_tables.tidy(result)}, compare_tables.notes(result, title, source)),
+              {title: figure}, figures.footer(source, result.context.rules))
     return event

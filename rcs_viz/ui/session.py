@@ -141,10 +141,10 @@ def compared(kind: str, *args):
 
 @st.cache_data(show_spinner="Writing the report…", max_entries=32)
 def _report_file(key: str, _ds: Dataset, kind: str, unit, _scope, _rules: Rules, _comps, fmt: str) -> bytes:
-    from rcs_viz.features.report import model as report
+    from rcs_viz.features.report import model as report, pdf
 
     built = report.build(_ds, kind, unit, _scope, _rules, _comps)
-    return report.to_pdf(built) if fmt == "pdf" else report.to_html(built).encode("utf-8")
+    return pdf.render(built) if fmt == "pdf" else report.to_html(built).encode("utf-8")
 
 
 def report_file(kind: str, unit, scope, fmt: str) -> bytes:

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
-from rcs_viz.features.explore import tables
+from rcs_viz.output import tables
 from rcs_viz.engine import service
 from rcs_viz.engine.load import load_dataset
 from rcs_viz.engine.sql.views import CrossTab

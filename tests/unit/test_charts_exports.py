@@ -8,7 +8,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rcs_viz.features.explore import charts, tables
+from rcs_viz.features.explore import charts
+
+from rcs_viz.output import figures
+from rcs_viz.output import tables
 from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz.engine.disclosure.gate import Rules
@@ -50,9 +53,9 @@ def test_chart_title_names_the_question_and_the_synthetic_label(result):
 
 
 def test_png_and_svg_exports(result):
-    png = charts.to_png(charts.chart(result))
+    png = figures.to_png(charts.chart(result))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
-    svg = charts.to_svg(charts.chart(result))
+    svg = figures.to_svg(charts.chart(result))
     assert svg.lstrip().startswith("<svg") and "Synthetic sample" in svg
 
 
@@ -99,7 +102,7 @@ def test_an_exported_chart_says_where_it_came_from_and_how_it_was_protected(samp
 
     result = service.crosstab(sample_dataset, CrossTab(rows="simd", cols="sex", filters=(("wave", ("2019",)),)),
                               "count", Rules())
-    svg = charts.to_svg(charts.chart(result), charts.footer("respondents.parquet", result.rules))
+    svg = figures.to_svg(charts.chart(result), figures.footer("respondents.parquet", result.rules))
     for words in ("Source: respondents.parquet", "counts under 10 suppressed", "secondary suppression",
                   "Produced", "Synthetic sample", "Survey wave: 2019"):
         assert words in svg, words

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rcs_viz import config
-from rcs_viz.features.explore import charts
+from rcs_viz.output import figures
 from rcs_viz.features.compare import model as compare
 from rcs_viz.data import comparators
 from rcs_viz.features.compare import charts as cc
@@ -233,7 +233,7 @@ def test_png_export(ranks, spine, env):
     ds, rules, comps, inds, scope = env
     for figure in (cc.rank_chart(ranks["school_previous"]), cc.spine_chart(spine),
                    cc.gradient_chart(compare.gradient(ds, inds["fsm"], scope, rules))):
-        png = charts.to_png(figure)
+        png = figures.to_png(figure)
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
 

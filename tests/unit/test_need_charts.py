@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rcs_viz import config
-from rcs_viz.features.explore import charts
+from rcs_viz.output import figures
 from rcs_viz.features.need import charts as ncharts, model as need, services as services_map, whatif
 from rcs_viz.features.need.model import Definition
 from rcs_viz.engine.sql.views import NO, YES
@@ -155,5 +155,5 @@ def test_whatif_chart_leaves_out_a_tier_without_a_cost_per_child():
 def test_charts_export_as_png_and_svg(by_cluster, services):
     sc = whatif.shift_upstream(services_map.by_tier(services, None, RULES.threshold), "Intensive", "Universal", 20)
     for chart in (ncharts.fit_chart(by_cluster), ncharts.whatif_chart(sc)):
-        assert charts.to_png(chart)[:8] == b"\x89PNG\r\n\x1a\n"
-        assert charts.to_svg(chart).lstrip().startswith("<svg")
+        assert figures.to_png(chart)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert figures.to_svg(chart).lstrip().startswith("<svg")

@@ -114,7 +114,7 @@ def comps():
 def big_school(sample_dataset, comps):
     """Monmordie High School: some rows hidden ([c] for rare answers, [b] for the primary-only scale)."""
     made = report.build(sample_dataset, "school", "10101", Scope("1", wave="2019"), RULES, comps, created=WHEN)
-    return made, report.to_html(made), report.to_pdf(made)
+    return made, report.to_html(made), report_pdf.render(made)
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def small_school(sample_dataset, comps):
     inds = {i.name: i for i in compare.indicators(sample_dataset.dictionary)}
     made = report.build(sample_dataset, "school", "10105", Scope("1", wave="2019"), RULES, comps,
                         [inds["bullied"], inds["fsm"]], created=WHEN)
-    return made, report.to_html(made), report.to_pdf(made)
+    return made, report.to_html(made), report_pdf.render(made)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def filtered_cpp(sample_dataset, comps):
     inds = {i.name: i for i in compare.indicators(d)}
     made = report.build(sample_dataset, "cpp", None, Scope("2", wave="2019", filters=(("sex", (d["sex"].code_of("Girl"),)),)),
                         RULES, comps, [inds["bullied"]], created=WHEN)
-    return made, report.to_html(made), report.to_pdf(made)
+    return made, report.to_html(made), report_pdf.render(made)
 
 
 # --------------------------------------------------------------------------- (a) nothing the screen would hide
@@ -264,7 +264,7 @@ def test_b_real_data_has_no_synthetic_banner(filtered_cpp):
     real = replace(made, synthetic=False, notes=())
     page = report.to_html(real)
     assert "banner" not in re.sub(r"<style>.*?</style>", "", page, flags=re.S)
-    assert "not real statistics" not in "".join(pdf_text(report.to_pdf(real))).replace(
+    assert "not real statistics" not in "".join(pdf_text(report_pdf.render(real))).replace(
         "Synthetic sample: fictional places and pupils, not real statistics.", "")
 
 
@@ -337,7 +337,7 @@ def test_c_labels_are_escaped_in_html(hostile):
 
 
 def test_c_labels_print_as_text_in_pdf(hostile):
-    whole = flat(" ".join(pdf_text(report.to_pdf(hostile))))
+    whole = flat(" ".join(pdf_text(report_pdf.render(hostile))))
     assert "<script>alert('x')</script> Academy" in whole
     assert "Happy <img src=x onerror=alert(1)>" in whole
 

@@ -491,6 +491,6 @@ def test_grid_lays_out_tier_by_sector_with_markers():
 
 
 def test_the_marker_is_the_apps_marker():
-    from rcs_viz.features.explore import tables
+    from rcs_viz.output import tables
 
     assert sm.SUPPRESSED == tables.SUPPRESSED

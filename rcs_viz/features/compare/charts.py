@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-from rcs_viz.features.explore import charts
-from rcs_viz.features.explore.charts import OKABE_ITO
+
+from rcs_viz.output import figures
+from rcs_viz.output.figures import OKABE_ITO
 from rcs_viz.features.compare.model import Gradient, Ranked, SchoolMap, Spine, Trend
 
 VERDICT_COLOURS = {
@@ -174,7 +175,7 @@ def rank_chart(r: Ranked, scale: float = 1.0) -> alt.Chart:
                                     f"lines are 95% confidence intervals. {key}".strip(), hidden)
     plot_height = max(step * max(len(data), 1), 80 * scale)
     chart = alt.layer(*layers).properties(width=560 * scale, height=plot_height)
-    return charts.finish(chart, r.title, subtitle, plot_height + charts.head_height(subtitle, scale), scale)
+    return figures.finish(chart, r.title, subtitle, plot_height + figures.head_height(subtitle, scale), scale)
 
 
 # --------------------------------------------------------------------------- spine
@@ -195,7 +196,7 @@ def spine_chart(s: Spine, scale: float = 1.0):
     rows = s.rows.reset_index(drop=True)
     if not len(rows):
         empty = alt.Chart(pd.DataFrame({"text": ["No indicators to show."]})).mark_text().encode(text="text:N")
-        return charts.finish(empty, f"{s.unit_label}: indicators", [], 200 * scale, scale)
+        return figures.finish(empty, f"{s.unit_label}: indicators", [], 200 * scale, scale)
     shown = rows["value"].notna()
     polarity = rows["polarity"].fillna("neutral")
     pos = {k: _positions(rows[k], rows["low"], rows["high"], polarity) for k in ("value", "cpp", "national")}
@@ -276,8 +277,8 @@ def spine_chart(s: Spine, scale: float = 1.0):
                                               " they are 'higher' or 'lower', not better or worse."
                                               if has_neutral else ""))
     plot = step * len(data) + len(groups) * (28 + 10) * scale
-    return charts.finish(chart, f"{s.unit_label} across indicators, against the {against}", subtitle,
-                         plot + charts.head_height(subtitle, scale) + 40 * scale, scale)
+    return figures.finish(chart, f"{s.unit_label} across indicators, against the {against}", subtitle,
+                         plot + figures.head_height(subtitle, scale) + 40 * scale, scale)
 
 
 # --------------------------------------------------------------------------- trend
@@ -345,8 +346,8 @@ def trend_chart(t: Trend, scale: float = 1.0) -> alt.Chart:
                          if n_hidden else "")
     plot_height = 320 * scale
     chart = alt.layer(lines, bars, points).properties(width=max(140 * len(waves), 420) * scale, height=plot_height)
-    return charts.finish(chart, f"{t.title} — trend", subtitle,
-                         plot_height + charts.head_height(subtitle, scale) + 30 * scale,
+    return figures.finish(chart, f"{t.title} — trend", subtitle,
+                         plot_height + figures.head_height(subtitle, scale) + 30 * scale,
                          scale)
 
 
@@ -388,8 +389,8 @@ def gradient_chart(g: Gradient, scale: float = 1.0) -> alt.Chart:
     subtitle = _subtitle(g.context, *lines)
     plot_height = 300 * scale
     chart = alt.layer(bars, whiskers, caps).properties(width=520 * scale, height=plot_height)
-    return charts.finish(chart, f"{g.title} — by deprivation", subtitle,
-                         plot_height + charts.head_height(subtitle, scale, legend=False) + 30 * scale, scale)
+    return figures.finish(chart, f"{g.title} — by deprivation", subtitle,
+                         plot_height + figures.head_height(subtitle, scale, legend=False) + 30 * scale, scale)
 
 
 # --------------------------------------------------------------------------- school map

@@ -22,7 +22,7 @@ from rcs_viz.data.dictionary import Dictionary, Variable
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.sql.views import YES, CrossTab, Flag, QueryError
-from rcs_viz.features.explore.tables import LOW_BASE, SUPPRESSED
+from rcs_viz.output.tables import LOW_BASE, SUPPRESSED
 
 FLAG = "__indicator"
 LEVELS = ("cluster", "school")

@@ -14,7 +14,7 @@ import math
 import pandas as pd
 
 from rcs_viz.features.compare.model import Context, Gradient, Ranked, SchoolMap, Spine, Trend
-from rcs_viz.features.explore.tables import LOW_BASE, MARKERS, SUPPRESSED, count_text
+from rcs_viz.output.tables import LOW_BASE, MARKERS, SUPPRESSED, count_text
 
 
 def _num(value) -> str:

@@ -16,8 +16,9 @@ import math
 import altair as alt
 import pandas as pd
 
-from rcs_viz.features.explore import charts
-from rcs_viz.features.explore.charts import FONT_SIZE, OKABE_ITO
+
+from rcs_viz.output import figures
+from rcs_viz.output.figures import FONT_SIZE, OKABE_ITO
 from rcs_viz.features.need.model import Fit
 from rcs_viz.engine.sql.views import NO, YES
 from rcs_viz.features.need.services import ALL_SECTORS, ALL_TIERS, TIERS
@@ -125,7 +126,7 @@ def fit_chart(fit: Fit, side: str = "need", synthetic: bool = False, scale: floa
         y=y, x="end:Q", text="pct_text:N", tooltip=tooltip)
     plot_height = max(step * max(len(groups), 1), 80 * scale)
     chart = alt.layer(bars, labels).properties(width=560 * scale, height=plot_height)
-    return charts.finish(chart, title, subtitle, plot_height + charts.head_height(subtitle, scale) + 25 * scale,
+    return figures.finish(chart, title, subtitle, plot_height + figures.head_height(subtitle, scale) + 25 * scale,
                          scale, legend_limit=420)
 
 
@@ -160,8 +161,8 @@ def spend_chart(tier_sector: pd.DataFrame, where: str = "", synthetic: bool = Fa
     plot_height = step * max(len(tiers), 1)
     legend_rows = -(-len(sectors) // 3)
     chart = chart.properties(width=700 * scale, height=plot_height)
-    return charts.finish(chart, "Annual spend by tier of intervention", subtitle,
-                         plot_height + charts.head_height(subtitle, scale) + 20 * scale * legend_rows, scale)
+    return figures.finish(chart, "Annual spend by tier of intervention", subtitle,
+                         plot_height + figures.head_height(subtitle, scale) + 20 * scale * legend_rows, scale)
 
 
 def per_child_chart(tiers: pd.DataFrame, where: str = "", synthetic: bool = False, scale: float = 1.0) -> alt.Chart:
@@ -190,8 +191,8 @@ def per_child_chart(tiers: pd.DataFrame, where: str = "", synthetic: bool = Fals
                                                                                 text="per_child_text:N")
     plot_height = step * max(len(order), 1)
     chart = alt.layer(bars, text).properties(width=560 * scale, height=plot_height)
-    return charts.finish(chart, "Spend per child served, by tier", subtitle,
-                         plot_height + charts.head_height(subtitle, scale, legend=False), scale)
+    return figures.finish(chart, "Spend per child served, by tier", subtitle,
+                         plot_height + figures.head_height(subtitle, scale, legend=False), scale)
 
 
 # --------------------------------------------------------------------------- the what-if
@@ -248,8 +249,8 @@ def whatif_chart(scenario: Scenario, where: str = "", synthetic: bool = False, s
                                           labelFontSize=FONT_SIZE * scale)),
         columns=1, spacing=14 * scale).resolve_scale(x="independent")
     panels = max(len(tiers), 1)
-    height = panels * (panel_height + 62 * scale) + charts.head_height(subtitle, scale)
-    return charts.finish(chart, "Children reachable at each tier, now and after the move", subtitle, height, scale,
+    height = panels * (panel_height + 62 * scale) + figures.head_height(subtitle, scale)
+    return figures.finish(chart, "Children reachable at each tier, now and after the move", subtitle, height, scale,
                          legend_limit=420)
 
 

@@ -46,7 +46,7 @@ ACUTE_LABEL = "Intensive and specialist / crisis"
 ALL_CPPS, ALL_TIERS, ALL_SECTORS = "All CPPs", "All tiers", "All sectors"
 NOT_STATED = "Not stated"
 
-SUPPRESSED = "[c]"  # the app's marker for a protected count (rcs_viz.features.explore.tables.SUPPRESSED)
+SUPPRESSED = "[c]"  # the app's marker for a protected count (rcs_viz.output.tables.SUPPRESSED)
 MARKERS = {SUPPRESSED: "protected: fewer than the threshold of children, or hidden so that such a count "
                        "cannot be worked out from the totals"}
 

@@ -15,7 +15,7 @@ from rcs_viz.features.need import services as services_map, whatif
 from rcs_viz.features.need.model import Fit
 from rcs_viz.engine.sql.views import NO, YES
 from rcs_viz.features.need.services import ALL_SECTORS, SUPPRESSED
-from rcs_viz.features.explore.tables import LOW_BASE, MARKERS, count_text
+from rcs_viz.output.tables import LOW_BASE, MARKERS, count_text
 
 NEED_ROWS = {YES: "With the need", NO: "Without the need", None: "All"}
 CONTACT_COLS = {YES: "Contact", NO: "No contact", None: "All"}

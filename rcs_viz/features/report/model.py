@@ -10,7 +10,7 @@ drawn. Nothing here queries the data.
 
 `build` gathers the results, `to_html` renders them through a Jinja2 template
 (autoescaped: labels are text, never markup) with the charts as inline SVG,
-and `to_pdf` lays out the same tables with the charts as PNG (`report_pdf`).
+and `pdf.render` lays out the same tables with the charts as PNG.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from rcs_viz.features.compare.model import Indicator, Scope
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.sql.views import QueryError
-from rcs_viz.features.explore.tables import LOW_BASE, MARKERS, SUPPRESSED
+from rcs_viz.output.tables import LOW_BASE, MARKERS, SUPPRESSED
 
 KINDS = ("school", "cluster", "cpp")
 KEY_MAX = 6
@@ -437,10 +437,3 @@ def to_html(report: Report) -> str:
         r=report, groups=grouped(report), charts=charts, banner=SYNTHETIC_BANNER, verdicts=VERDICTS,
         markers=MARKERS, value_columns=report.summary_columns[1:], colours=compare_charts.VERDICT_COLOURS,
         key_names={i.name for i in report.key_indicators})
-
-
-def to_pdf(report: Report) -> bytes:
-    """The report as a PDF: the same header, tables, charts (as PNG) and notes."""
-    from rcs_viz.features.report import pdf as report_pdf
-
-    return report_pdf.render(report)

@@ -18,10 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from rcs_viz.ui.controls import explore as controls
-from rcs_viz.ui import presenter, session
-from rcs_viz.features.explore import charts
+from rcs_viz.ui import presenter, render, session
 from rcs_viz.features.need import model as need, services as services_map, state as need_state, whatif
-from rcs_viz.output import export
+from rcs_viz.output import export, figures
 from rcs_viz.engine import service
 from rcs_viz import config as config_mod
 from rcs_viz.features.need.model import Definition, Fit
@@ -393,26 +392,10 @@ def fiscal_inputs(ds, default: NeedView) -> None:
 
 
 def downloads(stem: str, csv_frame: pd.DataFrame, sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]],
-              figures: dict[str, object] | None = None, key: str = "", source: str = "") -> None:
-    """CSV and Excel (with a Notes sheet) of the figures shown, and PNG/SVG of each chart; built when asked for."""
-    if presenter.active():
-        return
-    figures = figures or {}
-    lines = charts.footer(source, session.rules())
-    cols = st.columns(4)
-    cols[0].download_button("CSV", lambda: export.frame_csv(csv_frame), f"{stem}.csv", "text/csv",
-                            icon=":material/download:", on_click="ignore", key=f"n_csv_{key}")
-    cols[1].download_button("Excel", lambda: export.workbook(sheets, notes), f"{stem}.xlsx", XLSX,
-                            icon=":material/download:", on_click="ignore", key=f"n_xlsx_{key}")
-    for i, (name, figure) in enumerate(figures.items()):
-        if len(figures) > 1:  # one row per chart, named
-            cols = st.columns(4)
-            cols[1].caption(f"Chart: {name}")
-        file = f"{stem}_{i + 1}" if len(figures) > 1 else stem
-        cols[2].download_button("Chart PNG", lambda f=figure: charts.to_png(f, lines), f"{file}.png", "image/png",
-                                icon=":material/image:", on_click="ignore", key=f"n_png_{key}_{i}")
-        cols[3].download_button("Chart SVG", lambda f=figure: charts.to_svg(f, lines), f"{file}.svg", "image/svg+xml",
-                                icon=":material/image:", on_click="ignore", key=f"n_svg_{key}_{i}")
+              charts: dict[str, object] | None = None, key: str = "", source: str = "") -> None:
+    """CSV and Excel (with a Notes sheet) of the figures shown, and PNG/SVG of each chart."""
+    render.downloads(stem, lambda: export.frame_csv(csv_frame), lambda: export.workbook(sheets, notes), charts,
+                     figures.footer(source, session.rules()), key=f"n_{key}")
 
 
 def whatif_inputs_default(view: NeedView) -> dict:
