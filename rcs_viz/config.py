@@ -35,10 +35,16 @@ class Config:
     rules: Rules = field(default_factory=Rules)
     cache_dir: Path = PROJECT_ROOT / ".cache" / "db"
     record_key_salt: str = ""
+    store: str | None = field(default=None, repr=False)  # a database URL, which may hold a password
     source: str = "built-in defaults (synthetic sample)"
 
+    @property
+    def store_path(self) -> Path:
+        """The server store's SQLite file when no ``store`` URL is configured: beside the data cache."""
+        return self.cache_dir.parent / "store.sqlite"
 
-KEYS = {"data", "dictionary", "services", "comparators", "disclosure", "cache_dir", "record_key_salt"}
+
+KEYS = {"data", "dictionary", "services", "comparators", "disclosure", "cache_dir", "record_key_salt", "store"}
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -78,6 +84,9 @@ def _read(path: Path, stamp: int) -> Config:
         rules = Rules.from_mapping(mapping.get("disclosure") or {})
     except ValueError as exc:
         raise ConfigError(f"{path}: disclosure: {exc}") from None
+    store = mapping.get("store")
+    if store is not None and not (isinstance(store, str) and store.strip()):
+        raise ConfigError(f"{path}: store: expected a database URL, e.g. postgresql://rcs@dbhost/rcs")
     data = resolve("data", Config.data)
     same_sample = data == Config.data
     return Config(
@@ -88,5 +97,6 @@ def _read(path: Path, stamp: int) -> Config:
         rules=rules,
         cache_dir=resolve("cache_dir", Config.cache_dir),
         record_key_salt=str(mapping.get("record_key_salt", "")),
+        store=store,
         source=str(path),
     )
