@@ -2,16 +2,15 @@
 
 import streamlit as st
 
-from rcs_viz.ui.controls import compare as compare_controls, explore as controls
-from rcs_viz.ui import presenter, render, session, story
-from rcs_viz.features.compare import charts as compare_charts, model as compare, state as compare_state
 from rcs_viz.engine import service
-from rcs_viz.features.compare.model import Scope
 from rcs_viz.engine.sql.views import QueryError
+from rcs_viz.features.compare import charts as compare_charts, model as compare
+from rcs_viz.features.compare.model import Scope
+from rcs_viz.ui import binding, presenter, render, session, story
+from rcs_viz.ui.controls import compare as compare_controls
 
 ds = session.dataset()
 d = ds.dictionary
-codes = lambda name, within=(): service.categories(ds, name, within)  # noqa: E731
 render.dataset_header(ds, title="Compare")
 story.bar("compare")
 inds = {i.name: i for i in compare.indicators(d)}
@@ -20,9 +19,9 @@ if not inds or any(d.by_role(r) is None for r in ("cpp", "cluster", "school")):
             "positive codes or a polarity) in the data dictionary.", icon=":material/info:")
     st.stop()
 
-default = compare_state.default_view(d, codes)
-view, notes = compare_state.parse(controls.url_params(), d, codes)
-compare_controls.sync(view)
+bound = compare_controls.binding(ds)
+view, notes = bound.view()
+bound.sync(view)
 render.link_notes(notes)
 
 presenting = presenter.active()
@@ -30,13 +29,13 @@ scale = presenter.SCALE if presenting else 1.0
 if not presenting:
     with st.sidebar:
         st.header("Comparison")
-        compare_controls.sidebar(ds, default)
-    compare_controls.view_picker(default)
+        compare_controls.sidebar(ds, bound)
+    compare_controls.view_picker(bound)
 
 chips = list(zip([n for n, _ in view.filters], service.describe_filters(d, view.filters)))
 left = session.bases(view.filters)
 render.filter_chips([(name, text, left[i + 1]) for i, (name, text) in enumerate(chips)], left[-1],
-                    on_remove=compare_controls.remove_filter, args=(default,))
+                    on_remove=bound.remove_filter)
 
 ind = inds[view.indicator]
 scope = Scope(view.cpp, view.cluster, view.wave, view.filters)
@@ -58,10 +57,10 @@ try:
                                   ds.source.name, f"rcs_spine_{view.unit}", chart_key="spine")
         picked = (event.selection.get("pick") or [{}])[0].get("indicator") if event else None
         if picked in inds:
-            compare_controls.open_rank(picked, default)
+            compare_controls.open_rank(picked, bound)
             st.rerun()
         if not presenting:
-            compare_controls.rank_links(list(inds.values()), d, default)
+            compare_controls.rank_links(list(inds.values()), d, bound)
     elif view.view == "trend":
         result = session.compared("trend", ind, view.level, view.unit, scope)
         st.subheader(f"{result.title} over time")
@@ -88,7 +87,7 @@ try:
 except QueryError as err:
     st.warning(f"This comparison cannot be made: {err}", icon=":material/block:")
 
-render.copy_link(controls.url_params())
+render.copy_link(binding.url_params())
 if not presenting:
     compare_controls.report_pack(ds, view, scope)
 story.save_control("compare")

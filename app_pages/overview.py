@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from rcs_viz.ui import presenter, render, session, story
 from rcs_viz.engine import service
 from rcs_viz.engine.load import LoadError
+from rcs_viz.output import tables
+from rcs_viz.ui import presenter, render, session, story
 
 ds = session.dataset()
 rules = session.rules()
@@ -17,10 +17,9 @@ story.bar("")
 
 units = service.units(ds)
 coverage = service.crosstab(ds, service.coverage_question(d), "count", rules)
-total = coverage.cells.query("row.isna() and col.isna()")["count"].iloc[0]
 
 cols = st.columns(5)
-cols[0].metric("Respondents", "[c]" if pd.isna(total) else f"{int(total):,}")
+cols[0].metric("Respondents", tables.total_text(coverage))
 for col, (role, label) in zip(cols[1:], [("cpp", "CPPs"), ("cluster", "School clusters"),
                                           ("school", "Schools"), ("wave", "Survey waves")]):
     col.metric(label, units.get(role, "—"))
@@ -41,13 +40,7 @@ for note in ds.notes:
     st.caption(note)
 for group, variables in d.groups().items():
     with st.expander(f"{group} ({len(variables)})"):
-        st.dataframe(pd.DataFrame({
-            "Variable": [v.name for v in variables],
-            "Label": [v.label for v in variables],
-            "Type": [v.type for v in variables],
-            "Question": [v.question for v in variables],
-            "Values": [", ".join(lab for _, lab in v.values) for v in variables],
-        }), hide_index=True, width="stretch")
+        st.dataframe(tables.variables(variables), hide_index=True, width="stretch")
 
 st.subheader("Open your own data")
 st.caption("CSV, Excel (.xlsx), Parquet or SPSS (.sav), with an optional YAML dictionary. "

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from rcs_viz.features.story import model as sv
-from rcs_viz.ui import session, story
+from rcs_viz.ui import pages, session, story
 from rcs_viz.features.story.model import SavedViewsError
+from rcs_viz.output.markdown import escape
 
 ss = st.session_state
 d = session.dataset().dictionary
@@ -33,7 +34,7 @@ def import_list() -> None:
     if file is None:
         return
     try:
-        new = sv.from_json(file.getvalue(), story.PAGES)
+        new = sv.from_json(file.getvalue(), pages.SAVEABLE)
         old = story.saved()
         if ss.get("sv_import_mode") == "add":
             if len(old) + len(new) > sv.MAX_VIEWS:
@@ -66,11 +67,11 @@ with st.expander("Import a list", icon=":material/upload:", expanded="sv_import_
              format_func={"replace": "replace this list", "add": "go at the end of this list"}.get)
     st.file_uploader("A saved-views file (rcs_views.json)", type=["json"], key="sv_import", on_change=import_list)
 if "sv_import_error" in ss:
-    st.error(story.markdown_text(ss.pop("sv_import_error")), icon=":material/error:")
+    st.error(escape(ss.pop("sv_import_error")), icon=":material/error:")
 if "sv_import_done" in ss:
-    st.success(story.markdown_text(ss.pop("sv_import_done")), icon=":material/check_circle:")
+    st.success(escape(ss.pop("sv_import_done")), icon=":material/check_circle:")
 if "sv_error" in ss:
-    st.error(story.markdown_text(ss.pop("sv_error")), icon=":material/error:")
+    st.error(escape(ss.pop("sv_error")), icon=":material/error:")
 
 if not views:
     st.info("No saved views yet. Open Explore, Compare or another page, set it up, and use *Save this view*.",
@@ -82,8 +83,8 @@ for i, view in enumerate(views):
         left, right = st.columns([2, 3])
         left.text_input(f"View {i + 1}", key=f"sv_name_{i}", max_chars=sv.MAX_NAME,
                         on_change=lambda i=i: edit(sv.rename, i, ss[f"sv_name_{i}"]))
-        right.caption(f"**{story.PAGES[view.page][1]}** · " + story.markdown_text(sv.describe(view, label)))
-        right.caption(story.markdown_text(sv.url(view)))
+        right.caption(f"**{pages.SAVEABLE[view.page].title}** · " + escape(sv.describe(view, label)))
+        right.caption(escape(sv.url(view)))
         left.text_input("Step title (optional)", key=f"sv_title_{i}", max_chars=sv.MAX_NAME,
                         on_change=lambda i=i: edit(sv.set_text, i, title=ss[f"sv_title_{i}"]))
         right.text_area("Note for the audience (optional)", key=f"sv_note_{i}", max_chars=sv.MAX_NOTE, height=90,

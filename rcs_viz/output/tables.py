@@ -71,3 +71,21 @@ def caption(result: Protected) -> str:
     if s.get("mostly_protected"):
         text += " " + s["advice"]
     return text
+
+
+def total_text(result: Protected) -> str:
+    """The grand total of a protected count table, or its marker when the gate hid it."""
+    cells = result.cells
+    total = cells[cells["row"].isna() & cells["col"].isna()]["count"].iloc[0]
+    return count_text(total)
+
+
+def variables(variables) -> pd.DataFrame:
+    """A dictionary group's variables as a table: name, label, type, question and values."""
+    return pd.DataFrame({
+        "Variable": [v.name for v in variables],
+        "Label": [v.label for v in variables],
+        "Type": [v.type for v in variables],
+        "Question": [v.question for v in variables],
+        "Values": [", ".join(lab for _, lab in v.values) for v in variables],
+    })

@@ -14,7 +14,8 @@ import dataclasses
 import streamlit as st
 
 from rcs_viz.engine.disclosure.gate import Rules
-from rcs_viz.features.story.model import MODE_KEYS
+from rcs_viz.features.link import MODE_KEYS
+from rcs_viz.output.markdown import escape
 
 KEY = "present"
 CARRIED = MODE_KEYS  # kept by every page when its widgets rewrite the URL
@@ -76,12 +77,7 @@ def switch() -> None:
                   help="Large type for a projector, no controls, full protection", key="present_on")
 
 
-def plain(text: str) -> str:
-    """Labels come from data files: shown as words, never as markdown or links."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$" else ch for ch in str(text))
-
-
 def filters_in_words(texts: tuple[str, ...] | list[str], base_text: str) -> None:
     """What the room is looking at, in words, in place of the removable chips."""
-    words = "; ".join(plain(t) for t in texts) if texts else "none"
-    st.markdown(f"**Filters:** {words} · **Base:** {plain(base_text)}")
+    words = "; ".join(escape(t) for t in texts) if texts else "none"
+    st.markdown(f"**Filters:** {words} · **Base:** {escape(base_text)}")

@@ -14,19 +14,12 @@ from dataclasses import replace
 
 import streamlit as st
 
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import presenter
+from rcs_viz.ui.pages import SAVEABLE as PAGES
 from rcs_viz.features.story import model as sv
 
 KEY = "saved_views"
-STORY_PAGE = "app_pages/story.py"
-# The router's pages a view can be saved from: url path → (file, title), as app.py registers them.
-PAGES = {
-    "": ("app_pages/overview.py", "Overview"),
-    "explore": ("app_pages/explore.py", "Explore"),
-    "compare": ("app_pages/compare.py", "Compare"),
-    "need": ("app_pages/need.py", "Need and services"),
-}
-
 
 def saved() -> tuple[sv.SavedView, ...]:
     return tuple(st.session_state.get(KEY, ()))
@@ -44,18 +37,13 @@ def presenting() -> bool:
     return presenter.active()
 
 
-def markdown_text(text: str) -> str:
-    """User text for st.markdown, st.caption, labels and toasts: every markdown and HTML character escaped."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$&:\"'=" else ch for ch in str(text))
-
-
 def go(view: sv.SavedView, step: int | None = None) -> None:
     """Switch to a saved view; as story step `step` (1-based) in presenter mode when given."""
     extra = {presenter.KEY: "1", "story": str(step)} if step else {}
     params: dict[str, list[str]] = {}
     for k, v in sv.query(view, **extra):
         params.setdefault(k, []).append(v)
-    st.switch_page(PAGES[view.page][0], query_params=params)
+    st.switch_page(PAGES[view.page].file, query_params=params)
 
 
 # --- on every page ----------------------------------------------------------------------------------------
@@ -64,9 +52,9 @@ def _save(page: str) -> None:
     ss = st.session_state
     name = ss.get("save_view_name", "")
     try:
-        view = sv.make(name.strip() or PAGES[page][1], page, current_params(), PAGES, what="This view")
+        view = sv.make(name.strip() or PAGES[page].title, page, current_params(), PAGES, what="This view")
         if not name.strip():  # no name given: the page and its settings
-            auto = f"{PAGES[page][1]}: {sv.describe(view)}"
+            auto = f"{PAGES[page].title}: {sv.describe(view)}"
             view = replace(view, name=auto if len(auto) <= sv.MAX_NAME else auto[:sv.MAX_NAME - 1] + "…")
         store(sv.add(saved(), view))
     except sv.SavedViewsError as err:
@@ -88,9 +76,9 @@ def save_control(page: str) -> None:
         st.caption(f"Kept in this browser session ({len(saved())} saved). "
                    "Export the list from *Saved views and story* to keep it.")
         if "save_view_error" in ss:
-            st.error(markdown_text(ss.pop("save_view_error")), icon=":material/error:")
+            st.error(escape(ss.pop("save_view_error")), icon=":material/error:")
     if "save_view_done" in ss:
-        st.toast(f"Saved “{markdown_text(ss.pop('save_view_done'))}”", icon=":material/bookmark_added:")
+        st.toast(f"Saved “{escape(ss.pop('save_view_done'))}”", icon=":material/bookmark_added:")
 
 
 def _end() -> None:

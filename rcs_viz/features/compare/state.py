@@ -14,8 +14,7 @@ from typing import Callable, Mapping, Sequence
 
 from rcs_viz.features.compare.model import COMPARATORS, LEVELS, indicators
 from rcs_viz.data.dictionary import Dictionary
-from rcs_viz.features.story.model import MODE_KEYS
-from rcs_viz.features.explore.state import FILTER_PREFIX, Link, _parse_filters, _show
+from rcs_viz.features.link import Link, filter_params, show
 
 VIEWS = {"rank": "Rank", "spine": "Spine", "trend": "Trend", "gradient": "Deprivation gradient", "map": "Map"}
 PLACE_ROLES = ("cpp", "cluster", "school", "wave", "id", "weight", "x", "y")
@@ -67,7 +66,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
     def choice(key: str, allowed, what: str):
         value = one(key)
         if value is not None and value not in allowed:
-            notes.append(f"'{_show(value)}' is not {what}, so it was reset.")
+            notes.append(f"'{show(value)}' is not {what}, so it was reset.")
             return None
         return value
 
@@ -89,14 +88,8 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
 
     view = replace(view, wave=link.wave(wave_var, codes, default.wave, allow_all=False))
 
-    kept = {k: v for k, v in params.items()
-            if not k.startswith(FILTER_PREFIX) or _filterable(d, k[len(FILTER_PREFIX):], notes)}
-    view = replace(view, filters=_parse_filters(kept, d, codes, notes, skip=wave_var))
-
-    known = set(PARAMS.values()) | set(MODE_KEYS)
-    unknown = sorted(k for k in params if k not in known and not k.startswith(FILTER_PREFIX))
-    if unknown:
-        notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")
+    view = replace(view, filters=link.filters(d, codes, skip=wave_var, allowed=lambda name: _filterable(d, name, notes)))
+    link.unknown(PARAMS.values())
     return view, notes
 
 
@@ -117,6 +110,4 @@ def to_params(view: CompareView, default: CompareView) -> dict[str, str | list[s
         value = getattr(view, f.name)
         if value != getattr(default, f.name) and value is not None:
             out[PARAMS[f.name]] = value
-    for name, kept in view.filters:
-        out[FILTER_PREFIX + name] = list(kept)
-    return out
+    return out | filter_params(view.filters)

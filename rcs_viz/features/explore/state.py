@@ -11,14 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Sequence
 
-from rcs_viz.data.dictionary import MISSING, Dictionary
+from rcs_viz.data.dictionary import Dictionary
 from rcs_viz.engine.sql.views import CrossTab
-from rcs_viz.features.story.model import MODE_KEYS
+from rcs_viz.features.link import Link, filter_params, show
 from rcs_viz.engine.service import MEASURES
 
-FILTER_PREFIX = "f."
-MAX_FILTERS = 12
-MAX_PARAM_LENGTH = 200
 NUMERIC_MEASURES = ("mean", "median")
 
 
@@ -51,36 +48,6 @@ class ExploreView:
                         include_missing=self.missing)
 
 
-class Link:
-    """An untrusted link's parameters, read a setting at a time; what is set aside goes into `notes`."""
-
-    def __init__(self, params: Mapping[str, Sequence[str]], notes: list[str]):
-        self.params, self.notes = params, notes
-
-    def many(self, key: str) -> list[str]:
-        return [str(v) for v in self.params.get(key, ()) if v is not None]
-
-    def one(self, key: str) -> str | None:
-        values = self.many(key)
-        if not values:
-            return None
-        if len(values) > 1:
-            self.notes.append(f"'{_show(key)}' was given more than once; the first was used.")
-        return values[0][:MAX_PARAM_LENGTH]
-
-    def wave(self, wave_var, codes, current: str | None, allow_all: bool = True) -> str | None:
-        """The wave the link asks for (None for "all", where allowed), else `current`, with a note if it was bad."""
-        wave = self.one("wave")
-        if wave is None or wave_var is None:
-            return current
-        if wave == "all" and allow_all:
-            return None
-        if wave in codes(wave_var.name):
-            return wave
-        self.notes.append(f"There is no wave '{_show(wave)}'; showing {wave_var.label_of(current)}.")
-        return current
-
-
 def default_view(dictionary: Dictionary, codes: Callable[[str], Sequence[str]]) -> ExploreView:
     """A sensible first view: the first pupil characteristic, latest wave."""
     candidates = [v for v in dictionary.variables if v.is_categorical and v.role is None] or \
@@ -104,7 +71,7 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
         if name is None:
             return None
         if name not in dictionary:
-            notes.append(f"'{_show(name)}' is not a variable in this data, so {key} was reset.")
+            notes.append(f"'{show(name)}' is not a variable in this data, so {key} was reset.")
             return None
         var = dictionary[name]
         if not var.is_categorical or var.role in ("id", "weight", "x", "y"):
@@ -125,7 +92,7 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
 
     measure = one("measure")
     if measure is not None and measure not in MEASURES:
-        notes.append(f"'{_show(measure)}' is not a measure; showing counts.")
+        notes.append(f"'{show(measure)}' is not a measure; showing counts.")
         measure = None
     value = one("value")
     if measure in NUMERIC_MEASURES:
@@ -138,59 +105,17 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
 
     wave_var = dictionary.by_role("wave")
     view = replace(view, wave=link.wave(wave_var, codes, default.wave))
-    view = replace(view, filters=_parse_filters(params, dictionary, codes, notes, skip=wave_var))
+    view = replace(view, filters=link.filters(dictionary, codes, skip=wave_var))
     for key in ("missing", "ci", "weighted", "stacked"):
-        flag = one(key)
-        if flag is None:
-            continue
-        if flag not in ("0", "1"):
-            notes.append(f"'{key}' should be 0 or 1; it was ignored.")
-            continue
-        view = replace(view, **{key: flag == "1"})
+        flag = link.switch(key)
+        if flag is not None:
+            view = replace(view, **{key: flag})
     if view.weighted and dictionary.by_role("weight") is None:
         notes.append("This data has no survey weight; estimates are unweighted.")
         view = replace(view, weighted=False)
 
-    known = {f.name for f in fields(ExploreView)} | {"page", *MODE_KEYS}
-    unknown = sorted(k for k in params if k not in known and not k.startswith(FILTER_PREFIX))
-    if unknown:
-        notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")
+    link.unknown({f.name for f in fields(ExploreView)} | {"page"})
     return view, notes
-
-
-def _parse_filters(params, dictionary, codes, notes, skip) -> tuple:
-    filters = []
-    keys = [k for k in params if k.startswith(FILTER_PREFIX)]
-    if len(keys) > MAX_FILTERS:
-        notes.append(f"Only the first {MAX_FILTERS} filters were used.")
-        keys = keys[:MAX_FILTERS]
-    for key in keys:
-        name = key[len(FILTER_PREFIX):]
-        if name not in dictionary or (skip is not None and name == skip.name):
-            notes.append(f"'{_show(name)}' is not a variable to filter on; that filter was dropped.")
-            continue
-        var = dictionary[name]
-        if not var.is_categorical:
-            notes.append(f"'{var.label}' is numeric and cannot be filtered by value; that filter was dropped.")
-            continue
-        allowed = list(codes(name)) + [MISSING]
-        given = list(dict.fromkeys(str(v)[:MAX_PARAM_LENGTH] for v in params[key]))
-        kept = tuple(c for c in allowed if c in given)
-        unknown = [g for g in given if g not in allowed]
-        if unknown:
-            notes.append(f"{var.label}: {len(unknown)} unknown value(s) dropped "
-                         f"(e.g. '{_show(unknown[0])}').")
-        if kept:
-            filters.append((name, kept))
-        else:
-            notes.append(f"{var.label}: no known values left, so that filter was dropped.")
-    return tuple(filters)
-
-
-def _show(text: str) -> str:
-    """Echo untrusted text in a note, short and printable."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(text))
-    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def to_params(view: ExploreView, default: ExploreView) -> dict[str, str | list[str]]:
@@ -204,6 +129,4 @@ def to_params(view: ExploreView, default: ExploreView) -> dict[str, str | list[s
     for key in ("missing", "ci", "weighted", "stacked"):
         if getattr(view, key) != getattr(default, key):
             out[key] = "1" if getattr(view, key) else "0"
-    for name, kept in view.filters:
-        out[FILTER_PREFIX + name] = list(kept)
-    return out
+    return out | filter_params(view.filters)

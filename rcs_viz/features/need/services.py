@@ -854,3 +854,24 @@ __all__ = [
     "columns", "grid", "load_services", "preventative_share", "service_list", "template_csv",
     "template_excel", "tier_shares",
 ]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the services map shows for one partnership (or all), protected under one threshold."""
+
+    where: str
+    tiers: pd.DataFrame
+    sectors: pd.DataFrame
+    tier_sector: pd.DataFrame
+    prevent: pd.DataFrame
+    funders: pd.DataFrame
+    services: pd.DataFrame
+
+
+def summarise(table: pd.DataFrame, cpp: str | None, threshold: int) -> Summary:
+    """The services map of `cpp` (None: every partnership in the table): the figures a page, file or report shows."""
+    return Summary(where=cpp or "All partnerships in the table",
+                   tiers=by_tier(table, cpp, threshold), sectors=by_sector(table, cpp, threshold),
+                   tier_sector=by_tier_sector(table, cpp, threshold), prevent=preventative_share(table, cpp),
+                   funders=tier_shares(table, "funding_source", cpp), services=service_list(table, cpp, threshold))

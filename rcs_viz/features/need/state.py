@@ -23,9 +23,8 @@ from typing import Callable, Mapping, Sequence
 from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.features.need.model import Definition, presets
 from rcs_viz.engine.sql.views import numeric_condition
-from rcs_viz.features.story.model import MODE_KEYS
 from rcs_viz.features.need.services import TIERS
-from rcs_viz.features.explore.state import FILTER_PREFIX, MAX_PARAM_LENGTH, Link, _parse_filters, _show
+from rcs_viz.features.link import MAX_PARAM_LENGTH, Link, filter_params, show
 from rcs_viz.features.need.whatif import MAX_YEARS, PLACEHOLDER_PROPORTION, PLACEHOLDER_UNIT_COST
 
 SECTIONS = {"fit": "Need against contact", "services": "Services", "whatif": "What if"}
@@ -92,14 +91,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
     link = Link(params, notes)
     many, one = link.many, link.one
 
-    def switch(key: str) -> bool | None:
-        value = one(key)
-        if value is None:
-            return None
-        if value not in ("0", "1"):
-            notes.append(f"'{_show(key)}' should be 0 or 1; it was ignored.")
-            return None
-        return value == "1"
+    switch = link.switch
 
     view = default
     for key, what in (("need", "need"), ("contact", "service contact")):
@@ -124,7 +116,7 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
         if by == "none":
             view = replace(view, by=None)
         elif by not in d:
-            notes.append(f"'{_show(by)}' is not a variable in this data, so the breakdown was reset.")
+            notes.append(f"'{show(by)}' is not a variable in this data, so the breakdown was reset.")
         elif not d[by].is_categorical or d[by].role in NOT_A_BREAKDOWN:
             notes.append(f"'{d[by].label}' cannot be a breakdown (it is {d[by].type}), so the breakdown was reset.")
         else:
@@ -132,21 +124,18 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
 
     wave_var = d.by_role("wave")
     view = replace(view, wave=link.wave(wave_var, codes, default.wave))
-    view = replace(view, filters=_parse_filters(params, d, codes, notes, skip=wave_var))
+    view = replace(view, filters=link.filters(d, codes, skip=wave_var))
 
     section = one("sec")
     if section is not None:
         if section in SECTIONS:
             view = replace(view, section=section)
         else:
-            notes.append(f"'{_show(section)}' is not a part of this page, so it opens on {SECTIONS['fit']}.")
+            notes.append(f"'{show(section)}' is not a part of this page, so it opens on {SECTIONS['fit']}.")
 
     view = _what_if(view, default, one, notes)
 
-    known = set(PARAMS) | {"page", *MODE_KEYS}
-    unknown = sorted(k for k in params if k not in known and not str(k).startswith(FILTER_PREFIX))
-    if unknown:
-        notes.append("Ignored unknown link setting(s): " + ", ".join(_show(k) for k in unknown[:5]) + ".")
+    link.unknown(set(PARAMS) | {"page"})
     return view, notes
 
 
@@ -158,11 +147,11 @@ def _conditions(given: list[str], d: Dictionary, codes, what: str, notes: list[s
     out: dict[str, tuple[str, ...]] = {}
     for text in given:
         if len(text) > MAX_PARAM_LENGTH:
-            notes.append(f"A condition of the {what} was too long to be real ('{_show(text)}'); it was dropped.")
+            notes.append(f"A condition of the {what} was too long to be real ('{show(text)}'); it was dropped.")
             continue
         name, codes_text = _split(text, d)
         if name is None:
-            notes.append(f"'{_show(text)}' does not name a variable in this data; "
+            notes.append(f"'{show(text)}' does not name a variable in this data; "
                          f"that condition of the {what} was dropped.")
             continue
         var = d[name]
@@ -194,10 +183,10 @@ def _split(text: str, d: Dictionary) -> tuple[str | None, str]:
 def _numeric(var: Variable, text: str) -> tuple[str, ...] | str:
     compared = numeric_condition(text.strip())
     if compared is None:
-        return f"'{_show(text)}' is not a comparison with a number (e.g. <41)"
+        return f"'{show(text)}' is not a comparison with a number (e.g. <41)"
     op, number = compared
     if not math.isfinite(number) or abs(number) > MAX_NUMBER:
-        return f"'{_show(text)}' is not a usable number"
+        return f"'{show(text)}' is not a usable number"
     return (op + _number(number),)
 
 
@@ -208,7 +197,7 @@ def _categorical(var: Variable, text: str, codes) -> tuple[str, ...] | str:
         return "'No answer' cannot be part of a need or contact"
     unknown = [g for g in given if g not in allowed]
     if unknown:
-        return f"'{_show(unknown[0])}' is not one of its values"
+        return f"'{show(unknown[0])}' is not one of its values"
     return tuple(c for c in allowed if c in given)
 
 
@@ -226,7 +215,7 @@ def _what_if(view: NeedView, default: NeedView, one, notes: list[str]) -> NeedVi
         tier = _tier(text)
         if tier is None:
             allowed = f": use one of {'; '.join(TIERS)}"
-            notes.append(f"'{_show(text)}' is not a tier{allowed}; it was reset.")
+            notes.append(f"'{show(text)}' is not a tier{allowed}; it was reset.")
             continue
         tiers[field_name] = tier
     view = replace(view, **tiers)
@@ -247,7 +236,7 @@ def _what_if(view: NeedView, default: NeedView, one, notes: list[str]) -> NeedVi
         except ValueError:
             number = math.nan
         if not math.isfinite(number) or not low <= number <= high or (whole and not number.is_integer()):
-            notes.append(f"'{key}' should be {what}, not '{_show(text)}'; it was reset.")
+            notes.append(f"'{key}' should be {what}, not '{show(text)}'; it was reset.")
             continue
         view = replace(view, **{field_name: int(number) if whole else number})
     return view
@@ -278,8 +267,7 @@ def to_params(view: NeedView, default: NeedView) -> dict[str, str | list[str]]:
         out["by"] = view.by if view.by is not None else "none"
     if view.wave != default.wave:
         out["wave"] = view.wave if view.wave is not None else "all"
-    for name, kept in view.filters:
-        out[FILTER_PREFIX + name] = list(kept)
+    out |= filter_params(view.filters)
     for key, field_name in (("sec", "section"), ("from", "shift_from"), ("to", "shift_to"), ("shift", "shift_pct"),
                             ("avoid", "avoided_pct"), ("cost", "outcome_cost"), ("years", "years")):
         value = getattr(view, field_name)

@@ -19,6 +19,8 @@ import urllib.parse
 from dataclasses import dataclass, replace
 from typing import Callable, Collection, Iterable, Mapping, Sequence
 
+from rcs_viz.features.link import MODE_KEYS
+
 FORMAT = "rcs-explorer-views"
 VERSION = 1
 MAX_BYTES = 256 * 1024
@@ -28,7 +30,7 @@ MAX_NOTE = 1000
 MAX_PARAMS = 60  # keys in one view's URL
 MAX_VALUES = 100  # values of one key
 MAX_PARAM_LENGTH = 500  # one key or value
-MODE_KEYS = ("present", "story")  # how a view is shown, not what it shows: never stored
+
 FIELDS = ("name", "page", "params", "title", "note")
 
 Params = tuple[tuple[str, tuple[str, ...]], ...]

@@ -1,57 +1,57 @@
-"""The Compare page's widgets, with the URL as their single source of truth (as on Explore)."""
+"""The Compare page's widgets, bound to its link (`rcs_viz.ui.binding`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
-from rcs_viz.ui.controls import explore as controls
-from rcs_viz.ui import presenter
 from rcs_viz.engine import service
+from rcs_viz.features.compare import state
 from rcs_viz.features.compare.model import COMPARATORS, group_indicators, indicators
-from rcs_viz.features.compare.state import PLACE_ROLES, VIEWS, CompareView, to_params
+from rcs_viz.features.compare.state import PLACE_ROLES, VIEWS
+from rcs_viz.ui import widgets
+from rcs_viz.ui.binding import Binding, Widget
 
 ALL = "__all__"
 LEVEL_LABELS = {"cluster": "Clusters", "school": "Schools"}
 
 
-def sync(view: CompareView) -> None:
-    """Put the URL's view into the widgets before they are drawn."""
-    ss = st.session_state
-    ss["c_view"], ss["c_ind"], ss["c_level"], ss["c_vs"] = view.view, view.indicator, view.level, view.vs
-    ss["c_cpp"], ss["c_cluster"], ss["c_unit"] = view.cpp, view.cluster or ALL, view.unit
-    ss["c_wave"] = view.wave
-    controls.sync_filters("c", view.filters)
+def _settle(params: dict, changed: str | None, current) -> dict:
+    """A new CPP has its own clusters and units; a new level or cluster its own units."""
+    if changed == "c_cpp":
+        return {k: v for k, v in params.items() if k not in ("cluster", "unit")}
+    if changed in ("c_level", "c_cluster"):
+        return {k: v for k, v in params.items() if k != "unit"}
+    return params
 
 
-def _from_widgets(changed: str | None) -> CompareView:
-    ss = st.session_state
-    view = CompareView(view=ss["c_view"] or "rank", indicator=ss["c_ind"], level=ss["c_level"], vs=ss["c_vs"],
-                       cpp=ss["c_cpp"], cluster=None if ss.get("c_cluster") in (None, ALL) else ss["c_cluster"],
-                       unit=ss.get("c_unit"), wave=ss.get("c_wave"), filters=controls.read_filters("c"))
-    if changed == "c_cpp":  # a new CPP: its own clusters and units, not the last one's
-        view = replace(view, cluster=None, unit=None)
-    elif changed in ("c_level", "c_cluster"):
-        view = replace(view, unit=None)
-    return view
+def binding(ds) -> Binding:
+    """Compare's view ↔ its link ↔ its widgets (keys prefixed c_)."""
+    d = ds.dictionary
+    codes = lambda name, within=(): service.categories(ds, name, within)  # noqa: E731
+    default = state.default_view(d, codes)
+    return Binding("c", (
+        Widget("c_view", "view", lambda v: v.view),
+        Widget("c_ind", "ind", lambda v: v.indicator),
+        Widget("c_level", "level", lambda v: v.level),
+        Widget("c_vs", "vs", lambda v: v.vs),
+        Widget("c_cpp", "cpp", lambda v: v.cpp),
+        Widget("c_cluster", "cluster", lambda v: v.cluster or ALL, lambda c: [] if c in (None, ALL) else [c]),
+        Widget("c_unit", "unit", lambda v: v.unit),
+        Widget("c_wave", "wave", lambda v: v.wave),
+    ), parse=lambda params: state.parse(params, d, codes), to_params=lambda view: state.to_params(view, default),
+        settle=_settle)
 
 
-def write_url(default: CompareView, changed: str | None = None, **overrides) -> None:
-    view = replace(_from_widgets(changed), **overrides)
-    st.query_params.from_dict({**to_params(view, default), **presenter.carried()})
+def view_picker(b: Binding) -> None:
+    st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, label_visibility="collapsed",
+                         **b.on_change("c_view"))
 
 
-def view_picker(default: CompareView) -> None:
-    st.segmented_control("View", list(VIEWS), key="c_view", format_func=VIEWS.get, label_visibility="collapsed",
-                         on_change=write_url, args=(default, "c_view"))
-
-
-def sidebar(ds, default: CompareView) -> None:
+def sidebar(ds, b: Binding) -> None:
     """Indicator, places, comparator, wave and filters."""
     d = ds.dictionary
     view = st.session_state["c_view"]
-    kw = lambda key: dict(key=key, on_change=write_url, args=(default, key))  # noqa: E731
+    kw = b.on_change
     inds = {i.name: i for i in indicators(d)}
     st.selectbox("Indicator", list(inds), format_func=lambda n: f"{inds[n].title(d)}  ·  {inds[n].group}",
                  **kw("c_ind"))
@@ -81,20 +81,15 @@ def sidebar(ds, default: CompareView) -> None:
         st.selectbox(wave.label, service.categories(ds, wave.name), format_func=wave.label_of, **kw("c_wave"))
     st.header("Filters")
     options = [v.name for vs in d.groups().values() for v in vs if v.is_categorical and v.role not in PLACE_ROLES]
-    controls.filter_widgets(ds, "c", options, on_change=write_url, args=(default,))
+    widgets.filters(ds, b, options)
 
 
-def remove_filter(name: str, default: CompareView) -> None:
-    controls.drop_filter("c", name)
-    write_url(default)
-
-
-def open_rank(indicator: str, default: CompareView) -> None:
+def open_rank(indicator: str, b: Binding) -> None:
     """From a spine row to that indicator's rank chart, keeping every other setting."""
-    write_url(default, view="rank", indicator=indicator)
+    b.change(None, view=["rank"], ind=[indicator])
 
 
-def rank_links(inds, d, default: CompareView) -> None:
+def rank_links(inds, d, b: Binding) -> None:
     """Every indicator of the spine as a button to its rank chart, grouped by domain."""
     with st.expander("Open an indicator's rank chart", expanded=False, icon=":material/leaderboard:"):
         groups = group_indicators(inds)
@@ -102,10 +97,10 @@ def rank_links(inds, d, default: CompareView) -> None:
             column.markdown(f"**{group}**")
             for i in members:
                 column.button(i.title(d), key=f"open_{i.name}", type="tertiary", icon=":material/leaderboard:",
-                              on_click=open_rank, args=(i.name, default))
+                              on_click=open_rank, args=(i.name, b))
 
 
-def report_pack(ds, view: CompareView, scope) -> None:
+def report_pack(ds, view, scope) -> None:
     """The school, cluster or CPP report of what is in view, as HTML or PDF, written when asked for."""
     from rcs_viz.ui import session
 

@@ -1,12 +1,8 @@
-"""The Need and services page's widgets, with the URL as their single source of truth (as on Compare).
+"""The Need and services page's widgets, bound to its link (`rcs_viz.ui.binding`).
 
-Each run parses the URL into a `NeedView` and `sync` writes it into the
-widgets (keys prefixed ``n_``) before they are drawn; every widget's change
-callback rebuilds the view, checks it with `need_state.parse`, and writes the
-URL. Also here: the cached calls the page makes (`need.fit`, the configured
-services table), the services table a user uploads (kept in their session,
-never written anywhere), and the downloads of what the page shows (laid out
-by `need_tables` from the library's protected results only).
+Also here: the cached calls the page makes (`need.fit`, the configured
+services table) and the services table a user uploads (kept in their
+session, never written anywhere).
 """
 
 from __future__ import annotations
@@ -17,16 +13,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rcs_viz.ui.controls import explore as controls
-from rcs_viz.ui import presenter, render, session
-from rcs_viz.features.need import model as need, services as services_map, state as need_state, whatif
-from rcs_viz.output import export, figures
-from rcs_viz.engine import service
 from rcs_viz import config as config_mod
+from rcs_viz.engine import service
+from rcs_viz.features.need import model as need, services as services_map, state as need_state, whatif
 from rcs_viz.features.need.model import Definition, Fit
-from rcs_viz.features.need.state import SECTIONS, NeedView, encode, to_params
 from rcs_viz.features.need.services import TIERS, Services, ServicesError
-from rcs_viz.features.explore.state import FILTER_PREFIX
+from rcs_viz.features.need.state import SECTIONS, NeedView, encode
+from rcs_viz.output import export, figures
+from rcs_viz.ui import render, session, widgets
+from rcs_viz.ui.binding import Binding, Widget, flag
 
 P = "n"  # the prefix of every widget key on this page
 ALL_WAVES, NO_BREAKDOWN, ALL_CPPS = "all", "none", "__all__"
@@ -36,84 +31,67 @@ UPLOAD, UPLOAD_ERROR = "n_services_upload", "n_services_error"
 SHOW_PROBLEMS = 20
 
 
+def _number(x) -> list[str]:
+    x = float(x)
+    return [str(int(x)) if x.is_integer() else repr(x)]
+
+
+def _scope(d, view: NeedView) -> str:
+    cpp = d.by_role("cpp")
+    kept = dict(view.filters).get(cpp.name, ()) if cpp is not None else ()
+    return kept[0] if len(kept) == 1 else ALL_CPPS
+
+
+def _settle(params: dict, changed: str | None, current: NeedView) -> dict:
+    """Picking the other tier swaps the two; a need or contact left without conditions gets its default back."""
+    if changed == "n_from" and params.get("from") == [current.shift_to]:
+        params["to"] = [current.shift_from]
+    if changed == "n_to" and params.get("to") == [current.shift_from]:
+        params["from"] = [current.shift_to]
+    for key, what in (("need", "need"), ("contact", "service contact")):
+        if not params.get(key):
+            st.toast(f"The {what} needs at least one condition, so the default was put back.", icon="ℹ️")
+    return params
+
+
 def _codes(ds):
     return lambda name, within=(): service.categories(ds, name, within)
 
 
-# --------------------------------------------------------------------------- URL ↔ widgets
+def default(ds) -> NeedView:
+    """The view a bare link opens on, for this data."""
+    return need_state.default_view(ds.dictionary, _codes(ds))
 
 
-def sync(view: NeedView, ds) -> None:
-    """Put the URL's view into the widgets before they are drawn."""
+def binding(ds) -> Binding:
+    """Need's view ↔ its link ↔ its widgets (keys prefixed n_)."""
     d = ds.dictionary
-    ss = st.session_state
-    ss["n_view"] = view
-    ss["n_sec"] = view.section
+    codes, first = _codes(ds), default(ds)
+    definitions = []
     for key in ("need", "contact"):
-        definition: Definition = getattr(view, key)
-        ss[f"n_{key}"] = encode(definition)
-        ss[f"n_{key}_all"] = definition.combine == "all"
-        ss[f"n_{key}_answered"] = definition.answered_only
-    ss["n_by"] = view.by or NO_BREAKDOWN
-    ss["n_wave"] = view.wave or ALL_WAVES
-    ss["n_from"], ss["n_to"], ss["n_shift"] = view.shift_from, view.shift_to, int(view.shift_pct)
-    ss["n_avoid"], ss["n_cost"], ss["n_years"] = float(view.avoided_pct), float(view.outcome_cost), int(view.years)
-    cpp = d.by_role("cpp")
-    kept = dict(view.filters).get(cpp.name, ()) if cpp is not None else ()
-    ss["n_scope"] = kept[0] if len(kept) == 1 else ALL_CPPS
-    controls.sync_filters(P, view.filters)
+        definitions += [
+            Widget(f"n_{key}", key, lambda v, k=key: encode(getattr(v, k)), list),
+            Widget(f"n_{key}_all", f"{key}_all", lambda v, k=key: getattr(v, k).combine == "all", flag),
+            Widget(f"n_{key}_answered", f"{key}_answered", lambda v, k=key: getattr(v, k).answered_only, flag)]
+    return Binding(P, (
+        Widget("n_sec", "sec", lambda v: v.section),
+        *definitions,
+        Widget("n_by", "by", lambda v: v.by or NO_BREAKDOWN),
+        Widget("n_wave", "wave", lambda v: v.wave or ALL_WAVES),
+        Widget("n_from", "from", lambda v: v.shift_from),
+        Widget("n_to", "to", lambda v: v.shift_to),
+        Widget("n_shift", "shift", lambda v: int(v.shift_pct), _number),
+        Widget("n_avoid", "avoid", lambda v: float(v.avoided_pct), _number),
+        Widget("n_cost", "cost", lambda v: float(v.outcome_cost), _number),
+        Widget("n_years", "years", lambda v: int(v.years), _number),
+        Widget("n_scope", "", lambda v: _scope(d, v), lambda _: None),  # edits the CPP filter: see _pick_scope
+    ), parse=lambda params: need_state.parse(params, d, codes),
+        to_params=lambda view: need_state.to_params(view, first), settle=_settle)
 
 
-def write_url(ds, default: NeedView, changed: str | None = None, filters: tuple | None = None) -> None:
-    """The current view with the widgets' values, checked by `need_state.parse`, into the URL.
-
-    Starts from this run's view, so a widget not drawn in this section keeps
-    its value; `filters` replaces the filters (else the sidebar's filter
-    widgets give them when `changed` is one of theirs).
-    """
-    ss = st.session_state
-    d = ds.dictionary
-    current: NeedView = ss.get("n_view", default)
-    params = {k: v if isinstance(v, list) else [v] for k, v in to_params(current, default).items()}
-    params = {k: v for k, v in params.items() if not k.startswith(FILTER_PREFIX)}
-    for key in ("need", "contact"):
-        if f"n_{key}" in ss:
-            params[key] = list(ss[f"n_{key}"])
-        for flag in ("all", "answered"):
-            if f"n_{key}_{flag}" in ss:
-                params[f"{key}_{flag}"] = ["1" if ss[f"n_{key}_{flag}"] else "0"]
-    simple = {"n_by": "by", "n_wave": "wave", "n_from": "from", "n_to": "to"}
-    for widget, key in simple.items():
-        if ss.get(widget) is not None:
-            params[key] = [str(ss[widget])]
-    params["sec"] = [ss.get("n_sec") or current.section]
-    for widget, key in (("n_shift", "shift"), ("n_avoid", "avoid"), ("n_cost", "cost"), ("n_years", "years")):
-        if ss.get(widget) is not None:
-            params[key] = [_number(ss[widget])]
-    if changed == "n_from" and ss.get("n_from") == current.shift_to:  # picking the other tier swaps them
-        params["to"] = [current.shift_from]
-    if changed == "n_to" and ss.get("n_to") == current.shift_from:
-        params["from"] = [current.shift_to]
-    if filters is None:
-        filters = controls.read_filters(P) if changed in (f"{P}_filters", "filter") else current.filters
-    for name, kept in filters:
-        params[FILTER_PREFIX + name] = list(kept)
-    for key in ("need", "contact"):
-        if not params.get(key):
-            what = "need" if key == "need" else "service contact"
-            st.toast(f"The {what} needs at least one condition, so the default was put back.", icon="ℹ️")
-    view, _ = need_state.parse(params, d, _codes(ds))
-    st.query_params.from_dict({**to_params(view, default), **presenter.carried()})
-
-
-def _number(x) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else repr(x)
-
-
-def section_picker(ds, default: NeedView) -> None:
-    st.segmented_control("Part of the page", list(SECTIONS), key="n_sec", format_func=SECTIONS.get,
-                         label_visibility="collapsed", on_change=write_url, args=(ds, default, "n_sec"))
+def section_picker(b: Binding) -> None:
+    st.segmented_control("Part of the page", list(SECTIONS), format_func=SECTIONS.get,
+                         label_visibility="collapsed", **b.on_change("n_sec"))
 
 
 # --------------------------------------------------------------------------- the need and contact widgets
@@ -143,12 +121,11 @@ def breakdowns(d, current: str | None) -> list[str]:
     return out
 
 
-def sidebar(ds, default: NeedView) -> None:
+def sidebar(ds, b: Binding, view: NeedView) -> None:
     """The need, the service contact, the breakdown, the wave and filters."""
     d = ds.dictionary
-    view: NeedView = st.session_state["n_view"]
     found = need.presets(d)
-    kw = lambda key: dict(key=key, on_change=write_url, args=(ds, default, key))  # noqa: E731
+    kw = b.on_change
     for key, title, pool, word in (("need", "Need", found.needs, "need"),
                                    ("contact", "Service contact", found.contacts, "contact")):
         labels = _condition_labels(d, pool, getattr(view, key))
@@ -161,7 +138,7 @@ def sidebar(ds, default: NeedView) -> None:
                   help="On: a pupil not asked one of the questions (for example, a primary pupil and a "
                        "secondary-only scale) is decided by the others. Off: such a pupil is left out unless "
                        "another condition already decides.")
-    add_condition(ds, default)
+    add_condition(ds, b)
     options = [NO_BREAKDOWN] + breakdowns(d, view.by)
     st.selectbox("Break down by", options, format_func=lambda n: "No breakdown" if n == NO_BREAKDOWN else d[n].label,
                  **kw("n_by"))
@@ -172,10 +149,10 @@ def sidebar(ds, default: NeedView) -> None:
     st.header("Filters")
     names = [v.name for vs in d.groups().values() for v in vs if v.is_categorical
              and (wave is None or v.name != wave.name)]
-    controls.filter_widgets(ds, P, names, on_change=write_url, args=(ds, default, "filter"))
+    widgets.filters(ds, b, names)
 
 
-def add_condition(ds, default: NeedView) -> None:
+def add_condition(ds, b: Binding) -> None:
     """A condition of one's own: any pupil answer, to add to the need or the contact."""
     d = ds.dictionary
     pupil = [v.name for vs in d.groups().values() for v in vs if v.role is None]
@@ -193,10 +170,10 @@ def add_condition(ds, default: NeedView) -> None:
             left, right = st.columns(2)
             left.selectbox("Is", list(need.OP_WORDS), key="n_add_op", format_func=need.OP_WORDS.get)
             right.number_input("Number", key="n_add_num", value=None, step=1.0)
-        st.button("Add", key="n_add", icon=":material/add:", on_click=_add, args=(ds, default))
+        st.button("Add", key="n_add", icon=":material/add:", on_click=_add, args=(ds, b))
 
 
-def _add(ds, default: NeedView) -> None:
+def _add(ds, b: Binding) -> None:
     ss = st.session_state
     d = ds.dictionary
     name = ss.get("n_add_var")
@@ -214,18 +191,11 @@ def _add(ds, default: NeedView) -> None:
         if number is None or not math.isfinite(float(number)):
             st.toast("Type a number for the condition.", icon="ℹ️")
             return
-        value = name + need_state.SEPARATOR + (ss.get("n_add_op") or "<") + _number(number)
+        value = name + need_state.SEPARATOR + (ss.get("n_add_op") or "<") + _number(number)[0]
     key = "n_need" if ss.get("n_add_to", "need") == "need" else "n_contact"
     kept = [c for c in ss.get(key, []) if not c.startswith(name + need_state.SEPARATOR)]
     ss[key] = kept + [value]
-    write_url(ds, default, key)
-
-
-def remove_filter(name: str, ds, default: NeedView) -> None:
-    """A chip's ✕: drop that filter and rewrite the URL."""
-    current: NeedView = st.session_state.get("n_view", default)
-    controls.drop_filter(P, name)
-    write_url(ds, default, filters=tuple((n, k) for n, k in current.filters if n != name))
+    b.change(key)
 
 
 # --------------------------------------------------------------------------- cached calls
@@ -348,7 +318,7 @@ def services_scope(view: NeedView, d, table: pd.DataFrame) -> tuple[str | None, 
     return None, "The view is filtered to more than one partnership, so every partnership in the table is shown."
 
 
-def scope_picker(ds, default: NeedView, table: pd.DataFrame) -> None:
+def scope_picker(ds, b: Binding, table: pd.DataFrame) -> None:
     """Which partnership's services: the same CPP filter as the need section, so both agree."""
     d = ds.dictionary
     cpp = d.by_role("cpp")
@@ -359,29 +329,33 @@ def scope_picker(ds, default: NeedView, table: pd.DataFrame) -> None:
         st.session_state["n_scope"] = ALL_CPPS
     st.selectbox("Partnership", [ALL_CPPS] + codes, key="n_scope",
                  format_func=lambda c: "All partnerships in the table" if c == ALL_CPPS else cpp.label_of(c),
-                 on_change=_pick_scope, args=(ds, default),
+                 on_change=_pick_scope, args=(ds, b),
                  help="Also filters the need section to the same partnership.")
 
 
-def _pick_scope(ds, default: NeedView) -> None:
+def _pick_scope(ds, b: Binding) -> None:
+    """The partnership picked is the need section's CPP filter, set through the filter widgets."""
     ss = st.session_state
-    cpp = ds.dictionary.by_role("cpp")
-    current: NeedView = ss.get("n_view", default)
-    filters = tuple((n, k) for n, k in current.filters if n != cpp.name)
-    if ss.get("n_scope") not in (None, ALL_CPPS):
-        filters += ((cpp.name, (ss["n_scope"],)),)
-    write_url(ds, default, filters=filters)
+    cpp = ds.dictionary.by_role("cpp").name
+    others = [n for n in ss.get(f"{P}_filters", []) if n != cpp]
+    if ss.get("n_scope") in (None, ALL_CPPS):
+        ss[f"{P}_filters"] = others
+        ss.pop(f"{P}_f_{cpp}", None)
+    else:
+        ss[f"{P}_filters"] = others + [cpp]
+        ss[f"{P}_f_{cpp}"] = [ss["n_scope"]]
+    b.change("n_scope")
 
 
-def whatif_inputs(ds, default: NeedView) -> None:
-    kw = lambda key: dict(key=key, on_change=write_url, args=(ds, default, key))  # noqa: E731
+def whatif_inputs(b: Binding) -> None:
+    kw = b.on_change
     st.selectbox("Move spend from", list(TIERS), **kw("n_from"))
     st.selectbox("to", list(TIERS), **kw("n_to"))
     st.slider("Share of its spend moved (%)", 0, 100, step=1, **kw("n_shift"))
 
 
-def fiscal_inputs(ds, default: NeedView) -> None:
-    kw = lambda key: dict(key=key, on_change=write_url, args=(ds, default, key))  # noqa: E731
+def fiscal_inputs(b: Binding) -> None:
+    kw = b.on_change
     cols = st.columns(3)
     cols[0].number_input(f"% of the extra children who avoid {whatif.DEFAULT_OUTCOME}", min_value=0.0,
                          max_value=100.0, step=0.5, format="%.1f", **kw("n_avoid"))
@@ -404,6 +378,3 @@ def whatif_inputs_default(view: NeedView) -> dict:
     cost = None if math.isclose(view.outcome_cost, whatif.PLACEHOLDER_UNIT_COST) else view.outcome_cost
     return {"proportion_avoided": avoid, "unit_cost": cost, "years": int(view.years)}
 
-
-__all__ = ["ALL_CPPS", "fit", "section_picker", "services", "services_scope", "services_synthetic", "sidebar",
-           "sync", "write_url"]
