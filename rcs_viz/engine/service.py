@@ -21,6 +21,7 @@ from rcs_viz.engine import db
 from rcs_viz.engine.disclosure import gate as disclosure
 from rcs_viz.engine.sql import views
 from rcs_viz.engine import stats
+from rcs_viz.engine.stats import MEASURES
 from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
@@ -28,14 +29,6 @@ from rcs_viz.engine.sql.views import NO, YES, CrossTab, Flag, QueryError
 
 DERIVED = "derived"  # the role of a flag made in a view; a data file's dictionary cannot claim it
 
-MEASURES = {
-    "count": "Count",
-    "row_pct": "Row %",
-    "col_pct": "Column %",
-    "total_pct": "% of total",
-    "mean": "Mean",
-    "median": "Median",
-}
 PERCENT_BASES = {"row_pct": ("panel", "row"), "col_pct": ("panel", "col"), "total_pct": ("panel",)}
 DIMS = ("panel", "row", "col")
 SUM_COLUMNS = ("w_sum", "w_sumsq", "v_n", "v_sum", "v_sumsq", "vw_sum", "vw_sumsq", "vw_ysum", "vw_yysum")

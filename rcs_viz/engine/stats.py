@@ -51,6 +51,17 @@ __all__ = [
 _FP_SLACK = 1e-9
 
 
+# What a cell can show, as the app names it: counts, three percentages, and two statistics of a number.
+MEASURES = {
+    "count": "Count",
+    "row_pct": "Row %",
+    "col_pct": "Column %",
+    "total_pct": "% of total",
+    "mean": "Mean",
+    "median": "Median",
+}
+
+
 class ProportionCI(NamedTuple):
     p: np.ndarray
     low: np.ndarray

@@ -1,8 +1,13 @@
-"""Which data a browser session is looking at, and under which rules.
+"""Which data a browser session is looking at, under which rules, and the cached calls every page makes.
 
 The configured dataset is loaded once per server and shared; a file a user
 opens in the app becomes their session's dataset only if it loads cleanly,
 so a bad file leaves them on the data they had.
+
+Caching has one home per layer: the library memoises pure lookups with
+`functools.lru_cache`; Streamlit's `st.cache_data` / `st.cache_resource`
+appear only here, keyed by the data file, the question and the rules, so a
+result is shared by every session asking the same question under the same rules.
 """
 
 from __future__ import annotations
@@ -152,3 +157,30 @@ def report_file(kind: str, unit, scope, fmt: str) -> bytes:
     ds, r, comps = dataset(), rules(), comparators()
     key = repr((str(ds.db_path), kind, unit, scope, r, comps.source, len(comps.table), fmt))
     return _report_file(key, ds, kind, unit, scope, r, comps, fmt)
+
+
+@st.cache_data(show_spinner="Counting…", max_entries=256)
+def _fit(key: str, _ds: Dataset, _need, _contact, _by, _filters, _rules: Rules):
+    from rcs_viz.features.need import model as need
+
+    return need.fit(_ds, _need, _contact, _by, _filters, _rules)
+
+
+def fit(view):
+    """`need.fit` for this session's data under the owner's rules, cached per question."""
+    ds, r = dataset(), rules()
+    filters = view.query_filters(ds.dictionary)
+    return _fit(repr((str(ds.db_path), view.need, view.contact, view.by, filters, r)),
+                ds, view.need, view.contact, view.by, filters, r)
+
+
+@st.cache_data(show_spinner="Reading the services table…", max_entries=8)
+def _services_table(path: str, stamp: float):
+    from rcs_viz.features.need import services
+
+    return services.load_services(path)
+
+
+def services_table(path: Path):
+    """The configured services table, read once per version of the file (raises ServicesError)."""
+    return _services_table(str(path), Path(path).stat().st_mtime if Path(path).exists() else 0.0)

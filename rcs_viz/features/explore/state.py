@@ -14,7 +14,7 @@ from typing import Callable, Mapping, Sequence
 from rcs_viz.data.dictionary import Dictionary
 from rcs_viz.engine.sql.views import CrossTab
 from rcs_viz.features.link import Link, filter_params, show
-from rcs_viz.engine.service import MEASURES
+from rcs_viz.engine.stats import MEASURES
 
 NUMERIC_MEASURES = ("mean", "median")
 

@@ -7,6 +7,7 @@ import streamlit as st
 from rcs_viz.data.dictionary import Dictionary
 from rcs_viz.engine import service
 from rcs_viz.features.explore import state
+from rcs_viz.engine.stats import MEASURES
 from rcs_viz.features.explore.state import NUMERIC_MEASURES
 from rcs_viz.ui import widgets
 from rcs_viz.ui.binding import Binding, Widget, flag
@@ -49,8 +50,8 @@ def question(ds, b: Binding) -> None:
     st.selectbox("Rows", cats, format_func=fmt, help=_help(d, "x_rows"), **b.on_change("x_rows"))
     st.selectbox("Columns", [NONE] + cats, format_func=fmt, **b.on_change("x_cols"))
     st.selectbox("Panel (small multiples)", [NONE] + cats, format_func=fmt, **b.on_change("x_panel"))
-    measures = list(service.MEASURES) if nums else [m for m in service.MEASURES if m not in NUMERIC_MEASURES]
-    st.radio("Measure", measures, format_func=service.MEASURES.get, **b.on_change("x_measure"))
+    measures = list(MEASURES) if nums else [m for m in MEASURES if m not in NUMERIC_MEASURES]
+    st.radio("Measure", measures, format_func=MEASURES.get, **b.on_change("x_measure"))
     if st.session_state["x_measure"] in NUMERIC_MEASURES:
         st.selectbox("Of", nums, format_func=fmt, **b.on_change("x_value"))
     wave = d.by_role("wave")

@@ -16,7 +16,7 @@ import streamlit as st
 from rcs_viz import config as config_mod
 from rcs_viz.engine import service
 from rcs_viz.features.need import model as need, services as services_map, state as need_state, whatif
-from rcs_viz.features.need.model import Definition, Fit
+from rcs_viz.features.need.model import Definition
 from rcs_viz.features.need.services import TIERS, Services, ServicesError
 from rcs_viz.features.need.state import SECTIONS, NeedView, encode
 from rcs_viz.output import export, figures
@@ -198,27 +198,6 @@ def _add(ds, b: Binding) -> None:
     b.change(key)
 
 
-# --------------------------------------------------------------------------- cached calls
-
-
-@st.cache_data(show_spinner="Counting…", max_entries=256)
-def _fit(key: str, _ds, _need: Definition, _contact: Definition, _by, _filters, _rules) -> Fit:
-    return need.fit(_ds, _need, _contact, _by, _filters, _rules)
-
-
-def fit(view: NeedView) -> Fit:
-    """`need.fit` for this session's data under the owner's rules, cached per question."""
-    ds, rules = session.dataset(), session.rules()
-    filters = view.query_filters(ds.dictionary)
-    key = repr((str(ds.db_path), view.need, view.contact, view.by, filters, rules))
-    return _fit(key, ds, view.need, view.contact, view.by, filters, rules)
-
-
-@st.cache_data(show_spinner="Reading the services table…", max_entries=8)
-def _configured_services(path: str, stamp: float) -> Services:
-    return services_map.load_services(path)
-
-
 def services() -> tuple[Services | None, str, str | None]:
     """This session's services table: (table or None, "upload" / "configured" / "none", a problem with it)."""
     uploaded = st.session_state.get(UPLOAD)
@@ -228,8 +207,7 @@ def services() -> tuple[Services | None, str, str | None]:
     if path is None:
         return None, "none", None
     try:
-        stamp = Path(path).stat().st_mtime if Path(path).exists() else 0.0
-        return _configured_services(str(path), stamp), "configured", None
+        return session.services_table(path), "configured", None
     except ServicesError as err:
         return None, "configured", str(err)
 

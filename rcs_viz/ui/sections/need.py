@@ -34,7 +34,7 @@ def need(ds, b: Binding, view: NeedView) -> None:
                    icon=":material/visibility_off:")
         return
     try:
-        fit = nc.fit(view)
+        fit = session.fit(view)
     except QueryError as err:
         st.warning(f"This question cannot be answered: {err}", icon=":material/block:")
         return
