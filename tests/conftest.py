@@ -1,11 +1,16 @@
-"""Shared fixtures: the committed synthetic sample, loaded once per test run."""
+"""Shared by every level (unit, app, browser): the repo's root and the --full option.
+
+Each level keeps its own fixtures in its own conftest.py: tests/unit/conftest.py (the
+committed synthetic sample), tests/app/conftest.py (the configured dataset and the
+AppTest runners), tests/browser/conftest.py (the server and the browser). The markers
+are registered in pyproject.toml.
+"""
 
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data_samples"
 
 
 def pytest_addoption(parser):
@@ -18,8 +23,6 @@ def full(request) -> bool:
 
 
 @pytest.fixture(scope="session")
-def sample_dataset(tmp_path_factory):
-    from rcs_viz.engine.load import load_dataset
-
-    return load_dataset(SAMPLE / "respondents.parquet", SAMPLE / "dictionary.yaml",
-                        cache_dir=tmp_path_factory.mktemp("db"))
+def root() -> Path:
+    """The repo's root folder (app.py, app_pages/, data_samples/)."""
+    return ROOT

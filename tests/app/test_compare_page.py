@@ -1,45 +1,28 @@
 """Compare page via AppTest: each view from its link, showing exactly the engine's protected figures."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
 from rcs_viz.features.compare import model as compare, tables as compare_tables
 from rcs_viz.data import comparators
 from rcs_viz.features.compare.model import Scope
-from rcs_viz.engine.load import load_dataset
 
-PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "compare.py")
+PAGE = "compare.py"
+TIMEOUT = 90
 CFG = config.load()
 COMPS = comparators.read(CFG.comparators)
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return load_dataset(CFG.data, CFG.dictionary, cache_dir=CFG.cache_dir, salt=CFG.record_key_salt)
 
 
 def ind(ds, name):
     return next(i for i in compare.indicators(ds.dictionary) if i.name == name)
 
 
-def run(params: dict) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=90)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def shown(at) -> pd.DataFrame:
     return at.dataframe[0].value.reset_index(drop=True)
 
 
-def test_default_view_ranks_the_clusters_of_the_first_cpp(ds):
+def test_default_view_ranks_the_clusters_of_the_first_cpp(ds, run):
     at = run({})
     first = compare.indicators(ds.dictionary)
     name = next(i for i in first if i.statistic == "pct").name
@@ -49,7 +32,7 @@ def test_default_view_ranks_the_clusters_of_the_first_cpp(ds):
     assert not at.warning
 
 
-def test_rank_of_schools_within_a_cluster_lists_protected_schools_without_values(ds):
+def test_rank_of_schools_within_a_cluster_lists_protected_schools_without_values(ds, run):
     at = run({"level": "school", "cluster": "101", "ind": "bullied"})
     want = compare.rank(ds, ind(ds, "bullied"), "school", Scope("1", "101", "2019"), "cpp", CFG.rules, COMPS)
     table = shown(at)
@@ -62,7 +45,7 @@ def test_rank_of_schools_within_a_cluster_lists_protected_schools_without_values
     assert any("Not drawn" in c.value and hidden[0] in c.value for c in at.caption)
 
 
-def test_rank_against_the_previous_wave_and_the_nation(ds):
+def test_rank_against_the_previous_wave_and_the_nation(ds, run):
     at = run({"vs": "previous", "ind": "alcohol_last_week", "f.stage": ["6", "7", "8"]})
     want = compare.rank(ds, ind(ds, "alcohol_last_week"), "cluster",
                         Scope("1", None, "2019", (("stage", ("6", "7", "8")),)), "previous", CFG.rules, COMPS)
@@ -74,7 +57,7 @@ def test_rank_against_the_previous_wave_and_the_nation(ds):
     pd.testing.assert_frame_equal(shown(at), compare_tables.display(want))
 
 
-def test_spine_of_a_cluster_shows_every_indicator_and_links_to_rank_charts(ds):
+def test_spine_of_a_cluster_shows_every_indicator_and_links_to_rank_charts(ds, run):
     at = run({"view": "spine", "unit": "102"})
     want = compare.spine(ds, "cluster", "102", Scope("1", None, "2019"), "cpp", CFG.rules, COMPS)
     pd.testing.assert_frame_equal(shown(at), compare_tables.display(want))
@@ -86,7 +69,7 @@ def test_spine_of_a_cluster_shows_every_indicator_and_links_to_rank_charts(ds):
     assert at.subheader[0].value.startswith("Bullied")
 
 
-def test_trend_gradient_and_map_views(ds):
+def test_trend_gradient_and_map_views(ds, run):
     at = run({"view": "trend", "unit": "103", "ind": "wemwbs", "f.stage": ["5", "6", "7", "8"]})
     scope = Scope("1", None, "2019", (("stage", ("5", "6", "7", "8")),))
     want = compare.trend(ds, ind(ds, "wemwbs"), "cluster", "103", scope, CFG.rules, COMPS)
@@ -104,14 +87,14 @@ def test_trend_gradient_and_map_views(ds):
     pd.testing.assert_frame_equal(shown(at), compare_tables.display(want))
 
 
-def test_a_filter_leaving_too_few_respondents_protects_every_unit(ds):
+def test_a_filter_leaving_too_few_respondents_protects_every_unit(ds, run):
     at = run({"level": "school", "f.sex": ["3"], "f.stage": ["1"]})
     table = shown(at)
     assert (table["Verdict"] == "not compared").all()
     assert (table.iloc[:, 2].isin(["[c]", "[b]"])).all()
 
 
-def test_a_report_pack_of_the_unit_in_view_or_its_cpp_is_offered():
+def test_a_report_pack_of_the_unit_in_view_or_its_cpp_is_offered(run):
     at = run({"view": "spine", "level": "school", "unit": "10101"})
     radio = at.radio(key="c_report_kind")
     assert len(radio.options) == 2 and "(the CPP)" in radio.options[1]

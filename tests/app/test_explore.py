@@ -1,33 +1,15 @@
 """Explore page via AppTest: links in, protected numbers out."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
 from rcs_viz.output import tables
 from rcs_viz.engine import service
-from rcs_viz.engine.load import load_dataset
 from rcs_viz.engine.sql.views import CrossTab
 
-PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "explore.py")
+PAGE = "explore.py"
 CFG = config.load()
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return load_dataset(CFG.data, CFG.dictionary, cache_dir=CFG.cache_dir, salt=CFG.record_key_salt)
-
-
-def run(params: dict) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def screen_table(at) -> pd.DataFrame:
@@ -49,7 +31,7 @@ def all_counts_safe(frame: pd.DataFrame) -> bool:
 
 
 @pytest.mark.parametrize("measure", ["count", "row_pct", "col_pct", "total_pct"])
-def test_each_percentage_measure_shows_the_engines_protected_numbers(ds, measure):
+def test_each_percentage_measure_shows_the_engines_protected_numbers(ds, measure, run):
     at = run({"rows": "simd", "cols": "sex", "measure": measure, "f.stage": ["6", "7", "8"]})
     query = CrossTab(rows="simd", cols="sex", filters=(("wave", ("2019",)), ("stage", ("6", "7", "8"))))
     shown = screen_table(at)
@@ -60,7 +42,7 @@ def test_each_percentage_measure_shows_the_engines_protected_numbers(ds, measure
 
 
 @pytest.mark.parametrize("measure", ["mean", "median"])
-def test_mean_and_median_of_a_numeric_variable(ds, measure):
+def test_mean_and_median_of_a_numeric_variable(ds, measure, run):
     at = run({"rows": "sex", "measure": measure, "value": "wemwbs", "wave": "all", "ci": "1"})
     query = CrossTab(rows="sex", value="wemwbs")
     shown = screen_table(at)
@@ -70,7 +52,7 @@ def test_mean_and_median_of_a_numeric_variable(ds, measure):
     assert 40 < float(boys.split(" ")[0]) < 60
 
 
-def test_school_by_band_hides_small_schools_and_says_so():
+def test_school_by_band_hides_small_schools_and_says_so(run):
     at = run({"rows": "school", "cols": "sdq_total_band"})
     shown = screen_table(at)
     assert all_counts_safe(shown)
@@ -86,34 +68,34 @@ def test_school_by_band_hides_small_schools_and_says_so():
     ({"rows": "sex'; DROP TABLE respondents; --"}, "not a variable"),
     ({"rows": "sex", "measure": "mean", "value": "sex"}, "needs a numeric"),
 ])
-def test_tampered_link_falls_back_with_a_visible_note(params, note):
+def test_tampered_link_falls_back_with_a_visible_note(params, note, run):
     at = run(params)
     warnings = " ".join(w.value for w in at.warning)
     assert note in warnings
     assert all_counts_safe(screen_table(at))
 
 
-def test_filters_that_empty_the_base_say_so_instead_of_a_table(ds):
+def test_filters_that_empty_the_base_say_so_instead_of_a_table(ds, run):
     primary = next(c for c, label in ds.dictionary["school"].values if "Primary" in label)
     at = run({"rows": "sex", "f.school": [primary], "f.stage": ["8"]})  # a primary school has no S4
     assert "too few respondents" in " ".join(w.value for w in at.warning)
     assert len(at.dataframe) == 0
 
 
-def test_filter_chips_show_the_base_they_leave():
+def test_filter_chips_show_the_base_they_leave(run):
     at = run({"rows": "sex", "f.simd": ["1"]})
     chip = next(b for b in at.button if b.label.startswith("✕"))
     assert "SIMD quintile: 1" in chip.label and "respondents" in chip.label
 
 
-def test_removing_a_chip_rewrites_the_link():
+def test_removing_a_chip_rewrites_the_link(run):
     at = run({"rows": "sex", "f.simd": ["1"], "cols": "fsm"})
     next(b for b in at.button if b.label.startswith("✕")).click().run()
     assert "f.simd" not in at.query_params
     assert at.query_params["cols"] == "fsm"
 
 
-def test_changing_a_widget_writes_only_non_defaults_to_the_link():
+def test_changing_a_widget_writes_only_non_defaults_to_the_link(run):
     at = run({})
     at.selectbox(key="x_cols").set_value("sex").run()
     assert dict(at.query_params) == {"cols": "sex"}

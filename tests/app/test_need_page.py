@@ -2,11 +2,9 @@
 
 import io
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
 from rcs_viz.features.need import model as need, services as services_map, state as need_state, whatif
@@ -14,29 +12,15 @@ from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz.ui.controls import need as nc
 from rcs_viz.features.need import tables as nt
-from rcs_viz.engine.load import load_dataset
 
-PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "need.py")
+PAGE = "need.py"
+TIMEOUT = 120
 CFG = config.load()
 THRESHOLD = CFG.rules.threshold
 SERVICES = services_map.load_services(CFG.services).table
 UNMET_COLUMN = "Need without contact"
 SDQ = need.Definition((("sdq_total_band", ("3",)),))
 SW = need.Definition((("sw_contact", ("1",)),))
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return load_dataset(CFG.data, CFG.dictionary, cache_dir=CFG.cache_dir, salt=CFG.record_key_salt)
-
-
-def run(params: dict) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def table(at, columns_start: str) -> pd.DataFrame:
@@ -87,7 +71,7 @@ def codes_of(ds):
 # --------------------------------------------------------------------------- need against contact
 
 
-def test_default_view_shows_the_library_fit_in_plain_words(ds):
+def test_default_view_shows_the_library_fit_in_plain_words(ds, run):
     at = run({})
     view = need_state.default_view(ds.dictionary, codes_of(ds))
     fit = fit_of(ds, view)
@@ -107,7 +91,7 @@ def test_default_view_shows_the_library_fit_in_plain_words(ds):
     assert not at.warning
 
 
-def test_a_combined_need_by_sex_with_filters_from_a_link(ds):
+def test_a_combined_need_by_sex_with_filters_from_a_link(ds, run):
     link = {"need": ["sdq_total_band:3", "young_carer:1"], "contact": ["sw_contact:1", "looked_after_ever:1"],
             "contact_all": "1", "by": "sex", "f.stage": ["5", "6", "7", "8"], "wave": "all"}
     at = run(link)
@@ -124,7 +108,7 @@ def test_a_combined_need_by_sex_with_filters_from_a_link(ds):
     assert not small_counts(at)
 
 
-def test_defining_a_need_with_the_widgets_writes_the_link(ds):
+def test_defining_a_need_with_the_widgets_writes_the_link(ds, run):
     at = run({})
     at.multiselect(key="n_need").set_value(["young_carer:1", "safe_home:3|4"]).run()
     assert qp(at, "need") == ["young_carer:1", "safe_home:3|4"]
@@ -140,7 +124,7 @@ def test_defining_a_need_with_the_widgets_writes_the_link(ds):
     assert "**Need:** " + view.need.describe(ds.dictionary) in words and ", and " in view.need.describe(ds.dictionary)
 
 
-def test_a_condition_of_ones_own_joins_the_need():
+def test_a_condition_of_ones_own_joins_the_need(run):
     at = run({})
     at.selectbox(key="n_add_var").set_value("wemwbs").run()
     at.selectbox(key="n_add_op").set_value("<").run()
@@ -152,7 +136,7 @@ def test_a_condition_of_ones_own_joins_the_need():
     assert "SDQ total difficulties band is Abnormal, or Mental wellbeing (WEMWBS, 14-70) below 35" in words
 
 
-def test_a_filter_leaving_few_pupils_protects_rather_than_shows(ds):
+def test_a_filter_leaving_few_pupils_protects_rather_than_shows(ds, run):
     at = run({"f.sex": ["3"], "f.stage": ["1"], "by": "cluster"})
     assert not small_counts(at)
     text = " ".join(w.value for w in at.warning) + " ".join(str(f.value.to_numpy()) for f in at.dataframe)
@@ -162,7 +146,7 @@ def test_a_filter_leaving_few_pupils_protects_rather_than_shows(ds):
 # --------------------------------------------------------------------------- services map
 
 
-def test_services_section_shows_the_library_summaries_and_says_synthetic():
+def test_services_section_shows_the_library_summaries_and_says_synthetic(run):
     at = run({"sec": "services"})
     tiers = services_map.by_tier(SERVICES, None, THRESHOLD)
     pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5], nt.tier_display(tiers), check_dtype=False)
@@ -181,7 +165,7 @@ def test_services_section_shows_the_library_summaries_and_says_synthetic():
     assert "Blank template (CSV)" in labels and "Blank template (Excel)" in labels
 
 
-def test_one_partnership_from_the_cpp_filter_and_the_picker():
+def test_one_partnership_from_the_cpp_filter_and_the_picker(run):
     at = run({"sec": "services", "f.cpp": "1"})
     pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5],
                                   nt.tier_display(services_map.by_tier(SERVICES, "Glenvarrow", THRESHOLD)),
@@ -206,7 +190,7 @@ GOOD = ("service_id,cpp,name,sector,provider_type,tier,age_min,age_max,children_
 BAD = b"service_id,cpp,name,tier,children_served,annual_spend_gbp\nB1,Glenvarrow,X,Sideways,-3,lots\n"
 
 
-def test_an_uploaded_table_replaces_the_sample_and_a_bad_one_changes_nothing():
+def test_an_uploaded_table_replaces_the_sample_and_a_bad_one_changes_nothing(run):
     at = run({"sec": "services"})
     at.file_uploader(key="n_upload").set_value(("ours.csv", GOOD, "text/csv")).run()
     assert not at.exception
@@ -261,7 +245,7 @@ def test_exports_hold_the_screens_figures_with_formulas_neutralised(ds):
 # --------------------------------------------------------------------------- the what-if
 
 
-def test_whatif_shows_the_library_scenario_with_its_assumptions():
+def test_whatif_shows_the_library_scenario_with_its_assumptions(run):
     at = run({"sec": "whatif", "from": "Intensive", "to": "Universal", "shift": "30", "cost": "60000", "years": "3"})
     scenario = whatif.shift_upstream(services_map.by_tier(SERVICES, None, THRESHOLD), "Intensive", "Universal", 30)
     pd.testing.assert_frame_equal(table(at, "Tier"), nt.scenario_display(scenario))
@@ -277,7 +261,7 @@ def test_whatif_shows_the_library_scenario_with_its_assumptions():
     assert metrics["Intensive"] == f"{-scenario.reach_lost:+,.0f}"
 
 
-def test_moving_spend_with_the_widgets_writes_the_link():
+def test_moving_spend_with_the_widgets_writes_the_link(run):
     at = run({"sec": "whatif"})
     at.slider(key="n_shift").set_value(25).run()
     assert qp(at, "shift") == ["25"] and qp(at, "sec") == ["whatif"]
@@ -291,7 +275,7 @@ def test_moving_spend_with_the_widgets_writes_the_link():
     assert any("away from prevention" in m.value for m in at.markdown)
 
 
-def test_a_tier_without_a_cost_per_child_gets_a_plain_warning():
+def test_a_tier_without_a_cost_per_child_gets_a_plain_warning(run):
     small = ("service_id,cpp,name,tier,children_served,annual_spend_gbp\n"
              "A1,Ayr,Sport,Universal,500,50000\nA2,Ayr,Family help,Early help,80,90000\n"
              "A3,Ayr,Youth work,Intensive,40,120000\nA4,Ayr,Crisis,Specialist,4,200000\n").encode()
@@ -304,7 +288,7 @@ def test_a_tier_without_a_cost_per_child_gets_a_plain_warning():
     assert not small_counts(at) and "£50,000 a year" not in " ".join(m.value for m in at.markdown)
 
 
-def test_switching_sections_keeps_the_need():
+def test_switching_sections_keeps_the_need(run):
     at = run({"need": "young_carer:1"})
     at.segmented_control(key="n_sec").set_value("whatif").run()
     assert qp(at, "sec") == ["whatif"] and qp(at, "need") == ["young_carer:1"]
@@ -323,14 +307,14 @@ def test_switching_sections_keeps_the_need():
     {"sec": "services", "f.cpp": "9", "avoid": "NaN", "zzz": "1"},
     {"wave": "1999", "f.wemwbs": "1", "need_all": "yes", "by": "wemwbs"},
 ], ids=lambda link: "&".join(sorted(link))[:40])
-def test_a_tampered_link_gets_a_note_and_no_traceback(link):
+def test_a_tampered_link_gets_a_note_and_no_traceback(link, run):
     at = run(link)
     notes = " ".join(w.value for w in at.warning)
     assert "Parts of this link could not be used" in notes
     assert not small_counts(at)
 
 
-def test_judging_on_the_questions_answered_is_one_toggle_kept_in_the_link(ds):
+def test_judging_on_the_questions_answered_is_one_toggle_kept_in_the_link(ds, run):
     at = run({"need": ["sdq_total_band:3", "wemwbs:<41"]})
     at.toggle(key="n_need_answered").set_value(True).run()
     assert qp(at, "need_answered") == ["1"]

@@ -6,7 +6,6 @@ it is now on with `on(at, ...)` before touching that page's widgets.
 """
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -14,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from rcs_viz.features.story import model as sv
 from rcs_viz.features.story.model import SavedView
-from rcs_viz.ui.story import PAGES
+from rcs_viz.ui.pages import SAVEABLE as PAGES
 
-ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 90
 EXPLORE = SavedView("Deprivation by sex", "explore", (("rows", ("simd",)), ("cols", ("sex",))))
 SPINE = SavedView("Cluster spine", "compare", (("view", ("spine",)), ("unit", ("102",))),
                   title="Dunyarrow at a glance", note="Green is better than the CPP.")
@@ -24,15 +23,21 @@ HOSTILE = SavedView("<img src=x onerror=alert(1)> **bold**", "explore", (("rows"
                     title="<script>alert('t')</script>", note="[click](javascript:alert(1))\n<b>not bold</b>")
 
 
-def app(views=()) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
-    at.session_state["saved_views"] = tuple(views)
-    return on(at, "story")
+@pytest.fixture
+def app(app_test):
+    """app(views=()): the router run, holding `views` as the saved views, then this page."""
+
+    def make(views=()) -> AppTest:
+        at = app_test("app.py").run()
+        at.session_state["saved_views"] = tuple(views)
+        return on(at, "story")
+
+    return make
 
 
 def on(at: AppTest, page: str) -> AppTest:
     """Run the given page (a url path, "story" for this page) as the next run."""
-    at.switch_page("app_pages/story.py" if page == "story" else PAGES[page][0]).run()
+    at.switch_page("app_pages/story.py" if page == "story" else PAGES[page].file).run()
     assert not at.exception, at.exception
     return at
 
@@ -45,14 +50,14 @@ def names(at) -> list[str]:
     return [at.text_input(key=f"sv_name_{i}").value for i in range(len(saved(at)))]
 
 
-def test_an_empty_list_says_how_to_save_and_cannot_be_played():
+def test_an_empty_list_says_how_to_save_and_cannot_be_played(app):
     at = app()
     assert at.title[0].value == "Saved views and story"
     assert "No saved views yet" in at.info[0].value
     assert at.button(key="sv_play").disabled
 
 
-def test_each_view_shows_its_page_settings_title_and_note():
+def test_each_view_shows_its_page_settings_title_and_note(app):
     at = app([EXPLORE, SPINE])
     assert names(at) == ["Deprivation by sex", "Cluster spine"]
     captions = " ".join(c.value for c in at.caption)
@@ -62,7 +67,7 @@ def test_each_view_shows_its_page_settings_title_and_note():
     assert at.text_area(key="sv_note_1").value == SPINE.note
 
 
-def test_rename_reorder_delete_through_the_widgets():
+def test_rename_reorder_delete_through_the_widgets(app):
     at = app([EXPLORE, SPINE])
     at.text_input(key="sv_name_0").input("SIMD by sex").run()
     assert names(at) == ["SIMD by sex", "Cluster spine"]
@@ -77,7 +82,7 @@ def test_rename_reorder_delete_through_the_widgets():
     assert names(at) == ["Cluster spine"]
 
 
-def test_titles_and_notes_are_edited_and_a_blank_name_is_refused():
+def test_titles_and_notes_are_edited_and_a_blank_name_is_refused(app):
     at = app([EXPLORE, SPINE])
     at.text_input(key="sv_title_0").input("Step one").run()
     at.text_area(key="sv_note_0").input("Look at the most deprived.\nThen the least.").run()
@@ -102,7 +107,7 @@ def downloads(monkeypatch):
     return got
 
 
-def test_export_then_import_round_trips_the_list(downloads):
+def test_export_then_import_round_trips_the_list(downloads, app):
     at = app([EXPLORE, SPINE, HOSTILE])
     assert at.download_button(key="sv_export").proto.label == "Export the list"
     data = downloads["rcs_views.json"]
@@ -117,7 +122,7 @@ def test_export_then_import_round_trips_the_list(downloads):
     assert "the list now holds 3 views" in at.success[0].value
 
 
-def test_import_can_add_to_the_end_instead_of_replacing():
+def test_import_can_add_to_the_end_instead_of_replacing(app):
     at = app([SPINE])
     at.radio(key="sv_import_mode").set_value("add").run()
     at.file_uploader(key="sv_import").upload("more.json", sv.to_json((EXPLORE,)), "application/json").run()
@@ -130,7 +135,7 @@ def test_import_can_add_to_the_end_instead_of_replacing():
                  "views": [{"name": "<b>x</b>", "page": "admin"}]}).encode(), "page this app does not have"),
     (b"x" * (300 * 1024), "too big"),
 ])
-def test_a_bad_import_says_why_and_keeps_the_list(data, words):
+def test_a_bad_import_says_why_and_keeps_the_list(data, words, app):
     at = app([EXPLORE, SPINE])
     at.file_uploader(key="sv_import").upload("bad.json", data, "application/json").run()
     assert not at.exception
@@ -141,14 +146,14 @@ def test_a_bad_import_says_why_and_keeps_the_list(data, words):
     assert names(at) == ["Deprivation by sex", "Cluster spine"]
 
 
-def test_hostile_names_are_shown_as_text():
+def test_hostile_names_are_shown_as_text(app):
     at = app([HOSTILE])
     assert at.text_input(key="sv_name_0").value == HOSTILE.name  # a widget value, never rendered as markup
     for el in [*at.caption, *at.markdown, *at.error]:
         assert "<img" not in el.value and "<script" not in el.value
 
 
-def test_open_switches_to_the_view_without_the_story():
+def test_open_switches_to_the_view_without_the_story(app):
     at = app([EXPLORE, SPINE])
     at.button(key="sv_open_1").click().run()
     assert not at.exception
@@ -160,7 +165,7 @@ def step_text(at) -> str:
     return next(h.value for h in at.get("html") if "story-step" in h.value)
 
 
-def test_play_steps_through_the_views_and_ends():
+def test_play_steps_through_the_views_and_ends(app):
     at = app([EXPLORE, SPINE, HOSTILE])
     at.button(key="sv_play").click().run()
     assert at.title[0].value == "Explore"
@@ -190,8 +195,8 @@ def test_play_steps_through_the_views_and_ends():
     assert not any("story-step" in h.value for h in at.get("html"))
 
 
-def test_a_story_link_without_the_list_says_so():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+def test_a_story_link_without_the_list_says_so(app_test):
+    at = app_test("app.py").run()
     at.query_params.update({"rows": "simd", "present": "1", "story": "4"})
     on(at, "explore")
     assert "holds no such step" in at.warning[0].value
@@ -199,8 +204,8 @@ def test_a_story_link_without_the_list_says_so():
     assert at.query_params == {"rows": "simd"}
 
 
-def test_save_this_view_keeps_the_page_and_its_settings_but_not_the_mode():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+def test_save_this_view_keeps_the_page_and_its_settings_but_not_the_mode(app_test):
+    at = app_test("app.py").run()
     at.query_params.update({"rows": "simd", "cols": "sex"})
     on(at, "explore")
     at.text_input(key="save_view_name").input("Deprivation by sex")

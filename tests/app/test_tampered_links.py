@@ -1,14 +1,11 @@
 """Tampered and stale links, generated: no traceback, no small count, a note when something was set aside."""
 
 import random
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
 
-ROOT = Path(__file__).resolve().parents[2]
 THRESHOLD = config.load().rules.threshold
 HOSTILE = ["", " ", "'", '"', "\\", "%00", "\x00", "∅", "../../etc/passwd", "<script>alert(1)</script>",
            "1 OR 1=1", "sex; DROP TABLE respondents", "__rkey", "respondent_id", "wemwbs", "NaN", "-1",
@@ -48,16 +45,6 @@ def small_counts(at) -> list[str]:
     return bad
 
 
-def opened(page: str, link: dict, timeout: int = 60) -> AppTest:
-    """The page run on a tampered link: it must finish without an exception."""
-    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=timeout)
-    for key, value in link.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def assert_safe_and_noted(at, link: dict, known: set[str]) -> None:
     """No small count on screen, and a note whenever the link carries a setting the page does not know."""
     assert not small_counts(at)
@@ -67,8 +54,8 @@ def assert_safe_and_noted(at, link: dict, known: set[str]) -> None:
 
 @pytest.mark.parametrize("page", ["explore.py", "overview.py"])
 @pytest.mark.parametrize("link", tampered_links(seed=20, n=50), ids=lambda l: "&".join(sorted(l))[:40])
-def test_tampered_link(page, link):
-    at = opened(page, link)
+def test_tampered_link(page, link, open_page):
+    at = open_page(page, link)
     if page == "explore.py":
         assert_safe_and_noted(at, link, {"rows", "cols", "panel", "measure", "value", "wave", "missing", "ci",
                                          "weighted", "stacked", "page", "present"})
@@ -76,8 +63,8 @@ def test_tampered_link(page, link):
 
 @pytest.mark.parametrize("link", tampered_links(seed=5, n=50, keys=COMPARE_KEYS, hostile=COMPARE_HOSTILE),
                          ids=lambda l: "&".join(sorted(l))[:40])
-def test_tampered_compare_link(link):
-    at = opened("compare.py", link, timeout=90)
+def test_tampered_compare_link(link, open_page):
+    at = open_page("compare.py", link, timeout=90)
     assert_safe_and_noted(at, link, {"view", "ind", "level", "cpp", "cluster", "unit", "vs", "wave", "present"})
 
 
@@ -90,6 +77,6 @@ NEED_HOSTILE = HOSTILE + ["sdq_total_band:3", "wemwbs:<41", "wemwbs:<", "wemwbs:
 
 @pytest.mark.parametrize("link", tampered_links(seed=6, n=50, keys=NEED_KEYS, hostile=NEED_HOSTILE),
                          ids=lambda l: "&".join(sorted(l))[:40])
-def test_tampered_need_link(link):
-    at = opened("need.py", link, timeout=90)
+def test_tampered_need_link(link, open_page):
+    at = open_page("need.py", link, timeout=90)
     assert_safe_and_noted(at, link, set(NEED_KEYS) - {"zzz"} | {"page", "story"})

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = ROOT / "artifacts"
 
 
 def _free_port() -> int:
@@ -27,7 +25,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
+def app_server(tmp_path_factory, root):
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -35,7 +33,7 @@ def app_server(tmp_path_factory):
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.headless", "true"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+            cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://localhost:{port}"
     started = time.monotonic()
     try:
@@ -94,7 +92,8 @@ def wait_for_app():
 
 
 @pytest.fixture(scope="session")
-def artifacts() -> Path:
+def artifacts(root) -> Path:
     """Screenshots and downloads kept after the run, to be looked at."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+    folder = root / "artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder

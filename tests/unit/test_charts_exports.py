@@ -2,7 +2,6 @@
 
 import io
 import json
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -15,16 +14,12 @@ from rcs_viz.output import tables
 from rcs_viz.output import export
 from rcs_viz.engine import service
 from rcs_viz.engine.disclosure.gate import Rules
-from rcs_viz.engine.load import load_dataset
 from rcs_viz.engine.sql.views import CrossTab
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    ds = load_dataset(SAMPLE / "respondents.parquet", SAMPLE / "dictionary.yaml",
-                      cache_dir=tmp_path_factory.mktemp("db"))
+def result(sample_dataset):
+    ds = sample_dataset
     cluster = ds.dictionary["cluster"].values[0][0]
     q = CrossTab(rows="school", cols="sdq_total_band", filters=(("cluster", (cluster,)), ("wave", ("2019",))))
     return service.crosstab(ds, q, "row_pct", Rules())

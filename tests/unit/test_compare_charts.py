@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,17 +10,14 @@ import pytest
 from rcs_viz import config
 from rcs_viz.output import figures
 from rcs_viz.features.compare import model as compare
-from rcs_viz.data import comparators
 from rcs_viz.features.compare import charts as cc
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 
 
 @pytest.fixture(scope="module")
-def env(sample_dataset):
+def env(sample_dataset, sample_comparators):
     ds = sample_dataset
     rules = config.load().rules
-    comps = comparators.read(SAMPLE / "comparators.csv")
+    comps = sample_comparators
     inds = {i.name: i for i in compare.indicators(ds.dictionary)}
     return ds, rules, comps, inds, compare.Scope(cpp="1", wave="2019")
 

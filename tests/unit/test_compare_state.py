@@ -4,18 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from rcs_viz.engine import service
 from rcs_viz.features.compare.state import CompareView, default_view, parse, to_params
-
-
-@pytest.fixture(scope="module")
-def d(sample_dataset):
-    return sample_dataset.dictionary
-
-
-@pytest.fixture(scope="module")
-def codes(sample_dataset):
-    return lambda name, within=(): service.categories(sample_dataset, name, within)
 
 
 def params(view: CompareView, default: CompareView) -> dict[str, list[str]]:

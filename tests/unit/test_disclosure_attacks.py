@@ -10,10 +10,8 @@
 """
 
 import random
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from rcs_viz.engine import db
 from rcs_viz.engine.disclosure import gate as disclosure
@@ -21,18 +19,10 @@ from rcs_viz.engine.sql import views
 from rcs_viz.engine import service
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.data.dictionary import MISSING
-from rcs_viz.engine.load import load_dataset
 from rcs_viz.engine.disclosure.ptable import perturb
 from rcs_viz.engine.sql.views import CrossTab
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
 RULES = Rules()
-
-
-@pytest.fixture(scope="module")
-def ds(tmp_path_factory):
-    return load_dataset(SAMPLE / "respondents.parquet", SAMPLE / "dictionary.yaml",
-                        cache_dir=tmp_path_factory.mktemp("db"))
 
 
 def random_view(rng: random.Random, ds) -> tuple[CrossTab, str]:
@@ -56,19 +46,19 @@ def random_view(rng: random.Random, ds) -> tuple[CrossTab, str]:
                     include_missing=rng.random() < 0.8), measure
 
 
-def test_random_views_never_show_a_small_count_and_pass_the_audit(ds, full, capsys):
+def test_random_views_never_show_a_small_count_and_pass_the_audit(sample_dataset, full, capsys):
     rng = random.Random(2024)
     views = 10_000 if full else 60
     checked = audited = 0
     for _ in range(views):
-        query, measure = random_view(rng, ds)
-        result = service.crosstab(ds, query, measure, RULES)
+        query, measure = random_view(rng, sample_dataset)
+        result = service.crosstab(sample_dataset, query, measure, RULES)
         shown = result.cells[result.cells["status"].eq("shown")]
         assert (shown["count"] >= RULES.threshold).all(), query
         assert result.cells.loc[result.cells["status"].ne("shown"), ["count", "value"]].isna().all().all()
         # The audit needs the true counts, which never leave the engine: rebuild them here.
-        sql, params = views.crosstab(query, service.schema(ds))
-        grid = service._fill_grid(ds, query, db.run(ds.db_path, sql, params))
+        sql, params = views.crosstab(query, service.schema(sample_dataset))
+        grid = service._fill_grid(sample_dataset, query, db.run(sample_dataset.db_path, sql, params))
         protected = disclosure.protect(grid, RULES)
         hidden = protected["status"].ne("shown").to_numpy()
         assert list(hidden) == list(result.cells["status"].ne("shown")), query
@@ -96,17 +86,17 @@ def _a_and_b(ds, a_filters, removal) -> tuple:
     return tuple(out)
 
 
-def test_differencing_attacks_rarely_recover_a_small_group(ds, capsys, full):
+def test_differencing_attacks_rarely_recover_a_small_group(sample_dataset, capsys, full):
     """View A (a cluster, a wave) minus view B (A without one school / stage / sex / small group)."""
-    d = ds.dictionary
+    d = sample_dataset.dictionary
     tried = recovered = 0
     by_kind: dict[str, list[int]] = {}
-    all_stages = service.categories(ds, "stage")
+    all_stages = service.categories(sample_dataset, "stage")
     stages = [None] + (all_stages if full else all_stages[::3])
     for cluster, _ in d["cluster"].values:
         for wave, stage in [(w, s) for w in ("2016", "2019") for s in stages]:
             a_filters = (("cluster", (cluster,)), ("wave", (wave,))) + ((("stage", (stage,)),) if stage else ())
-            schools = service.categories(ds, "school", (("cluster", (cluster,)),))
+            schools = service.categories(sample_dataset, "school", (("cluster", (cluster,)),))
             removals = {f"school {s}": ("school", tuple(x for x in schools if x != s)) for s in schools}
             if stage is None:
                 removals.update({f"stage {s}": ("stage", tuple(x for x in all_stages if x != s)) for s in all_stages})
@@ -115,7 +105,7 @@ def test_differencing_attacks_rarely_recover_a_small_group(ds, capsys, full):
             for kind, (name, kept) in removals.items():
                 if not kept:
                     continue
-                a_count, a_true, b_count, b_true = _a_and_b(ds, a_filters, (name, kept))
+                a_count, a_true, b_count, b_true = _a_and_b(sample_dataset, a_filters, (name, kept))
                 small = a_true - b_true
                 if not (0 < small < RULES.threshold) or a_count is None or b_count is None:
                     continue

@@ -4,19 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from rcs_viz.engine import service
 from rcs_viz.features.need.model import Definition
 from rcs_viz.features.need.state import MAX_CONDITIONS, NeedView, default_view, encode, parse, to_params
-
-
-@pytest.fixture(scope="module")
-def d(sample_dataset):
-    return sample_dataset.dictionary
-
-
-@pytest.fixture(scope="module")
-def codes(sample_dataset):
-    return lambda name, within=(): service.categories(sample_dataset, name, within)
 
 
 def params(view: NeedView, default: NeedView) -> dict[str, list[str]]:

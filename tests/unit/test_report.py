@@ -28,8 +28,6 @@ from rcs_viz.features.compare.model import Scope
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import load_dataset
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
-DATA = SAMPLE / "respondents.parquet"
 RULES = Rules()
 WHEN = dt.datetime(2026, 3, 14, 9, 30)
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
@@ -91,14 +89,14 @@ def texts(value: float) -> set[str]:
     return {f"{value:.1f}", f"{value:.2f}", f"{value:,.1f}"}
 
 
-def truth(ind: compare.Indicator, where: str) -> tuple[float | None, int]:
-    """The unprotected figure and its count, straight from the file: what the gate must keep from view."""
+def truth(ind: compare.Indicator, where: str, data: Path) -> tuple[float | None, int]:
+    """The unprotected figure and its count, straight from the file `data`: what the gate must keep from view."""
     col = ind.name
     if ind.statistic == "pct":
         n, k = duckdb.sql(f"SELECT count({col}), count(*) FILTER (WHERE CAST({col} AS VARCHAR) IN "
-                          f"({', '.join(repr(c) for c in ind.positive)})) FROM '{DATA}' WHERE {where}").fetchall()[0]
+                          f"({', '.join(repr(c) for c in ind.positive)})) FROM '{data}' WHERE {where}").fetchall()[0]
         return (100 * k / n if n else None), k
-    n, mean = duckdb.sql(f"SELECT count({col}), avg({col}) FROM '{DATA}' WHERE {where}").fetchall()[0]
+    n, mean = duckdb.sql(f"SELECT count({col}), avg({col}) FROM '{data}' WHERE {where}").fetchall()[0]
     return mean, n
 
 
@@ -106,32 +104,28 @@ def truth(ind: compare.Indicator, where: str) -> tuple[float | None, int]:
 
 
 @pytest.fixture(scope="module")
-def comps():
-    return comparators.read(SAMPLE / "comparators.csv")
-
-
-@pytest.fixture(scope="module")
-def big_school(sample_dataset, comps):
+def big_school(sample_dataset, sample_comparators):
     """Monmordie High School: some rows hidden ([c] for rare answers, [b] for the primary-only scale)."""
-    made = report.build(sample_dataset, "school", "10101", Scope("1", wave="2019"), RULES, comps, created=WHEN)
+    made = report.build(sample_dataset, "school", "10101", Scope("1", wave="2019"), RULES, sample_comparators,
+                        created=WHEN)
     return made, report.to_html(made), report_pdf.render(made)
 
 
 @pytest.fixture(scope="module")
-def small_school(sample_dataset, comps):
+def small_school(sample_dataset, sample_comparators):
     """Auchyarrow Primary (about two dozen pupils): most of its figures are hidden."""
     inds = {i.name: i for i in compare.indicators(sample_dataset.dictionary)}
-    made = report.build(sample_dataset, "school", "10105", Scope("1", wave="2019"), RULES, comps,
+    made = report.build(sample_dataset, "school", "10105", Scope("1", wave="2019"), RULES, sample_comparators,
                         [inds["bullied"], inds["fsm"]], created=WHEN)
     return made, report.to_html(made), report_pdf.render(made)
 
 
 @pytest.fixture(scope="module")
-def filtered_cpp(sample_dataset, comps):
+def filtered_cpp(sample_dataset, sample_comparators):
     d = sample_dataset.dictionary
     inds = {i.name: i for i in compare.indicators(d)}
     made = report.build(sample_dataset, "cpp", None, Scope("2", wave="2019", filters=(("sex", (d["sex"].code_of("Girl"),)),)),
-                        RULES, comps, [inds["bullied"]], created=WHEN)
+                        RULES, sample_comparators, [inds["bullied"]], created=WHEN)
     return made, report.to_html(made), report_pdf.render(made)
 
 
@@ -139,7 +133,7 @@ def filtered_cpp(sample_dataset, comps):
 
 
 @pytest.mark.parametrize("which", ["big_school", "small_school"])
-def test_a_report_shows_no_value_the_screen_protects(which, request):
+def test_a_report_shows_no_value_the_screen_protects(which, request, sample_dir):
     made, page, pdf = request.getfixturevalue(which)
     spine = made.summary_result
     d_inds = {i.name: i for i in made.key_indicators} | {
@@ -152,7 +146,7 @@ def test_a_report_shows_no_value_the_screen_protects(which, request):
     assert len(hidden), "the case needs hidden figures to be a test"
     checked = 0
     for r in hidden.to_dict("records"):
-        value, count = truth(d_inds[r["indicator"]], where)
+        value, count = truth(d_inds[r["indicator"]], where, sample_dir / "respondents.parquet")
         cells, line = rows[r["indicator"]], in_pdf[r["label"]]
         assert cells[1] in ("[c]", "[b]") and cells[2] == "", cells
         # the unit's own cells; the CPP and national columns are other, shown figures that may match by chance
@@ -179,7 +173,7 @@ def test_a_report_shows_no_value_the_screen_protects(which, request):
 
 
 @pytest.mark.parametrize("which", ["big_school", "small_school"])
-def test_a_rank_charts_never_draw_a_protected_unit(which, request):
+def test_a_rank_charts_never_draw_a_protected_unit(which, request, sample_dir):
     made, page, _ = request.getfixturevalue(which)
     sections = html_sections(page)
     seen_hidden = 0
@@ -191,7 +185,8 @@ def test_a_rank_charts_never_draw_a_protected_unit(which, request):
             if pd.isna(unit["value"]):
                 seen_hidden += 1
                 assert unit["label"] not in drawn, (s.key, unit["label"])
-                value, _ = truth(s.result.indicator, f"cpp = 1 AND wave = 2019 AND school = {int(unit['code'])}")
+                value, _ = truth(s.result.indicator, f"cpp = 1 AND wave = 2019 AND school = {int(unit['code'])}",
+                                 sample_dir / "respondents.parquet")
                 assert value is None or all(t not in svg_texts(sections[s.key]) for t in texts(value))
             else:
                 assert unit["label"] in drawn

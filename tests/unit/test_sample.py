@@ -6,8 +6,6 @@ or a comment. Generator checks use small row counts so the file stays fast.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -15,27 +13,20 @@ import pytest
 
 from rcs_viz.data import dictionary as dd, sample
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
+
+@pytest.fixture(scope="module")
+def df(sample_dir) -> pd.DataFrame:
+    return pd.read_parquet(sample_dir / "respondents.parquet")
 
 
 @pytest.fixture(scope="module")
-def df() -> pd.DataFrame:
-    return pd.read_parquet(SAMPLE / "respondents.parquet")
+def services(sample_dir) -> pd.DataFrame:
+    return pd.read_csv(sample_dir / "services.csv")
 
 
 @pytest.fixture(scope="module")
-def dic() -> dd.Dictionary:
-    return dd.read(SAMPLE / "dictionary.yaml")
-
-
-@pytest.fixture(scope="module")
-def services() -> pd.DataFrame:
-    return pd.read_csv(SAMPLE / "services.csv")
-
-
-@pytest.fixture(scope="module")
-def comparators() -> pd.DataFrame:
-    return pd.read_csv(SAMPLE / "comparators.csv", dtype={"positive": str})
+def comparators(sample_dir) -> pd.DataFrame:
+    return pd.read_csv(sample_dir / "comparators.csv", dtype={"positive": str})
 
 
 def pct(x: pd.Series, positive=(1,)) -> float:
@@ -46,14 +37,14 @@ def pct(x: pd.Series, positive=(1,)) -> float:
 
 # --------------------------------------------------------------------------- files and shape
 
-def test_committed_files_present_under_5_mb_and_40k_to_60k_rows(df):
+def test_committed_files_present_under_5_mb_and_40k_to_60k_rows(df, sample_dir):
     for name in (*sample.FILES.values(), "README.md"):
-        assert (SAMPLE / name).is_file(), name
-    total = sum(p.stat().st_size for p in SAMPLE.iterdir())
+        assert (sample_dir / name).is_file(), name
+    total = sum(p.stat().st_size for p in sample_dir.iterdir())
     assert total < 5_000_000
     assert 40_000 <= len(df) <= 60_000
     assert len(df) == sample.DEFAULT_ROWS
-    assert pq.ParquetFile(SAMPLE / "respondents.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
+    assert pq.ParquetFile(sample_dir / "respondents.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
 
 
 def test_committed_sample_is_what_the_generator_makes(df, services, comparators, dic):

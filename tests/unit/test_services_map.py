@@ -17,7 +17,6 @@ from scipy.optimize import linprog
 from rcs_viz.features.need import services as sm
 from rcs_viz.features.need.services import ALL_CPPS, ALL_SECTORS, ALL_TIERS, NAMES, TIERS, ServicesError
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "services.csv"
 U, E, I, S = TIERS
 
 
@@ -54,8 +53,8 @@ def hand_table(tmp_path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- reading
 
-def test_sample_loads_with_the_four_tiers():
-    s = sm.load_services(SAMPLE)
+def test_sample_loads_with_the_four_tiers(sample_dir):
+    s = sm.load_services(sample_dir / "services.csv")
     assert s.source == "services.csv" and s.notes == ()
     assert len(s.table) == 200 and list(s.table.columns) == list(NAMES)
     assert set(s.table["tier"]) == set(TIERS)
@@ -339,8 +338,8 @@ def test_one_cpp_or_all(tmp_path):
         sm.by_tier(table, "Nowhere")
 
 
-def test_the_sample_summaries_add_up():
-    table = sm.load_services(SAMPLE).table
+def test_the_sample_summaries_add_up(sample_dir):
+    table = sm.load_services(sample_dir / "services.csv").table
     for cpp in (None, "Glenvarrow", "Firthmuir", "Kinmorven"):
         t = sm.by_tier(table, cpp)
         part = table if cpp is None else table[table["cpp"].eq(cpp)]
@@ -453,8 +452,8 @@ def test_small_counts_across_two_cpps_cannot_be_differenced(tmp_path):
     assert np.isnan(listing.loc["B4", "spend_per_child"])
 
 
-def test_the_sample_is_safe_and_only_its_small_services_and_a_few_partners_are_hidden():
-    table = sm.load_services(SAMPLE).table
+def test_the_sample_is_safe_and_only_its_small_services_and_a_few_partners_are_hidden(sample_dir):
+    table = sm.load_services(sample_dir / "services.csv").table
     assert_safe(table)
     listing = sm.service_list(table)
     small = int(table["children_served"].between(1, 9).sum())

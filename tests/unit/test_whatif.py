@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -113,8 +112,8 @@ def test_bad_inputs_are_clear(args, kwargs, words):
         shift_upstream(tiers(), *args, **kwargs)
 
 
-def test_the_sample_shift_runs_for_every_cpp():
-    table = sm.load_services(Path(__file__).resolve().parents[2] / "data_samples" / "services.csv").table
+def test_the_sample_shift_runs_for_every_cpp(sample_dir):
+    table = sm.load_services(sample_dir / "services.csv").table
     for cpp in (None, "Glenvarrow", "Firthmuir", "Kinmorven"):
         sc = shift_upstream(sm.by_tier(table, cpp), S, E, 10)
         assert sc.reach_gained > sc.reach_lost > 0  # early help places cost less than specialist ones

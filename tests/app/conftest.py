@@ -1,0 +1,62 @@
+"""Shared by the AppTest modules: the configured dataset, and runners that open the app or one of its pages.
+
+A page is named by its file: "app.py" is the router, any other name a file in app_pages/.
+A module names the page its `run` opens with PAGE, and sets TIMEOUT when its runs need
+more than the default seconds.
+"""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rcs_viz import config
+from rcs_viz.engine.load import load_dataset
+
+TIMEOUT = 60  # seconds a run may take, unless the module sets its own TIMEOUT
+
+
+def pytest_generate_tests(metafunc):
+    """A test taking `app_page` runs once for every page file in app_pages/ (by file name)."""
+    if "app_page" in metafunc.fixturenames:
+        # rootpath: the folder of pyproject.toml, i.e. the repo's root (the `root` fixture, at collection time)
+        metafunc.parametrize("app_page", sorted(p.name for p in (metafunc.config.rootpath / "app_pages").glob("*.py")))
+
+
+@pytest.fixture(scope="module")
+def ds():
+    """The dataset the pages show (the configured one), loaded as the app loads it."""
+    cfg = config.load()
+    return load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.record_key_salt)
+
+
+@pytest.fixture
+def app_test(request, root):
+    """A new AppTest of a page, not yet run: app_test(page, timeout=None)."""
+    default = getattr(request.module, "TIMEOUT", TIMEOUT)
+
+    def make(page: str, timeout: int | None = None) -> AppTest:
+        path = root / page if page == "app.py" else root / "app_pages" / page
+        return AppTest.from_file(str(path), default_timeout=timeout or default)
+
+    return make
+
+
+@pytest.fixture
+def open_page(app_test):
+    """Run a page on a link: open_page(page, params=None, timeout=None). It must finish without an exception."""
+
+    def run(page: str, params: dict | None = None, timeout: int | None = None) -> AppTest:
+        at = app_test(page, timeout)
+        for k, v in (params or {}).items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return run
+
+
+@pytest.fixture
+def run(request, open_page):
+    """Run the module's PAGE on a link: run(params)."""
+    page = request.module.PAGE
+    return lambda params: open_page(page, params)
