@@ -48,9 +48,9 @@ def random_view(rng: random.Random, ds) -> tuple[CrossTab, str]:
 
 def test_random_views_never_show_a_small_count_and_pass_the_audit(sample_dataset, full, capsys):
     rng = random.Random(2024)
-    views = 10_000 if full else 60
+    n_views = 10_000 if full else 60
     checked = audited = 0
-    for _ in range(views):
+    for _ in range(n_views):
         query, measure = random_view(rng, sample_dataset)
         result = service.crosstab(sample_dataset, query, measure, RULES)
         shown = result.cells[result.cells["status"].eq("shown")]
