@@ -8,6 +8,7 @@ synthetic sample under the default rules.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_ROOT / "data_samples"
 ENV_VAR = "RCS_EXPLORER_CONFIG"
 DEFAULT_FILE = "rcs_explorer.yaml"
+# The bundled synthetic sample's salt: published, since there is nothing real to protect, and fixed so that
+# a link to the sample shows the same figures on every machine (demos, tests, the README's numbers).
+SAMPLE_SALT = "synthetic-sample"
+SALT_FILE = "record_key.salt"
 
 
 class ConfigError(ValueError):
@@ -34,9 +39,25 @@ class Config:
     comparators: Path | None = SAMPLE_DIR / "comparators.csv"
     rules: Rules = field(default_factory=Rules)
     cache_dir: Path = PROJECT_ROOT / ".cache" / "db"
-    record_key_salt: str = ""
+    record_key_salt: str | None = field(default=None, repr=False)  # None: generated (see `salt`)
     store: str | None = field(default=None, repr=False)  # a database URL, which may hold a password
     source: str = "built-in defaults (synthetic sample)"
+
+    def salt(self) -> str:
+        """The secret mixed into every record's perturbation key; never empty.
+
+        Configured, it is used as given. Otherwise the bundled sample uses its
+        published salt, and any other data a salt generated on first use and
+        kept in `record_key.salt` beside the data cache (readable by the owner
+        only), so every server process sharing the cache uses the same one.
+        Changing it changes every perturbed figure: an attacker holding the
+        same table under two salts has two independent draws to average.
+        """
+        if self.record_key_salt is not None:
+            return self.record_key_salt
+        if self.data == Config.data:
+            return SAMPLE_SALT
+        return _generated_salt(self.cache_dir.parent / SALT_FILE)
 
     @property
     def store_path(self) -> Path:
@@ -96,7 +117,39 @@ def _read(path: Path, stamp: int) -> Config:
         comparators=resolve("comparators", Config.comparators if same_sample else None),
         rules=rules,
         cache_dir=resolve("cache_dir", Config.cache_dir),
-        record_key_salt=str(mapping.get("record_key_salt", "")),
+        record_key_salt=_salt_setting(path, mapping),
         store=store,
         source=str(path),
     )
+
+
+def _salt_setting(path: Path, mapping: dict) -> str | None:
+    if "record_key_salt" not in mapping or mapping["record_key_salt"] is None:
+        return None
+    salt = str(mapping["record_key_salt"])
+    if not salt.strip():
+        raise ConfigError(f"{path}: record_key_salt is empty; leave it out to have a secret one generated and kept "
+                          "beside the data cache, or set a long random text")
+    return salt
+
+
+def _generated_salt(path: Path) -> str:
+    """Read the generated salt, making it first if there is none; processes racing to make it agree on one."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)  # atomic: whole file or nothing, and only the first process's
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="utf-8").strip() or _raise_empty(path)
+
+
+def _raise_empty(path: Path) -> str:
+    raise ConfigError(f"{path}: the record-key salt file is empty; restore it from a backup (a new salt changes "
+                      "every perturbed figure already published)")

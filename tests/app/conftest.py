@@ -25,7 +25,7 @@ def pytest_generate_tests(metafunc):
 def ds():
     """The dataset the pages show (the configured one), loaded as the app loads it."""
     cfg = config.load()
-    return load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.record_key_salt)
+    return load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.salt())
 
 
 @pytest.fixture

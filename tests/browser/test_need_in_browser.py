@@ -74,7 +74,7 @@ def settle(page, text: str, wait_for_app):
 
 
 def test_define_a_need_see_unmet_need_and_move_spend(app_server, page, wait_for_app, artifacts):
-    ds = load_dataset(CFG.data, CFG.dictionary, cache_dir=CFG.cache_dir, salt=CFG.record_key_salt)
+    ds = load_dataset(CFG.data, CFG.dictionary, cache_dir=CFG.cache_dir, salt=CFG.salt())
     d = ds.dictionary
     codes = lambda name, within=(): service.categories(ds, name, within)  # noqa: E731
     page.goto(app_server + "/need")
