@@ -43,8 +43,8 @@ class Config:
     store: str | None = field(default=None, repr=False)  # a database URL, which may hold a password
     source: str = "built-in defaults (synthetic sample)"
 
-    def salt(self) -> str:
-        """The secret mixed into every record's perturbation key; never empty.
+    def salt(self, data: Path | None = None) -> str:
+        """The secret mixed into the perturbation keys of `data`'s records (the configured data if None); never empty.
 
         Configured, it is used as given. Otherwise the bundled sample uses its
         published salt, and any other data a salt generated on first use and
@@ -55,7 +55,7 @@ class Config:
         """
         if self.record_key_salt is not None:
             return self.record_key_salt
-        if self.data == Config.data:
+        if Path(data or self.data).resolve() == Config.data.resolve():
             return SAMPLE_SALT
         return _generated_salt(self.cache_dir.parent / SALT_FILE)
 

@@ -71,7 +71,7 @@ def open_upload(data_file, dictionary_file=None) -> Dataset:
     dict_path = keep(dictionary_file) if dictionary_file is not None else None
     bar = st.progress(0.0, text=f"Opening {data_file.name}…")
     try:
-        ds = load_dataset(data_path, dict_path, cache_dir=cfg.cache_dir, salt=cfg.salt(),
+        ds = load_dataset(data_path, dict_path, cache_dir=cfg.cache_dir, salt=cfg.salt(data_path),
                           progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
     finally:
         bar.empty()

@@ -83,3 +83,9 @@ def test_the_sample_has_its_published_salt_and_no_salt_is_ever_empty(tmp_path):
     (tmp_path / "cache" / config.SALT_FILE).write_text("\n")
     with pytest.raises(config.ConfigError, match="salt file is empty"):
         _own_data(tmp_path).salt()
+
+
+def test_a_file_opened_beside_the_sample_gets_the_secret_salt_not_the_published_one(tmp_path):
+    cfg = config.Config(cache_dir=tmp_path / "cache" / "db")
+    assert cfg.salt() == config.SAMPLE_SALT
+    assert cfg.salt(tmp_path / "upload.sav") not in ("", config.SAMPLE_SALT)
