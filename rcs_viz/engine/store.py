@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, delete, event, exc, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine, make_url
 
-from rcs_viz.engine.sql.store_schema import SQLITE_BUSY_MS, SQLITE_ON_CONNECT, documents, metadata
+from rcs_viz.engine.sql.store_schema import SQLITE_BUSY_MS, SQLITE_ON_CONNECT, documents, metadata, released
 
 MAX_NAME = 256  # characters in a kind, key or owner: well inside PostgreSQL's index entry limit
 DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
@@ -131,7 +131,33 @@ class Store:
         rows = self._run(statement.order_by(documents.c.key))
         return [(key, json.loads(text)) for key, text in rows]
 
+    # ------------------------------------------------------------------ the ledger of released figures
+
+    def release(self, dataset: str, cells: list[dict]) -> None:
+        """Record cells (dicts of cell, n, sketch, shown) as decided; a cell already recorded keeps its first decision."""
+        if not cells:
+            return
+        rows = [{"dataset": _name("dataset", dataset), "cell": c["cell"], "n": int(c["n"]), "sketch": c["sketch"],
+                 "shown": int(c["shown"])} for c in cells]
+        statement = self._insert(released).on_conflict_do_nothing(index_elements=[released.c.dataset, released.c.cell])
+        self._run_many(statement, rows)
+
+    def released_since(self, dataset: str, seq: int) -> list[tuple[int, str, int, str, int]]:
+        """(seq, cell, n, sketch, shown) of every cell recorded for `dataset` after `seq`, in order."""
+        statement = (select(released.c.seq, released.c.cell, released.c.n, released.c.sketch, released.c.shown)
+                     .where(released.c.dataset == _name("dataset", dataset), released.c.seq > int(seq))
+                     .order_by(released.c.seq))
+        return [tuple(row) for row in self._run(statement)]
+
     # ------------------------------------------------------------------ plumbing
+
+    def _run_many(self, statement: Any, rows: list[dict]) -> None:
+        """One statement over many rows, in one transaction."""
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(statement, rows)
+        except exc.DBAPIError as error:
+            raise StoreError(f"store: {_reason(error, self._secrets)}") from error
 
     def _run(self, statement: Any) -> Any:
         """Execute one statement in its own transaction: its rows, or how many rows it changed.

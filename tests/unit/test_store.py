@@ -253,3 +253,18 @@ def _updated_at(store, kind, key):
         stamp = conn.execute(select(documents.c.updated_at).where(documents.c.kind == kind,
                                                                    documents.c.key == key)).scalar_one()
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)  # SQLite keeps the UTC time without zone
+
+
+def test_the_ledger_keeps_each_cells_first_decision_and_reads_what_was_added_since(store):
+    first = [{"cell": "12:abc", "n": 12, "sketch": "1 2", "shown": True},
+             {"cell": "30:def", "n": 30, "sketch": "3 4", "shown": False}]
+    store.release("ds1", first)
+    store.release("ds1", [{"cell": "12:abc", "n": 12, "sketch": "1 2", "shown": False},  # decided already
+                          {"cell": "15:ghi", "n": 15, "sketch": "5 6", "shown": True}])
+    store.release("ds2", [{"cell": "12:abc", "n": 12, "sketch": "9 9", "shown": False}])  # another dataset
+    rows = store.released_since("ds1", 0)
+    assert [(cell, n, sketch, shown) for _, cell, n, sketch, shown in rows] == [
+        ("12:abc", 12, "1 2", 1), ("30:def", 30, "3 4", 0), ("15:ghi", 15, "5 6", 1)]
+    seqs = [seq for seq, *_ in rows]
+    assert seqs == sorted(seqs) and store.released_since("ds1", seqs[1]) == rows[2:]
+    assert [r[1:] for r in store.released_since("ds2", 0)] == [("12:abc", 12, "9 9", 0)]

@@ -12,7 +12,7 @@ server's locale.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -28,6 +28,22 @@ documents = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 Index("rcs_documents_owner", documents.c.kind, documents.c.owner)
+
+# The ledger of released figures (rcs_viz.engine.disclosure.ledger): one row per cell of records any view has
+# shown or hidden, per dataset. The first view to decide a cell wins (a unique cell, inserts that yield), and
+# `seq` lets each server process read only what others have added since it last looked.
+released = Table(
+    "rcs_released",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("dataset", _BYTEWISE, nullable=False),  # the loaded database's content name
+    Column("cell", _BYTEWISE, nullable=False),  # n and fingerprint: the identity of a set of records
+    Column("n", BigInteger, nullable=False),
+    Column("sketch", Text, nullable=False),  # the MinHash sketch, hex numbers separated by spaces
+    Column("shown", Integer, nullable=False),  # 1: its count was shown; 0: it was hidden
+    UniqueConstraint("dataset", "cell", name="rcs_released_cell"),
+)
+Index("rcs_released_since", released.c.dataset, released.c.seq)
 
 # Applied to every new SQLite connection: the write-ahead log lets readers go
 # on while one process writes, and a writer that finds the file locked waits

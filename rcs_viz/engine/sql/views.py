@@ -18,6 +18,8 @@ from rcs_viz.data.dictionary import MISSING
 
 TABLE = "respondents"
 RECORD_KEY = "__rkey"
+ROW_ID = "__rid"  # a record's position in the read-only table: the identity a cell's fingerprint is made of
+SKETCH = 8  # min-hashes per cell, with which the ledger tells that one cell's records hold another's
 PTABLE_SIZE = 256
 
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
@@ -147,7 +149,7 @@ def source(flags: tuple[Flag, ...], schema: Mapping[str, str]) -> tuple[str, dic
     so filters, rows and columns can name a flag like any other variable.
     """
     if not flags:
-        return TABLE, {}, dict(schema)
+        return f"(SELECT *, rowid AS {ROW_ID} FROM {TABLE}) AS {TABLE}", {}, dict(schema)
     widened = dict(schema)
     exprs, params = [], {}
     for j, flag in enumerate(flags):
@@ -169,7 +171,7 @@ def source(flags: tuple[Flag, ...], schema: Mapping[str, str]) -> tuple[str, dic
             test = "(" + joiner.join(clauses) + ")"
             exprs.append(f"CASE WHEN {test} THEN '{YES}' WHEN NOT {test} THEN '{NO}' END AS {ident(flag.name)}")
         widened[flag.name] = "VARCHAR"
-    return f"(SELECT *, {', '.join(exprs)} FROM {TABLE}) AS {TABLE}", params, widened
+    return f"(SELECT *, rowid AS {ROW_ID}, {', '.join(exprs)} FROM {TABLE}) AS {TABLE}", params, widened
 
 
 def _key(name: str | None, alias: str, schema: Mapping[str, str]) -> str:
@@ -179,6 +181,20 @@ def _key(name: str | None, alias: str, schema: Mapping[str, str]) -> str:
     col = quote(name, schema)
     return (f"CASE WHEN GROUPING({col}) = 1 THEN NULL WHEN {col} IS NULL THEN '{MISSING}' "
             f"ELSE CAST({col} AS VARCHAR) END AS {alias}")
+
+
+def fingerprints(where: str = "") -> list[str]:
+    """A cell's record set, summarised for the ledger of released figures (never shown).
+
+    `fp`: an XOR of the records' hashes, with `n` the set's identity (the same
+    records give the same fingerprint in any view); `mh0`… the least hash of
+    the records under each of SKETCH hash functions (a MinHash sketch): where
+    one set holds another, each least hash of the larger is at most the
+    smaller's, and mostly equal to it.
+    """
+    f = f" FILTER (WHERE {where})" if where else ""
+    return ([f"CAST(bit_xor(hash({ROW_ID}, 1)){f} AS UBIGINT) AS fp"]
+            + [f"min(hash({ROW_ID}, {j + 2})){f} AS mh{j}" for j in range(SKETCH)])
 
 
 def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
@@ -194,6 +210,7 @@ def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
         _key(q.cols, "col", schema),
         "COUNT(*) AS n",
         f"CAST(SUM({RECORD_KEY}) % {PTABLE_SIZE} AS INTEGER) AS ckey",
+        *fingerprints(),
     ]
     if q.weight:
         w = quote(q.weight, schema)
