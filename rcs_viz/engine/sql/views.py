@@ -149,7 +149,7 @@ def source(flags: tuple[Flag, ...], schema: Mapping[str, str]) -> tuple[str, dic
     so filters, rows and columns can name a flag like any other variable.
     """
     if not flags:
-        return f"(SELECT *, rowid AS {ROW_ID} FROM {TABLE}) AS {TABLE}", {}, dict(schema)
+        return TABLE, {}, dict(schema)
     widened = dict(schema)
     exprs, params = [], {}
     for j, flag in enumerate(flags):
@@ -183,7 +183,7 @@ def _key(name: str | None, alias: str, schema: Mapping[str, str]) -> str:
             f"ELSE CAST({col} AS VARCHAR) END AS {alias}")
 
 
-def fingerprints(where: str = "") -> list[str]:
+def fingerprints(row_id: str, where: str = "") -> list[str]:
     """A cell's record set, summarised for the ledger of released figures (never shown).
 
     `fp`: an XOR of the records' hashes, with `n` the set's identity (the same
@@ -193,8 +193,8 @@ def fingerprints(where: str = "") -> list[str]:
     smaller's, and mostly equal to it.
     """
     f = f" FILTER (WHERE {where})" if where else ""
-    return ([f"CAST(bit_xor(hash({ROW_ID}, 1)){f} AS UBIGINT) AS fp"]
-            + [f"min(hash({ROW_ID}, {j + 2})){f} AS mh{j}" for j in range(SKETCH)])
+    return ([f"CAST(bit_xor(hash({row_id}, 1)){f} AS UBIGINT) AS fp"]
+            + [f"min(hash({row_id}, {j + 2})){f} AS mh{j}" for j in range(SKETCH)])
 
 
 def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
@@ -210,7 +210,7 @@ def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
         _key(q.cols, "col", schema),
         "COUNT(*) AS n",
         f"CAST(SUM({RECORD_KEY}) % {PTABLE_SIZE} AS INTEGER) AS ckey",
-        *fingerprints(),
+        *fingerprints(ROW_ID if q.flags else "rowid"),  # a derived table has no rowid of its own
     ]
     if q.weight:
         w = quote(q.weight, schema)
