@@ -12,21 +12,23 @@ are carried through untouched.
 `protect` adds `count` (what may be shown), `status` and `reason`. The frame
 it returns still holds `n` and `ckey`; `public_columns` is the last step before
 anything leaves the data layer. docs/disclosure.md states the rules.
+
+Which cells to hide is decided by the one suppression engine
+(`rcs_viz.engine.disclosure.system`) through `hide`: the grid here is one
+additive system, the services map another, and both get the same rules, work
+budget and fail-closed.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.optimize import linprog
-from scipy.sparse.csgraph import connected_components
-
+from rcs_viz.engine.disclosure import system as engine
 from rcs_viz.engine.disclosure.ptable import perturb
+from rcs_viz.engine.disclosure.system import System
 
 KEYS = ("panel", "row", "col")
 SHOWN, SUPPRESSED = "shown", "suppressed"
@@ -39,10 +41,10 @@ ADVICE = ("Most of this table is hidden to protect small groups. Try fewer categ
           "(combine bands or use a broader variable) or wider filters (all stages, a "
           "whole cluster rather than one school).")
 DERIVED = ("value", "ci_low", "ci_high")
-_EPS = 1e-6  # LP solutions are floats; counts are whole numbers
-# LP work allowed per table, in rough milliseconds of solver time (an LP over v
-# hidden cells costs about 3 + v²/100000): a view must answer in seconds, and a
-# table too big to check shows its grand total only.
+# LP work allowed per table (any table: a cross-tab or the services map), in
+# rough milliseconds of solver time (an LP over v hidden cells costs about
+# 3 + v²/100000): a view must answer in seconds, and a table too big to check
+# shows its grand total only.
 WORK_BUDGET = 2500
 
 
@@ -106,10 +108,9 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
     if rules.perturbation and "ckey" not in cells:
         raise ValueError("cells need a 'ckey' column for perturbation")
     cube = _Cube(cells)
-    primary = cube.n < rules.threshold
-    hidden = _suppress(cube.n, rules.threshold) if rules.secondary else primary
-    is_primary = primary.ravel()[cube.flat]
-    is_hidden = hidden.ravel()[cube.flat]
+    primary, hidden = hide(cube.system(), rules)
+    is_primary = primary[cube.flat]
+    is_hidden = hidden[cube.flat]
     n = cube.n.ravel()[cube.flat]
     count = perturb(n, cells["ckey"].to_numpy(), rules.threshold) if rules.perturbation else n
     out = cells.copy()
@@ -118,6 +119,20 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
     out["reason"] = np.where(is_primary, primary_reason(rules.threshold),
                              np.where(is_hidden, SECONDARY_REASON, None)).astype(object)
     return out
+
+
+def hide(system: System, rules: Rules) -> tuple[np.ndarray, np.ndarray]:
+    """The gate for any additive system of counts: (primary, hidden) item masks under the data owner's rules.
+
+    Primary: every item below the threshold, zeros included. Secondary, when
+    the rules ask for it: the engine's line rule and exact audit
+    (`system.suppress`) within WORK_BUDGET, failing closed to the grand total.
+    Decided on true counts. A cross-tab's grid (`protect`) and the services
+    map both come through here, so both keep the same rules.
+    """
+    primary = system.values < rules.threshold
+    hidden = engine.suppress(system, rules.threshold, WORK_BUDGET) if rules.secondary else primary.copy()
+    return primary, hidden
 
 
 def public_columns(cells: pd.DataFrame, derived: tuple[str, ...] = DERIVED) -> pd.DataFrame:
@@ -197,8 +212,8 @@ class _Cube:
     """The cells on a dense grid: one axis per dimension in use, the margin last on each.
 
     On this grid every additive equation is an axis sum (along any axis the
-    last cell is the sum of the others), so the line rule and the LP audit are
-    a few array operations.
+    last cell is the sum of the others): `system()` gives those lines to the
+    suppression engine (`rcs_viz.engine.disclosure.system`), one block per axis.
     """
 
     def __init__(self, cells: pd.DataFrame):
@@ -233,225 +248,11 @@ class _Cube:
             if not np.array_equal(parts[..., :-1].sum(-1), parts[..., -1]):
                 raise ValueError("cells are not additive: every margin must equal the sum of its cells")
 
-
-def _lines(shape: tuple[int, ...], axis: int) -> np.ndarray:
-    """Flat grid positions of every line along `axis`, one line a row, its total last."""
-    return np.moveaxis(np.arange(int(np.prod(shape))).reshape(shape), axis, -1).reshape(-1, shape[axis])
-
-
-def _line(shape: tuple[int, ...], cell: int, axis: int) -> np.ndarray:
-    """Flat positions of the line along `axis` through `cell`, its total last."""
-    at = list(np.unravel_index(cell, shape))
-    at[axis] = np.arange(shape[axis])
-    return np.ravel_multi_index(at, shape)
-
-
-def _lines_through(shape: tuple[int, ...], cell: int) -> np.ndarray:
-    return np.concatenate([_line(shape, cell, axis) for axis in range(len(shape))])
-
-
-def _close_lines(n: np.ndarray, hidden: np.ndarray, threshold: int) -> None:
-    """Hide partners until no line (a margin and its cells) gives a hidden cell away.
-
-    A line gives one away when it has exactly one hidden cell (it equals the
-    total minus the others), or when its total is shown and its hidden cells
-    add up to less than the threshold (each lies between 0 and that sum). The
-    partner is the line's smallest shown cell, a cell before the total, the
-    lowest position on ties: small partners lose least information.
-    """
-    values = n.ravel()
-    changed = True
-    while changed:
-        changed = False
-        for axis in range(n.ndim):
-            lines = _lines(n.shape, axis)
-            h = hidden.flat[lines]
-            hidden_sum = (values[lines[:, :-1]] * h[:, :-1]).sum(1)
-            exposed = (h.sum(1) == 1) | (~h[:, -1] & h.any(1) & (hidden_sum < threshold))
-            if not exposed.any():
-                continue
-            lines, h = lines[exposed], h[exposed]
-            cost = 2 * values[lines]
-            cost[:, -1] += 1
-            cost[h] = np.iinfo(np.int64).max
-            hidden.flat[lines[np.arange(len(lines)), cost.argmin(1)]] = True
-            changed = True
-
-
-def _equations(n: np.ndarray, hidden: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Every additive equation that touches a hidden cell, over the hidden cells: A x = b.
-
-    Shown cells are known exactly (an attacker is assumed to know true
-    values) and move to the right-hand side.
-    """
-    var = np.full(n.size, -1)
-    var[np.flatnonzero(hidden)] = np.arange(int(hidden.sum()))
-    values = n.ravel()
-    rows, cols, data, rhs = [], [], [], []
-    for axis, length in enumerate(n.shape):
-        lines = _lines(n.shape, axis)
-        lines = lines[hidden.flat[lines].any(1)]
-        v, m = var[lines], values[lines]
-        coef = np.r_[np.ones(length - 1), -1.0]
-        line, pos = np.nonzero(v >= 0)
-        rows.append(line + sum(len(r) for r in rhs))
-        cols.append(v[line, pos])
-        data.append(coef[pos])
-        rhs.append(-((m * coef) * (v < 0)).sum(1))
-    if not rhs:
-        return sparse.csr_matrix((0, int(hidden.sum()))), np.zeros(0)
-    b = np.concatenate(rhs)
-    a = sparse.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
-                          shape=(len(b), int(hidden.sum())))
-    return a, b
-
-
-class _FailClosed(Exception):
-    """Checking this table would take more LP work than one view is allowed."""
-
-
-class _Ranges:
-    """What is known so far of each cell's feasible range: the span of the feasible points seen.
-
-    Hiding more cells only adds freedom, so points seen under a smaller
-    suppression pattern stay feasible: `protect` keeps one of these across
-    its rounds and re-examines only cells still unsettled.
-    """
-
-    def __init__(self, n: np.ndarray, threshold: int, budget: float = math.inf):
-        self.n, self.threshold, self.budget = n, threshold, budget
-        self.low = n.ravel().astype(float)
-        self.high = self.low.copy()
-        self.unbounded = np.zeros(n.size, bool)
-
-    def settled(self, cells: np.ndarray) -> np.ndarray:
-        wide = np.floor(self.high[cells] + _EPS) - np.ceil(self.low[cells] - _EPS) >= self.threshold
-        return self.unbounded[cells] | wide
-
-    def _solve(self, cells, a, b, c, lower=0.0, upper=np.inf):
-        self.budget -= 3 + len(cells) ** 2 / 1e5
-        if self.budget < 0:
-            raise _FailClosed
-        bounds = np.column_stack(np.broadcast_arrays(lower, upper, c)[:2])
-        res = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-        if res.status not in (0, 3):
-            raise RuntimeError(f"disclosure audit: the linear programme failed ({res.message})")
-        if res.status == 0:
-            self.low[cells] = np.minimum(self.low[cells], res.x)
-            self.high[cells] = np.maximum(self.high[cells], res.x)
-        return res
-
-    def failures(self, hidden: np.ndarray) -> list[tuple[int, float, float, np.ndarray]]:
-        """Small cells that shown cells pin down to an interval narrower than the threshold.
-
-        Returns (cell, low, high, linked hidden cells) per failure, as flat
-        grid positions. A cell's exact interval takes two LPs. To need few of
-        them, LPs first push many unsettled small cells at once, a quarter up
-        and the rest down (so each round frees room for the ones going up),
-        each just far enough; every point found widens every cell's known
-        interval. When those rounds stop paying, each cell left gets its
-        exact LPs, which alone can fail a cell.
-        """
-        values, flat_hidden, t = self.n.ravel(), hidden.ravel(), self.threshold
-        small = values < t
-        failures = [(int(i), float(values[i]), float(values[i]), np.array([i]))
-                    for i in np.flatnonzero(small & ~flat_hidden)]
-        cells = np.flatnonzero(flat_hidden)
-        a, b = _equations(self.n, hidden)
-        if not a.shape[0]:
-            return failures
-        targets = np.flatnonzero(small[cells])
-        left = [int((~self.settled(cells[targets])).sum())]
-        # The truth stays inside every bound, so these LPs are feasible and bounded.
-        cap = values.max() + t
-        while left[-1] and (len(left) < 5 or left[-5] - left[-1] >= 2 + 0.05 * left[-5]):
-            todo = targets[~self.settled(cells[targets])]
-            up = (np.arange(len(todo)) + len(left) - 1) % 4 == 0
-            c, lower, upper = np.zeros(len(cells)), np.zeros(len(cells)), np.full(len(cells), float(cap))
-            c[todo] = np.where(up, -1.0, 1.0)
-            upper[todo[up]] = np.ceil(self.low[cells[todo[up]]] - _EPS) + t
-            lower[todo[~up]] = np.maximum(0, np.floor(self.high[cells[todo[~up]]] + _EPS) - t)
-            self._solve(cells, a, b, c, lower, upper)
-            left.append(int((~self.settled(cells[targets])).sum()))
-
-        todo = targets[~self.settled(cells[targets])]
-        if todo.size:
-            _, label = connected_components(abs(a).T @ abs(a), directed=False)
-        for j in todo:
-            group = np.flatnonzero(label == label[j])
-            rows = np.unique(a[:, group].nonzero()[0])
-            c = np.zeros(len(group))
-            for sign in (-1.0, 1.0):
-                c[np.searchsorted(group, j)] = sign
-                if self._solve(cells[group], a[rows][:, group], b[rows], c).status == 3:
-                    self.unbounded[cells[j]] = True
-                if self.settled(cells[[j]])[0]:
-                    break
-            else:
-                failures.append((int(cells[j]), float(self.low[cells[j]]), float(self.high[cells[j]]), cells[group]))
-        return failures
-
-
-def _partner(n: np.ndarray, hidden: np.ndarray, cell: int, linked: np.ndarray) -> int | None:
-    """The shown cell to hide next so that `cell` gains room.
-
-    First the lines through the cell itself, tightest first (a shown total
-    and the least hidden weight beside it), taking its smallest shown cell;
-    failing that, the smallest shown cell on any line through a linked cell.
-    """
-    shape = n.shape
-    values, flat_hidden = n.ravel(), hidden.ravel()
-    best = None
-    for axis in range(len(shape)):
-        members = _line(shape, cell, axis)
-        shown = members[~flat_hidden[members]]
-        if not shown.size:
-            continue
-        tightness = (bool(flat_hidden[members[-1]]), int(values[members[:-1]][flat_hidden[members[:-1]]].sum()))
-        pick = min(shown, key=lambda i: (i == members[-1], values[i], i))
-        if best is None or tightness < best[0]:
-            best = (tightness, pick)
-    if best is not None:
-        return int(best[1])
-    near = np.unique(np.concatenate([_lines_through(shape, i) for i in linked]))
-    near = near[~flat_hidden[near]]
-    if not near.size:
-        return None
-    margins = np.sum([np.array(np.unravel_index(near, shape))[axis] == shape[axis] - 1
-                      for axis in range(len(shape))], axis=0)
-    return int(near[np.lexsort((near, values[near], margins))[0]])
-
-
-def _suppress(n: np.ndarray, threshold: int) -> np.ndarray:
-    """Primary and secondary suppression on true counts: the hidden-cell mask.
-
-    Alternate the cheap line rule with the exact audit, hiding one more cell
-    per failing small cell, until the audit passes. Every round hides at
-    least one cell, so it ends; with everything linked hidden, every small
-    cell's interval is unbounded. A table too big to check within the work
-    budget shows its grand total only, which is always safe.
-    """
-    hidden = n < threshold
-    ranges = _Ranges(n, threshold, budget=WORK_BUDGET)
-    try:
-        while True:
-            _close_lines(n, hidden, threshold)
-            failures = ranges.failures(hidden)
-            if not failures:
-                return hidden
-            added = []
-            for cell, _, _, linked in failures:
-                if np.isin(_lines_through(n.shape, cell), added).any():
-                    continue  # a line through it has just changed: look again first
-                partner = _partner(n, hidden, cell, linked)
-                if partner is None:  # cannot happen (see above); fail closed all the same
-                    raise _FailClosed
-                hidden.flat[partner] = True
-                added.append(partner)
-    except _FailClosed:
-        hidden[...] = True
-        hidden.flat[-1] = bool(n.flat[-1] < threshold)
-        return hidden
+    def system(self) -> System:
+        """The grid as an additive system: items are flat grid positions, lines the axis sums, axis by axis."""
+        at = np.arange(self.n.size).reshape(self.shape)
+        return System(self.n.ravel(), [np.moveaxis(at, axis, -1).reshape(-1, length)
+                                       for axis, length in enumerate(self.shape)])
 
 
 @dataclass(frozen=True)
@@ -477,7 +278,7 @@ def audit(cells: pd.DataFrame, hidden, threshold: int) -> list[Failure]:
     position = np.empty(cube.n.size, np.int64)
     position[cube.flat] = np.arange(len(cells))
     out = []
-    for cell, low, high, _ in _Ranges(cube.n, threshold).failures(grid.reshape(cube.shape)):
+    for cell, low, high in engine.audit(cube.system(), grid, threshold):
         row = cells.iloc[position[cell]]
         out.append(Failure(cells.index[position[cell]], row["panel"], row["row"], row["col"], low, high))
     return out

@@ -1,0 +1,350 @@
+"""Secondary suppression on an additive system of counts: the one engine behind every protected table.
+
+A system is *items*, each a whole number of people (0 or more), and *lines*:
+a total item that equals the sum of its part items. Nothing here knows what
+an item means, so every table that can be written this way gets the same
+line rule, the same exact audit, the same partner choice, the same work
+budget and the same fail-closed:
+
+- a cross-tab's grid (``gate._Cube``): the cells and margins are the items,
+  the lines are the axis sums (along any axis the margin is the sum of the
+  cells before it);
+- the services map (``rcs_viz.features.need.services``): the services are the
+  finest items, each cpp x tier x sector cell is the sum of its services and
+  every 'all' total the sum of the cells it covers.
+
+Pure (numpy and scipy only). The policy (the threshold, whether secondary
+suppression is on, the work budget) is the gate's: ``gate.hide`` calls
+``suppress`` here. docs/disclosure.md states the rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from functools import cached_property
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+_EPS = 1e-6  # LP solutions are floats; counts are whole numbers
+
+
+class System:
+    """Items and the lines that tie them: `values[i]` is item i's true count.
+
+    Lines are kept in blocks of equal length, each block an array with one
+    line a row and its total last, so the line rule and the equations are a
+    few array operations per block. The order of blocks, and of lines within
+    a block, is the order ties are broken in.
+    """
+
+    def __init__(self, values, blocks: Iterable[np.ndarray] = ()):
+        try:
+            v = np.asarray(values, dtype=np.int64)
+        except (TypeError, ValueError):
+            raise ValueError("counts must be whole numbers with no gaps") from None
+        if v.ndim != 1 or (v < 0).any() or not np.array_equal(v, np.asarray(values, dtype=float)):
+            raise ValueError("counts must be non-negative whole numbers")
+        self.values = v
+        self.blocks = tuple(np.asarray(b, dtype=np.int64).reshape(len(b), -1) for b in blocks)
+        for b in self.blocks:
+            if b.shape[1] < 2:
+                raise ValueError("every line needs a total and at least one part")
+            if b.size and (b.min() < 0 or b.max() >= len(v)):
+                raise ValueError("a line names an item that does not exist")
+            ordered = np.sort(b, axis=1)
+            if (ordered[:, 1:] == ordered[:, :-1]).any():
+                raise ValueError("an item appears twice in one line")
+            if not np.array_equal(v[b[:, :-1]].sum(1), v[b[:, -1]]):
+                raise ValueError("counts are not additive: every total must equal the sum of its parts")
+
+    @classmethod
+    def from_lines(cls, values, lines: Iterable[tuple[int, Iterable[int]]]) -> System:
+        """A system from (total, parts) pairs, lines of one length in one block, blocks in order of first use."""
+        blocks: dict[int, list[list[int]]] = {}
+        for total, parts in lines:
+            row = [int(p) for p in parts] + [int(total)]
+            blocks.setdefault(len(row), []).append(row)
+        return cls(values, [np.array(rows, dtype=np.int64) for rows in blocks.values()])
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+    @cached_property
+    def _through(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(first line of each item in `ids`, line ids by item then line, first line id of each block)."""
+        starts = np.cumsum([0] + [len(b) for b in self.blocks])
+        if not self.blocks:
+            return np.zeros(self.size + 1, np.int64), np.zeros(0, np.int64), starts
+        items = np.concatenate([b.ravel() for b in self.blocks])
+        ids = np.concatenate([np.repeat(np.arange(s, s + len(b)), b.shape[1]) for s, b in zip(starts, self.blocks)])
+        order = np.lexsort((ids, items))
+        indptr = np.r_[0, np.cumsum(np.bincount(items, minlength=self.size))]
+        return indptr, ids[order], starts
+
+    def lines_through(self, item: int) -> list[np.ndarray]:
+        """The lines through `item` (as a part or as the total), each its items with the total last, in order."""
+        indptr, ids, starts = self._through
+        out = []
+        for line in ids[indptr[item]:indptr[item + 1]]:
+            block = int(np.searchsorted(starts, line, side="right")) - 1
+            out.append(self.blocks[block][line - starts[block]])
+        return out
+
+    def near(self, item: int) -> np.ndarray:
+        """Every item on a line through `item` (itself included)."""
+        lines = self.lines_through(item)
+        return np.concatenate(lines) if lines else np.array([item], dtype=np.int64)
+
+    @cached_property
+    def level(self) -> np.ndarray:
+        """How many lines each item is the total of (on a grid: on how many axes it is a margin)."""
+        totals = [b[:, -1] for b in self.blocks]
+        return np.bincount(np.concatenate(totals) if totals else np.zeros(0, np.int64), minlength=self.size)
+
+    @cached_property
+    def roots(self) -> np.ndarray:
+        """Items that are no line's part: the grand total(s)."""
+        parts = np.zeros(self.size, bool)
+        for b in self.blocks:
+            parts[b[:, :-1].ravel()] = True
+        return np.flatnonzero(~parts)
+
+    def closed(self, threshold: int) -> np.ndarray:
+        """The fail-closed pattern: everything hidden but the grand total(s) of at least `threshold`.
+
+        Always safe when every item is a sum of finest items and one grand
+        total covers them all (both the grid and the services map): a small
+        item can then be anything from 0 to that total.
+        """
+        hidden = np.ones(self.size, bool)
+        hidden[self.roots] = self.values[self.roots] < threshold
+        return hidden
+
+
+def close_lines(system: System, hidden: np.ndarray, threshold: int) -> None:
+    """Hide partners until no line (a total and its parts) gives a hidden item away.
+
+    A line gives one away when it has exactly one hidden item (it equals the
+    total minus the others, or the sum of the parts), or when its total is
+    shown and its hidden parts add up to less than the threshold (each lies
+    between 0 and that sum). The partner is the line's smallest shown item, a
+    part before the total, the lowest position on ties: small partners lose
+    least information.
+    """
+    values = system.values
+    changed = True
+    while changed:
+        changed = False
+        for block in system.blocks:
+            h = hidden[block]
+            hidden_sum = (values[block[:, :-1]] * h[:, :-1]).sum(1)
+            exposed = (h.sum(1) == 1) | (~h[:, -1] & h.any(1) & (hidden_sum < threshold))
+            if not exposed.any():
+                continue
+            lines, h = block[exposed], h[exposed]
+            cost = 2 * values[lines]
+            cost[:, -1] += 1
+            cost[h] = np.iinfo(np.int64).max
+            hidden[lines[np.arange(len(lines)), cost.argmin(1)]] = True
+            changed = True
+
+
+def equations(system: System, hidden: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Every line that touches a hidden item, over the hidden items: A x = b.
+
+    Shown items are known exactly (an attacker is assumed to know true
+    values) and move to the right-hand side.
+    """
+    var = np.full(system.size, -1)
+    var[np.flatnonzero(hidden)] = np.arange(int(hidden.sum()))
+    values = system.values
+    rows, cols, data, rhs = [], [], [], []
+    for block in system.blocks:
+        lines = block[hidden[block].any(1)]
+        v, m = var[lines], values[lines]
+        coef = np.r_[np.ones(block.shape[1] - 1), -1.0]
+        line, pos = np.nonzero(v >= 0)
+        rows.append(line + sum(len(r) for r in rhs))
+        cols.append(v[line, pos])
+        data.append(coef[pos])
+        rhs.append(-((m * coef) * (v < 0)).sum(1))
+    if not rhs:
+        return sparse.csr_matrix((0, int(hidden.sum()))), np.zeros(0)
+    b = np.concatenate(rhs)
+    a = sparse.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(len(b), int(hidden.sum())))
+    return a, b
+
+
+class FailClosed(Exception):
+    """Checking this table would take more LP work than one view is allowed."""
+
+
+class SolverError(RuntimeError):
+    """The LP solver gave no answer: the table is refused, never shown on a guess."""
+
+
+class Ranges:
+    """What is known so far of each item's feasible range: the span of the feasible points seen.
+
+    Hiding more items only adds freedom, so points seen under a smaller
+    suppression pattern stay feasible: `suppress` keeps one of these across
+    its rounds and re-examines only items still unsettled.
+
+    `budget` is LP work in rough milliseconds of solver time (an LP over v
+    hidden items costs about 3 + v²/100000); spending past it raises
+    FailClosed. Counted in LP size, not wall time, so the outcome is the
+    same on any machine.
+    """
+
+    def __init__(self, system: System, threshold: int, budget: float = math.inf):
+        self.system, self.threshold, self.budget = system, threshold, budget
+        self.low = system.values.astype(float)
+        self.high = self.low.copy()
+        self.unbounded = np.zeros(system.size, bool)
+
+    def settled(self, items: np.ndarray) -> np.ndarray:
+        wide = np.floor(self.high[items] + _EPS) - np.ceil(self.low[items] - _EPS) >= self.threshold
+        return self.unbounded[items] | wide
+
+    def _solve(self, items, a, b, c, lower=0.0, upper=np.inf):
+        self.budget -= 3 + len(items) ** 2 / 1e5
+        if self.budget < 0:
+            raise FailClosed
+        bounds = np.column_stack(np.broadcast_arrays(lower, upper, c)[:2])
+        res = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        if res.status not in (0, 3):
+            raise SolverError(f"disclosure audit: the linear programme failed ({res.message})")
+        if res.status == 0:
+            self.low[items] = np.minimum(self.low[items], res.x)
+            self.high[items] = np.maximum(self.high[items], res.x)
+        return res
+
+    def failures(self, hidden: np.ndarray) -> list[tuple[int, float, float, np.ndarray]]:
+        """Small items that shown items pin down to an interval narrower than the threshold.
+
+        Every hidden item is at least 0 (a hidden count may be 0: zeros are
+        hidden like any small count) and every line holds. Returns (item, low,
+        high, linked hidden items) per failure. An item's exact interval takes
+        two LPs. To need few of them, LPs first push many unsettled small
+        items at once, a quarter up and the rest down (so each round frees
+        room for the ones going up), each just far enough; every point found
+        widens every item's known interval. When those rounds stop paying,
+        each item left gets its exact LPs, which alone can fail an item.
+        """
+        values, t = self.system.values, self.threshold
+        small = values < t
+        failures = [(int(i), float(values[i]), float(values[i]), np.array([i]))
+                    for i in np.flatnonzero(small & ~hidden)]
+        items = np.flatnonzero(hidden)
+        a, b = equations(self.system, hidden)
+        if not a.shape[0]:
+            return failures
+        targets = np.flatnonzero(small[items])
+        left = [int((~self.settled(items[targets])).sum())]
+        # The truth stays inside every bound, so these LPs are feasible and bounded.
+        cap = values.max() + t
+        while left[-1] and (len(left) < 5 or left[-5] - left[-1] >= 2 + 0.05 * left[-5]):
+            todo = targets[~self.settled(items[targets])]
+            up = (np.arange(len(todo)) + len(left) - 1) % 4 == 0
+            c, lower, upper = np.zeros(len(items)), np.zeros(len(items)), np.full(len(items), float(cap))
+            c[todo] = np.where(up, -1.0, 1.0)
+            upper[todo[up]] = np.ceil(self.low[items[todo[up]]] - _EPS) + t
+            lower[todo[~up]] = np.maximum(0, np.floor(self.high[items[todo[~up]]] + _EPS) - t)
+            self._solve(items, a, b, c, lower, upper)
+            left.append(int((~self.settled(items[targets])).sum()))
+
+        todo = targets[~self.settled(items[targets])]
+        if todo.size:
+            _, label = connected_components(abs(a).T @ abs(a), directed=False)
+        for j in todo:
+            group = np.flatnonzero(label == label[j])
+            rows = np.unique(a[:, group].nonzero()[0])
+            if not rows.size:  # on no line with anything hidden: nothing bounds it
+                self.unbounded[items[j]] = True
+                continue
+            c = np.zeros(len(group))
+            for sign in (-1.0, 1.0):
+                c[np.searchsorted(group, j)] = sign
+                if self._solve(items[group], a[rows][:, group], b[rows], c).status == 3:
+                    self.unbounded[items[j]] = True
+                if self.settled(items[[j]])[0]:
+                    break
+            else:
+                failures.append((int(items[j]), float(self.low[items[j]]), float(self.high[items[j]]), items[group]))
+        return failures
+
+
+def partner(system: System, hidden: np.ndarray, item: int, linked: np.ndarray) -> int | None:
+    """The shown item to hide next so that `item` gains room.
+
+    First the lines through the item itself, tightest first (a shown total
+    and the least hidden weight beside it), taking its smallest shown item (a
+    part before the total); failing that, the smallest shown item on any line
+    through a linked item, items that are totals of fewer lines first.
+    """
+    values = system.values
+    best = None
+    for members in system.lines_through(item):
+        shown = members[~hidden[members]]
+        if not shown.size:
+            continue
+        tightness = (bool(hidden[members[-1]]), int(values[members[:-1]][hidden[members[:-1]]].sum()))
+        pick = min(shown, key=lambda i: (i == members[-1], values[i], i))
+        if best is None or tightness < best[0]:
+            best = (tightness, pick)
+    if best is not None:
+        return int(best[1])
+    near = np.unique(np.concatenate([system.near(i) for i in linked]))
+    near = near[~hidden[near]]
+    if not near.size:
+        return None
+    return int(near[np.lexsort((near, values[near], system.level[near]))[0]])
+
+
+def suppress(system: System, threshold: int, budget: float) -> np.ndarray:
+    """Primary and secondary suppression on true counts: the hidden-item mask.
+
+    Primary: every item below the threshold, zeros included. Then alternate
+    the cheap line rule with the exact audit, hiding one more item per
+    failing small item, until the audit passes. Every round hides at least
+    one item, so it ends; with everything linked hidden, every small item's
+    interval is unbounded. A system too big to check within the work budget
+    fails closed (`System.closed`: its grand total only), which is always safe.
+    A solver that gives no answer raises SolverError.
+    """
+    hidden = system.values < threshold
+    ranges = Ranges(system, threshold, budget=budget)
+    try:
+        while True:
+            close_lines(system, hidden, threshold)
+            failures = ranges.failures(hidden)
+            if not failures:
+                return hidden
+            added = []
+            for item, _, _, linked in failures:
+                if np.isin(system.near(item), added).any():
+                    continue  # a line through it has just changed: look again first
+                pick = partner(system, hidden, item, linked)
+                if pick is None:  # cannot happen (see above); fail closed all the same
+                    raise FailClosed
+                hidden[pick] = True
+                added.append(pick)
+    except FailClosed:
+        return system.closed(threshold)
+
+
+def audit(system: System, hidden, threshold: int) -> list[tuple[int, float, float]]:
+    """Check a suppression pattern: every item below the threshold must be hidden, and its feasible range
+    given everything shown (hidden items >= 0, every line holding) at least `threshold` wide, or unbounded.
+    Returns (item, low, high) for each item that fails. No work budget: a check, not a view.
+    """
+    mask = np.asarray(hidden, dtype=bool)
+    if mask.shape != system.values.shape:
+        raise ValueError(f"expected {system.size} hidden flags, not {mask.size}")
+    return [(i, low, high) for i, low, high, _ in Ranges(system, threshold).failures(mask.copy())]
