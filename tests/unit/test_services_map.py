@@ -358,7 +358,9 @@ def attacker(table: pd.DataFrame, threshold: int = 10) -> dict[str, tuple[float,
     Independent of the module's own check: the unknowns are the counts shown
     as protected in the service list; every total shown in ``cells`` (all CPPs,
     tiers, sectors and their margins) is an equation; hidden counts are at
-    least 1 since zeros are shown. Returns each small figure's [least, greatest].
+    least 0 (zeros are protected like any small count, so a hidden count may be
+    0). A total with no service is no one's count. Returns each small figure's
+    [least, greatest].
     """
     listing = sm.service_list(table, threshold=threshold)
     shown = dict(zip(listing["service_id"], listing["children_served"]))
@@ -379,7 +381,7 @@ def attacker(table: pd.DataFrame, threshold: int = 10) -> dict[str, tuple[float,
         known = sum(shown[sid] for sid in ids if sid not in col)
         true_total = sum(truth[sid] for sid in ids)
         if np.isnan(cell["children_served"]):
-            if 1 <= true_total < threshold:
+            if len(ids) and true_total < threshold:
                 small[f"cell {cell['cpp']}|{cell['tier']}|{cell['sector']}"] = (coef, known)
         elif coef.any():
             rows.append(coef)
@@ -394,14 +396,14 @@ def attacker(table: pd.DataFrame, threshold: int = 10) -> dict[str, tuple[float,
         ends = []
         for sign in (1, -1):
             res = linprog(sign * coef, A_eq=np.array(rows) if rows else None, b_eq=rhs or None,
-                          bounds=(1, None), method="highs")
+                          bounds=(0, None), method="highs")
             ends.append(math.inf if res.status == 3 else sign * res.fun + known)
         ranges[label] = (ends[0], ends[1])
     return ranges
 
 
 def assert_safe(table: pd.DataFrame, threshold: int = 10) -> None:
-    small = table["children_served"].between(1, threshold - 1)
+    small = table["children_served"] < threshold
     listing = sm.service_list(table, threshold=threshold).set_index("service_id")
     assert listing.loc[table.loc[small, "service_id"], "marker"].eq("[c]").all()
     assert listing.loc[table.loc[small, "service_id"], "spend_per_child"].isna().all()
@@ -448,7 +450,8 @@ def test_small_counts_across_two_cpps_cannot_be_differenced(tmp_path):
     table = sm.load_services(write_csv(tmp_path, rows)).table
     assert_safe(table)
     listing = sm.service_list(table).set_index("service_id")
-    assert listing.loc["B4", "children_served"] == 0 and listing.loc["B4", "marker"] == ""  # zeros show
+    # a zero is protected like any small count (the gate's rule): "nobody was served" is a count too
+    assert np.isnan(listing.loc["B4", "children_served"]) and listing.loc["B4", "marker"] == "[c]"
     assert np.isnan(listing.loc["B4", "spend_per_child"])
 
 
@@ -456,7 +459,7 @@ def test_the_sample_is_safe_and_only_its_small_services_and_a_few_partners_are_h
     table = sm.load_services(sample_dir / "services.csv").table
     assert_safe(table)
     listing = sm.service_list(table)
-    small = int(table["children_served"].between(1, 9).sum())
+    small = int((table["children_served"] < 10).sum())
     assert small == 24 and small <= int(listing["marker"].eq("[c]").sum()) <= small + 10
 
 

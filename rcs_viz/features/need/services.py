@@ -8,13 +8,18 @@ question from one services table (one row per service: docs/services.md).
 Reading never changes the source and never shows a traceback: every problem
 is a ``ServicesError`` naming the file, row, column and problem.
 
-Spend is about services, not people, and is always shown. A count of
-children served between 1 and threshold - 1 is protected, per service and in
-every total, and so is any further count that would let one be worked out
-by subtraction; a spend per child is never shown beside a protected count,
-since spend / (spend per child) would give it back. Protection is decided once
-over the whole table (every CPP, tier, sector and their totals) so that the
-one-CPP and all-CPP views cannot be subtracted from each other either.
+Spend is about services, not people, and is always shown. Counts of
+children served are protected by the app's one disclosure gate
+(``rcs_viz.engine.disclosure.gate.hide``), with the same rules, audit, work
+budget, fail-closed and marker as every other table: a count below the
+threshold (zero included) is hidden, per service and in every total, and so is
+any further count that would let one be worked out by subtraction. This
+module only builds the additive system (services, and every total as their
+sum) and reads the gate's answer. A spend per child is never shown beside a
+protected count, since spend / (spend per child) would give it back.
+Protection is decided once over the whole table (every CPP, tier, sector and
+their totals) so that the one-CPP and all-CPP views cannot be subtracted from
+each other either.
 """
 
 from __future__ import annotations
@@ -29,14 +34,17 @@ import math
 import re
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.optimize import linprog
 
+from rcs_viz.engine.disclosure import gate
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.disclosure.system import System
 from rcs_viz.engine.load import LoadError
+from rcs_viz.output.tables import SUPPRESSED
 
 # Tiers of intervention, from prevention to crisis: the order every summary uses.
 TIERS = ("Universal", "Early help / targeted", "Intensive", "Specialist / crisis")
@@ -46,7 +54,7 @@ ACUTE_LABEL = "Intensive and specialist / crisis"
 ALL_CPPS, ALL_TIERS, ALL_SECTORS = "All CPPs", "All tiers", "All sectors"
 NOT_STATED = "Not stated"
 
-SUPPRESSED = "[c]"  # the app's marker for a protected count (rcs_viz.output.tables.SUPPRESSED)
+# SUPPRESSED ("[c]") is the app's one marker for a protected count (rcs_viz.output.tables).
 MARKERS = {SUPPRESSED: "protected: fewer than the threshold of children, or hidden so that such a count "
                        "cannot be worked out from the totals"}
 
@@ -471,254 +479,129 @@ def template_excel() -> bytes:
 
 # --------------------------------------------------------------------------- protection
 
+def _rules(threshold: int | Rules) -> Rules:
+    """The data owner's rules, or a threshold alone with the defaults for the rest."""
+    if isinstance(threshold, Rules):
+        return threshold
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise ValueError(f"threshold must be a whole number of at least 1, not {threshold!r}")
+    return Rules(threshold=threshold, min_base=max(threshold, Rules.min_base))
+
+
 @dataclass(frozen=True)
-class _Cube:
+class _Totals:
     """Every total the summaries can show: cpp x tier x sector, each also as 'all', over the services."""
 
-    keys: list[tuple]            # (cpp, tier, sector), None meaning all
-    members: list[np.ndarray]    # service positions in each cell
-    n: np.ndarray                # services' children served
-    lines: list[tuple[int, np.ndarray]]  # (total item, member items): an additive equation
-    through: list[list[int]]     # line numbers through each item
-
-    @property
-    def items(self) -> int:
-        return len(self.n) + len(self.keys)
+    keys: list[tuple]          # (cpp, tier, sector), None meaning all
+    members: list[np.ndarray]  # service positions in each total
+    item: np.ndarray           # each total's item in the system; -1 where it has no service
 
 
-def _build(table: pd.DataFrame) -> tuple[_Cube, np.ndarray]:
+def _system(table: pd.DataFrame) -> tuple[System, _Totals]:
+    """The table as an additive system for the disclosure gate.
+
+    Items: the services (the finest), then every total that has at least one
+    service. Lines: each cpp x tier x sector cell is the sum of its services,
+    and each 'all' the sum of the cells along that dimension. A total with no
+    service is no one's count (its services column says 0): it is left out
+    and shown as 0.
+    """
     s = len(table)
     axes = [sorted(table["cpp"].unique(), key=str.casefold), [t for t in TIERS if t in set(table["tier"])],
             sorted(table["sector"].unique(), key=str.casefold)]
-    data = [table[c].to_numpy() for c in ("cpp", "tier", "sector")]
+    shape = tuple(len(v) + 1 for v in axes)  # the last position on each axis is 'all'
     keys = list(itertools.product(*[[*vals, None] for vals in axes]))
-    index = {k: i for i, k in enumerate(keys)}
-    members = []
-    for key in keys:
-        mask = np.ones(s, bool)
-        for a, v in enumerate(key):
-            if v is not None:
-                mask &= data[a] == v
-        members.append(np.flatnonzero(mask))
+    codes = [pd.Categorical(table[c], categories=v).codes.astype(np.int64)
+             for c, v in zip(("cpp", "tier", "sector"), axes)]
+    # every (total, service) pair: each service sits in one total for each choice of dimensions set to 'all'
+    pairs = [np.ravel_multi_index([np.full(s, len(axes[a])) if a in alls else codes[a] for a in range(3)], shape)
+             for k in range(4) for alls in itertools.combinations(range(3), k)]
+    key_of = np.concatenate(pairs)
+    order = np.argsort(key_of, kind="stable")
+    members = np.split(np.tile(np.arange(s), len(pairs))[order],
+                       np.cumsum(np.bincount(key_of, minlength=len(keys)))[:-1])
+    used = np.bincount(key_of, minlength=len(keys)) > 0
+    item = np.where(used, s + np.cumsum(used) - 1, -1)
     n = table["children_served"].to_numpy(np.int64)
-    value = np.concatenate([n, [n[m].sum() for m in members]])
+    sums = np.zeros(len(keys), np.int64)
+    np.add.at(sums, key_of, np.tile(n, len(pairs)))
+    values = np.concatenate([n, sums[used]])
+    grid = item.reshape(shape)
     lines = []
-    for k, key in enumerate(keys):
-        if None not in key and len(members[k]):
-            lines.append((s + k, members[k]))  # a cell and its services
+    for k, (key, i) in enumerate(zip(keys, item)):
+        if i < 0:
+            continue
+        if None not in key:
+            lines.append((i, members[k]))  # a cell and its services
+        at = np.unravel_index(k, shape)
         for a in range(3):
             if key[a] is None:
-                cells = [s + index[key[:a] + (v,) + key[a + 1:]] for v in axes[a]]
-                lines.append((s + k, np.array(cells)))
-    through: list[list[int]] = [[] for _ in range(s + len(keys))]
-    for i, (total, mem) in enumerate(lines):
-        through[total].append(i)
-        for m in mem:
-            through[m].append(i)
-    return _Cube(keys, members, n, lines, through), value
+                index = list(at)
+                index[a] = slice(0, -1)
+                parts = grid[tuple(index)]
+                lines.append((i, parts[parts >= 0]))  # an 'all' and the totals along that dimension
+    return System.from_lines(values, lines), _Totals(keys, members, item)
 
 
-def _close_lines(cube: _Cube, value: np.ndarray, hidden: np.ndarray, threshold: int) -> None:
-    """The line rule: no line (a total and its parts) may hold a lone hidden figure, nor hidden
-    parts under a shown total adding up to less than the threshold; hide its smallest shown part
-    (or, with none, its total) until none does."""
-    changed = True
-    while changed:
-        changed = False
-        for total, mem in cube.lines:
-            hm = mem[hidden[mem]]
-            count = len(hm) + bool(hidden[total])
-            if not count or not (count == 1 or (not hidden[total] and value[hm].sum() < threshold)):
-                continue
-            pick = _smallest_shown(mem, value, hidden)
-            if pick is None and not hidden[total] and value[total] > 0:
-                pick = total
-            if pick is not None:
-                hidden[pick] = changed = True
-
-
-def _smallest_shown(mem: np.ndarray, value: np.ndarray, hidden: np.ndarray) -> int | None:
-    cand = mem[~hidden[mem] & (value[mem] > 0)]
-    return None if not cand.size else int(cand[np.lexsort((cand, value[cand]))[0]])
-
-
-def _failures(cube: _Cube, value: np.ndarray, hidden: np.ndarray, threshold: int) -> list[int]:
-    """Small figures that what is shown pins to a range narrower than the threshold.
-
-    The worst case: someone knows every shown figure, every total and that a
-    hidden count is at least 1 (zeros are shown). The unknowns are the hidden
-    services' counts; each shown total is one equation on them. A small
-    figure's least and greatest value are two linear programmes. To need few:
-    every solution found widens what is known of every figure (the truth is
-    one solution), and rounds first push many small services at once, a
-    quarter up and the rest down, each only as far as it needs.
-    """
-    s = len(cube.n)
-    var = np.full(s, -1)
-    hs = np.flatnonzero(hidden[:s])
-    var[hs] = np.arange(len(hs))
-    rows, rhs = [], []
-    for k, mem in enumerate(cube.members):
-        v = var[mem]
-        if not hidden[s + k] and (v >= 0).any():
-            rows.append(v[v >= 0])
-            rhs.append(float(value[s + k] - cube.n[mem[v < 0]].sum()))
-    if not rows:
-        return []  # nothing shown constrains the hidden counts
-    a = sparse.csr_matrix((np.ones(sum(map(len, rows))), (np.repeat(np.arange(len(rows)), list(map(len, rows))),
-                                                          np.concatenate(rows))), shape=(len(rows), len(hs)))
-    b = np.array(rhs)
-    # each small figure: its hidden services (a row of `obj`) and the shown part of its sum
-    items, objs, base = [], [], []
-    for i in hs:
-        if cube.n[i] < threshold:
-            items.append(int(i)), objs.append(var[[i]]), base.append(0.0)
-    for k, mem in enumerate(cube.members):
-        if 1 <= value[s + k] < threshold:
-            v = var[mem]
-            items.append(s + k), objs.append(v[v >= 0]), base.append(float(cube.n[mem[v < 0]].sum()))
-    if not items:
-        return []
-    obj = sparse.csr_matrix((np.ones(sum(map(len, objs))), (np.repeat(np.arange(len(objs)), list(map(len, objs))),
-                                                            np.concatenate(objs))), shape=(len(items), len(hs)))
-    base = np.array(base)
-    low = value[items].astype(float)
-    high = low.copy()
-    free = np.zeros(len(items), bool)
-
-    def settled() -> np.ndarray:
-        return free | (np.floor(high + 1e-6) - np.ceil(low - 1e-6) >= threshold)
-
-    def solve(c, lower=1.0, upper=None):
-        res = linprog(c, A_eq=a, b_eq=b, bounds=np.column_stack(np.broadcast_arrays(lower, upper)),
-                      method="highs")
-        if res.status == 0:
-            point = obj @ res.x + base
-            np.minimum(low, point, out=low)
-            np.maximum(high, point, out=high)
-        return res.status
-
-    singles = np.array([len(o) == 1 for o in objs]) & (np.array(items) < s)
-    left = [int((~settled()).sum())]
-    while left[-1] and (len(left) < 4 or left[-4] - left[-1] >= 2):
-        todo = np.flatnonzero(~settled() & singles)
-        if not todo.size:
-            break
-        cols = np.array([objs[j][0] for j in todo])
-        up = (np.arange(todo.size) + len(left)) % 4 == 0
-        c, lower, upper = np.zeros(len(hs)), np.ones(len(hs)), np.full(len(hs), np.inf)
-        c[cols] = np.where(up, -1.0, 1.0)
-        upper[cols[up]] = np.ceil(low[todo[up]] - 1e-6) + threshold  # the truth stays inside, so feasible
-        lower[cols[~up]] = np.maximum(1, np.floor(high[todo[~up]] + 1e-6) - threshold)
-        solve(c, lower, upper)
-        left.append(int((~settled()).sum()))
-
-    failed = []
-    for j in np.flatnonzero(~settled()):
-        for sign in (1.0, -1.0):
-            c = np.zeros(len(hs))
-            c[objs[j]] = sign
-            status = solve(c, 1.0, np.inf)
-            if status == 3:
-                free[j] = True
-            if settled()[j] or status not in (0, 3):  # a solver failure counts as pinned: hide more
-                break
-        if not settled()[j]:
-            failed.append(items[j])
-    return failed
-
-
-def _partner(cube: _Cube, value: np.ndarray, hidden: np.ndarray, item: int) -> int | None:
-    """The next figure to hide for a small one still pinned down: the smallest shown part of the
-    tightest line through it (a shown total, least hidden weight beside it), else that total;
-    failing that, the same one line further out, and so on."""
-    seen_items, seen_lines, frontier = {item}, set(), [item]
-    while frontier:
-        best, reached = None, []
-        for it in frontier:
-            for li in cube.through[it]:
-                if li in seen_lines:
-                    continue
-                seen_lines.add(li)
-                total, mem = cube.lines[li]
-                reached += [total, *mem.tolist()]
-                pick = _smallest_shown(mem, value, hidden)
-                if pick is None and not hidden[total] and value[total] > 0:
-                    pick = total
-                if pick is None:
-                    continue
-                tight = (bool(hidden[total]), int(value[mem[hidden[mem]]].sum()), pick == total, int(value[pick]),
-                         pick)
-                if best is None or tight < best:
-                    best = tight
-        if best is not None:
-            return best[-1]
-        frontier = [i for i in dict.fromkeys(reached) if i not in seen_items]
-        seen_items.update(frontier)
-    return None
-
-
-def _hidden(table: pd.DataFrame, threshold: int) -> tuple[_Cube, np.ndarray, np.ndarray]:
-    """Which figures to hide: the line rule, then the exact check, hiding one more figure per
-    small figure still pinned down, until the check passes. Every round hides at least one
-    more figure, so it ends."""
-    cube, value = _build(table)
-    hidden = (value >= 1) & (value < threshold)
-    while True:
-        _close_lines(cube, value, hidden, threshold)
-        failed = _failures(cube, value, hidden, threshold)
-        if not failed:
-            return cube, value, hidden
-        for item in failed:
-            pick = _partner(cube, value, hidden, item)
-            if pick is None:  # cannot happen (with every linked figure hidden, nothing is pinned down)
-                return cube, value, value > 0  # fail closed all the same
-            hidden[pick] = True
-
-
-_CACHE: dict[tuple, tuple[np.ndarray, pd.DataFrame]] = {}
-
-
-def cells(table: pd.DataFrame, threshold: int = 10) -> pd.DataFrame:
+def cells(table: pd.DataFrame, threshold: int | Rules = 10) -> pd.DataFrame:
     """Every total the summaries use, protected: the one result all of them are cut from.
 
     One row per cpp x tier x sector cell, each also as 'all' (ALL_CPPS,
     ALL_TIERS, ALL_SECTORS): services, annual_spend_gbp, children_served (NaN
     where protected), spend_per_child (NaN where the count is protected or 0)
     and marker ("[c]" where protected). The per-service counts protected with
-    it are in ``service_list``.
+    it are in ``service_list``. `threshold` is the data owner's ``Rules`` or
+    its threshold alone.
     """
     return _protected(table, threshold)[1]
 
 
-def _protected(table: pd.DataFrame, threshold: int) -> tuple[np.ndarray, pd.DataFrame]:
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
-        raise ValueError(f"threshold must be a whole number of at least 1, not {threshold!r}")
+@dataclass(frozen=True)
+class _Table:
+    """A services table as a cache key: equal when its digest is."""
+
+    digest: str
+    table: pd.DataFrame = field(compare=False, hash=False)
+
+
+def _protected(table: pd.DataFrame, threshold: int | Rules) -> tuple[np.ndarray, pd.DataFrame]:
+    rules = _rules(threshold)
     if table.empty:
         raise ValueError("the services table has no services")
     digest = hashlib.sha256(pd.util.hash_pandas_object(
         table[["service_id", "cpp", "tier", "sector", "children_served", "annual_spend_gbp"]],
         index=False).to_numpy().tobytes()).hexdigest()
-    key = (digest, threshold)
-    if key not in _CACHE:
-        cube, value, hidden = _hidden(table, threshold)
-        s = len(table)
-        spend = table["annual_spend_gbp"].to_numpy(float)
-        out = pd.DataFrame({
-            "cpp": [k[0] if k[0] is not None else ALL_CPPS for k in cube.keys],
-            "tier": [k[1] if k[1] is not None else ALL_TIERS for k in cube.keys],
-            "sector": [k[2] if k[2] is not None else ALL_SECTORS for k in cube.keys],
-            "services": [len(m) for m in cube.members],
-            "annual_spend_gbp": [spend[m].sum() for m in cube.members],
-            "children_served": np.where(hidden[s:], np.nan, value[s:].astype(float)),
-            "marker": np.where(hidden[s:], SUPPRESSED, ""),
-        })
-        out["spend_per_child"] = _per_child(out["annual_spend_gbp"], out["children_served"])
-        if len(_CACHE) >= 16:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = (hidden[:s].copy(), out)
-    hidden_services, out = _CACHE[key]
-    return hidden_services, out.copy()
+    hidden, out = _protect(_Table(digest, table), rules.threshold, rules.secondary)
+    return hidden.copy(), out.copy()
+
+
+@lru_cache(maxsize=16)
+def _protect(key: _Table, threshold: int, secondary: bool) -> tuple[np.ndarray, pd.DataFrame]:
+    """The gate's decision for a table: hidden services, and every total with its marker.
+
+    Counts of children are not records with cell keys, so there is no noise
+    to add: what is shown is the table's own figure.
+    """
+    table = key.table
+    system, totals = _system(table)
+    _, hidden = gate.hide(system, Rules(threshold=threshold, min_base=max(threshold, Rules.min_base),
+                                        secondary=secondary, perturbation=False))
+    s = len(table)
+    item = totals.item
+    total_hidden = np.where(item >= 0, hidden[np.maximum(item, 0)], False)
+    total_n = np.where(item >= 0, system.values[np.maximum(item, 0)], 0)
+    spend = table["annual_spend_gbp"].to_numpy(float)
+    out = pd.DataFrame({
+        "cpp": [k[0] if k[0] is not None else ALL_CPPS for k in totals.keys],
+        "tier": [k[1] if k[1] is not None else ALL_TIERS for k in totals.keys],
+        "sector": [k[2] if k[2] is not None else ALL_SECTORS for k in totals.keys],
+        "services": [len(m) for m in totals.members],
+        "annual_spend_gbp": [spend[m].sum() for m in totals.members],
+        "children_served": np.where(total_hidden, np.nan, total_n.astype(float)),
+        "marker": np.where(total_hidden, SUPPRESSED, ""),
+    })
+    out["spend_per_child"] = _per_child(out["annual_spend_gbp"], out["children_served"])
+    return hidden[:s].copy(), out
 
 
 def _per_child(spend: pd.Series, children: pd.Series) -> pd.Series:
@@ -742,7 +625,7 @@ def _order(frame: pd.DataFrame) -> pd.DataFrame:
         .sort_values(["_t", "_s", "_n"]).drop(columns=["_t", "_s", "_n"]).reset_index(drop=True)
 
 
-def service_list(table: pd.DataFrame, cpp: str | None = None, threshold: int = 10) -> pd.DataFrame:
+def service_list(table: pd.DataFrame, cpp: str | None = None, threshold: int | Rules = 10) -> pd.DataFrame:
     """The services themselves, in tier order, with small (and linked) counts protected."""
     hidden, _ = _protected(table, threshold)
     scope = _scope(table, cpp)
@@ -757,7 +640,7 @@ def service_list(table: pd.DataFrame, cpp: str | None = None, threshold: int = 1
         .drop(columns="_t").reset_index(drop=True)
 
 
-def by_tier_sector(table: pd.DataFrame, cpp: str | None = None, threshold: int = 10) -> pd.DataFrame:
+def by_tier_sector(table: pd.DataFrame, cpp: str | None = None, threshold: int | Rules = 10) -> pd.DataFrame:
     """Spend and children served by tier x sector, with tier totals, for one CPP or all.
 
     spend_pct is the share of the CPP's (or all CPPs') spend; tier_spend_pct
@@ -775,7 +658,7 @@ def by_tier_sector(table: pd.DataFrame, cpp: str | None = None, threshold: int =
                       "children_served", "spend_per_child", "marker"]]
 
 
-def by_tier(table: pd.DataFrame, cpp: str | None = None, threshold: int = 10) -> pd.DataFrame:
+def by_tier(table: pd.DataFrame, cpp: str | None = None, threshold: int | Rules = 10) -> pd.DataFrame:
     """One row per tier (all four, in order) and the total: spend, its share, children, spend per child."""
     t = by_tier_sector(table, cpp, threshold)
     t = t[t["sector"].eq(ALL_SECTORS)].drop(columns=["sector", "tier_spend_pct"]).set_index("tier")
@@ -787,7 +670,7 @@ def by_tier(table: pd.DataFrame, cpp: str | None = None, threshold: int = 10) ->
     return out
 
 
-def by_sector(table: pd.DataFrame, cpp: str | None = None, threshold: int = 10) -> pd.DataFrame:
+def by_sector(table: pd.DataFrame, cpp: str | None = None, threshold: int | Rules = 10) -> pd.DataFrame:
     """One row per sector and the total: spend, its share, children, spend per child."""
     scope = _scope(table, cpp)
     c = cells(table, threshold)
@@ -869,7 +752,7 @@ class Summary:
     services: pd.DataFrame
 
 
-def summarise(table: pd.DataFrame, cpp: str | None, threshold: int) -> Summary:
+def summarise(table: pd.DataFrame, cpp: str | None, threshold: int | Rules) -> Summary:
     """The services map of `cpp` (None: every partnership in the table): the figures a page, file or report shows."""
     return Summary(where=cpp or "All partnerships in the table",
                    tiers=by_tier(table, cpp, threshold), sectors=by_sector(table, cpp, threshold),
