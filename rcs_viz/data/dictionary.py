@@ -8,6 +8,7 @@ names here and nowhere else. The YAML format is documented in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,33 @@ ROLES = ("id", "cpp", "cluster", "school", "stage", "wave", "weight", "x", "y")
 POLARITIES = ("higher_is_better", "lower_is_better", "neutral")
 MISSING = "\u2205"  # the key of the "No answer" category in aggregated cells
 MISSING_LABEL = "No answer"
+# Texts that mean "no answer" in a text file (CSV, Excel), after trimming spaces; a
+# dictionary's top-level `missing_text` replaces the list ([] turns it off).
+MISSING_TEXT = ("NA", "N/A", "n/a", "NULL", "null", "-", ".", "#N/A")
+MISSING_TEXT_MAX = 60
+
+
+class YamlLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader``, except that only true/false are booleans (as in YAML 1.2).
+
+    YAML 1.1 also reads yes/no/on/off as booleans, so ``values: {0: No, 1: Yes}``
+    would label the codes "False" and "True", and a code ``yes`` would become 1.
+    Nothing else differs: no Python objects, no tags beyond the safe ones.
+    """
+
+
+YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse a dictionary's YAML safely, with YAML 1.2 booleans (see ``YamlLoader``)."""
+    return yaml.load(text, Loader=YamlLoader)  # noqa: S506 - YamlLoader is a SafeLoader
 
 
 class DictionaryError(ValueError):
@@ -37,10 +65,19 @@ class Variable:
     polarity: str = "neutral"
     positive: tuple[str, ...] = ()  # codes that count as "has the indicator"
     missing: tuple[str, ...] = ()  # codes that mean no answer (e.g. -9)
+    # Why the role is only a guess (e.g. "named 'wt'"); "" when the role is declared.
+    # A guessed weight is never used for weighting; see docs/dictionary.md.
+    guessed: str = ""
+    values_defaulted: bool = False  # a flag's {0: No, 1: Yes}, given by default rather than declared
 
     @property
     def is_categorical(self) -> bool:
         return self.type != "numeric"
+
+    @property
+    def role_guessed(self) -> bool:
+        """True when the role was guessed (from the column's name) and not yet confirmed."""
+        return self.role is not None and bool(self.guessed)
 
     @property
     def value_labels(self) -> dict[str, str]:
@@ -71,6 +108,7 @@ class Dictionary:
     synthetic: bool = False
     source: str = ""  # where the dictionary came from: a path, or "inferred"
     notes: tuple[str, ...] = field(default=())  # what was inferred, in plain words
+    missing_text: tuple[str, ...] = MISSING_TEXT  # texts that mean no answer in a CSV or Excel file
 
     def __post_init__(self):
         names = [v.name for v in self.variables]
@@ -94,20 +132,30 @@ class Dictionary:
     def by_role(self, role: str) -> Variable | None:
         return next((v for v in self.variables if v.role == role), None)
 
+    def guesses(self) -> list[Variable]:
+        """Variables whose role was guessed and is not yet confirmed."""
+        return [v for v in self.variables if v.role_guessed]
+
     def groups(self) -> dict[str, list[Variable]]:
-        """Analysis variables (no id/weight/coordinate roles) by group, in file order."""
+        """Analysis variables by group, in file order.
+
+        Never the id; the weight and coordinates only while their role is a
+        guess (until then a column named 'weight' is just a number, such as a
+        body weight, and may be averaged like any other).
+        """
         out: dict[str, list[Variable]] = {}
         for v in self.variables:
-            if v.role in ("id", "weight", "x", "y"):
+            if v.role == "id" or (v.role in ("weight", "x", "y") and not v.role_guessed):
                 continue
             out.setdefault(v.group, []).append(v)
         return out
 
     def to_mapping(self) -> dict[str, Any]:
-        return {
-            "dataset": {"title": self.title, "synthetic": self.synthetic},
-            "variables": [_variable_to_mapping(v) for v in self.variables],
-        }
+        out: dict[str, Any] = {"dataset": {"title": self.title, "synthetic": self.synthetic}}
+        if self.missing_text != MISSING_TEXT:
+            out["missing_text"] = list(self.missing_text)
+        out["variables"] = [_variable_to_mapping(v) for v in self.variables]
+        return out
 
 
 def _variable_to_mapping(v: Variable) -> dict[str, Any]:
@@ -116,7 +164,9 @@ def _variable_to_mapping(v: Variable) -> dict[str, Any]:
         out["question"] = v.question
     if v.role:
         out["role"] = v.role
-    if v.values:
+        if v.guessed:
+            out["guessed"] = v.guessed
+    if v.values and not v.values_defaulted:
         out["values"] = {_yaml_key(c): lab for c, lab in v.values}
     if v.polarity != "neutral":
         out["polarity"] = v.polarity
@@ -152,12 +202,51 @@ def parse(mapping: Any, source: str = "dictionary") -> Dictionary:
     if not isinstance(dataset, dict):
         raise DictionaryError(f"{source}: 'dataset' must be a mapping")
     variables = tuple(_parse_variable(entry, i, source) for i, entry in enumerate(mapping["variables"], 1))
+    synthetic = _yes_no(dataset.get("synthetic", False))
+    if synthetic is None:
+        raise DictionaryError(f"{source}: 'synthetic' must be true or false")
     return Dictionary(
         variables=variables,
         title=str(dataset.get("title", "Untitled dataset")),
-        synthetic=bool(dataset.get("synthetic", False)),
+        synthetic=synthetic,
         source=source,
+        missing_text=_missing_text(mapping.get("missing_text", MISSING_TEXT), source),
     )
+
+
+def _yes_no(value: Any) -> bool | None:
+    """A setting's true/false, also written yes/no or on/off (YAML 1.1 habits); None when neither."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0", ""):
+        return False
+    return None
+
+
+def _missing_text(value: Any, source: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise DictionaryError(f"{source}: 'missing_text' must be a list of texts, e.g. [NA, \"N/A\", \"-\"]")
+    out: list[str] = []
+    for item in value:
+        if item is None:  # NULL, null or ~ unquoted: YAML reads them as "nothing"
+            out += ["NULL", "null"]
+        elif isinstance(item, (dict, list)):
+            raise DictionaryError(f"{source}: 'missing_text' must be a list of texts, not {type(item).__name__}s")
+        else:
+            out.append(_code(item).strip())
+    out = list(dict.fromkeys(t for t in out if t))
+    if len(out) > MISSING_TEXT_MAX:
+        raise DictionaryError(f"{source}: 'missing_text' lists {len(out)} texts; at most {MISSING_TEXT_MAX} are allowed")
+    return tuple(out)
 
 
 def _parse_variable(entry: Any, index: int, source: str) -> Variable:
@@ -175,8 +264,17 @@ def _parse_variable(entry: Any, index: int, source: str) -> Variable:
     polarity = entry.get("polarity", "neutral")
     if polarity not in POLARITIES:
         raise DictionaryError(f"{where}: polarity '{polarity}' is not one of {', '.join(POLARITIES)}")
+    guessed = entry.get("guessed")
+    if guessed is True:
+        guessed = "guessed"
+    guessed = "" if guessed in (None, False) else str(guessed).strip()
+    if guessed and role is None:
+        raise DictionaryError(
+            f"{where}: 'guessed' marks a guessed role, but the variable has no role; delete the 'guessed' line"
+        )
     raw_values = entry.get("values") or {}
-    if vtype == "flag" and not raw_values:
+    defaulted = vtype == "flag" and not raw_values
+    if defaulted:
         raw_values = {0: "No", 1: "Yes"}
     if not isinstance(raw_values, dict):
         raise DictionaryError(f"{where}: 'values' must map codes to labels")
@@ -201,6 +299,8 @@ def _parse_variable(entry: Any, index: int, source: str) -> Variable:
         polarity=polarity,
         positive=positive,
         missing=tuple(_code(c) for c in entry.get("missing") or ()),
+        guessed=guessed,
+        values_defaulted=defaulted,
     )
 
 
@@ -212,7 +312,7 @@ def read(path: str | Path) -> Dictionary:
     except (OSError, UnicodeDecodeError) as exc:
         raise DictionaryError(f"{path.name}: cannot read the dictionary ({exc})") from None
     try:
-        mapping = yaml.safe_load(text)
+        mapping = load_yaml(text)
     except yaml.YAMLError as exc:
         raise DictionaryError(f"{path.name}: not valid YAML ({exc})") from None
     return parse(mapping, source=path.name)
