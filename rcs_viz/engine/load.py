@@ -1,7 +1,7 @@
 """Load a CPP's own data file into a DuckDB database file, checked against its dictionary.
 
-``load_dataset`` reads a CSV/TSV/TXT, Excel ``.xlsx``, Parquet or SPSS ``.sav``
-file, validates it against the data dictionary (given, or inferred by
+``load_dataset`` reads a CSV/TSV/TXT, Excel ``.xlsx``, Parquet, SPSS ``.sav`` or
+Stata ``.dta`` file (recognised by its content, whatever its name), validates it against the data dictionary (given, or inferred by
 ``rcs_viz.engine.infer``) and writes table ``respondents`` into a DuckDB file in
 ``cache_dir``. Every problem with the input is a ``LoadError`` whose message
 names the file, the column and the problem; nothing else escapes.
@@ -9,8 +9,8 @@ names the file, the column and the problem; nothing else escapes.
 How it stays fast and small on 10 million rows: CSV and Parquet are read by
 DuckDB's own readers straight into the database file (CSV as text first, so
 that checks can quote the offending value and row), checks are aggregate SQL
-over the source, and nothing pulls all rows into pandas. ``.xlsx`` and ``.sav``
-go through Python (they are small in practice). Every SQL text comes from
+over the source, and nothing pulls all rows into pandas. ``.xlsx``, ``.sav`` and
+``.dta`` go through Python (they are small in practice). Every SQL text comes from
 ``rcs_viz.engine.sql.views``; this module only runs it.
 
 The output database (opened read-only by the app later):
@@ -61,16 +61,21 @@ import yaml
 from rcs_viz.data import dictionary as dictmod
 from rcs_viz.engine.sql import ingest, views
 from rcs_viz.data.dictionary import Dictionary, DictionaryError
-from rcs_viz.engine.infer import infer_dictionary, type_kind
+from rcs_viz.engine.infer import id_problem, infer_dictionary, non_answer_codes, type_kind
 
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 MAX_COLUMNS = 2_000  # wider files are refused: DuckDB's planning time grows faster than the width (1,000: ~15 s)
 YAML_NODES_MAX = 500_000  # a dictionary larger than this once YAML aliases are expanded is refused (a "billion laughs")
 MEMORY_LIMIT = "512MB"  # DuckDB's working memory while loading (it spills to disk beyond this)
 TABLE = views.TABLE
 RKEY = views.RECORD_KEY
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
-SUFFIXES = TEXT_SUFFIXES + (".xlsx", ".parquet", ".sav")
+SUFFIXES = TEXT_SUFFIXES + (".xlsx", ".parquet", ".sav", ".zsav", ".dta")
+FORMAT_NAMES = {
+    "text": "a text (CSV) file", ".xlsx": "an Excel .xlsx workbook", ".parquet": "a Parquet file",
+    ".sav": "an SPSS .sav file", ".dta": "a Stata .dta file",
+}
+_FORMAT_OF_SUFFIX = {".zsav": ".sav", **{s: "text" for s in TEXT_SUFFIXES}}
 
 _CHUNK = 1 << 20
 _HEAD = 1 << 20
@@ -124,6 +129,10 @@ class _Source:
     notes: list[str] = field(default_factory=list)
     sav_meta: Any = None
     keep: Any = None  # keeps a registered Arrow table alive
+    raw: str = ingest.SOURCE  # the relation as read from the file, before missing-text markers become NULL
+    markers: tuple[str, ...] = ()  # the missing-text markers read as NULL (text files only)
+    fmt: str = "text"  # "text", ".xlsx", ".parquet", ".sav" or ".dta"
+    marked: dict[str, tuple[int, int]] | None = None  # markers already read as NULL (Excel): column -> (count, mask)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -158,11 +167,11 @@ def _load(path: Path, dictionary_path, cache_dir: Path, salt: str, progress: Pro
     name = path.name
     report = (lambda f, m: progress(f, m)) if progress else (lambda f, m: None)
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
+    if suffix not in SUFFIXES and (suffix == ".xls" or _detect(_peek(path)) not in FORMAT_NAMES):
         hint = " (save it from Excel as .xlsx)" if suffix == ".xls" else ""
         raise LoadError(
             f"{name}: unsupported file type '{path.suffix or '(none)'}'{hint}; use CSV (.csv, .tsv, .txt), "
-            "Excel (.xlsx), Parquet (.parquet) or SPSS (.sav)"
+            "Excel (.xlsx), Parquet (.parquet), SPSS (.sav) or Stata (.dta)"
         )
     try:
         mode = path.stat().st_mode
@@ -189,8 +198,9 @@ def _load(path: Path, dictionary_path, cache_dir: Path, salt: str, progress: Pro
 
     report(0.02, f"Checking {name}")
     scan = _scan(path, check_utf8=suffix in TEXT_SUFFIXES)
+    fmt, format_notes = _format(name, suffix, scan)
     key = hashlib.sha256()
-    for part in (LOADER_VERSION, suffix, scan["sha256"], hashlib.sha256(dict_bytes).hexdigest(), salt):
+    for part in (LOADER_VERSION, fmt, scan["sha256"], hashlib.sha256(dict_bytes).hexdigest(), salt):
         key.update(part.encode("utf-8") + b"\0")
     cache_dir.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem)[:40] or "data"
@@ -217,7 +227,9 @@ def _load(path: Path, dictionary_path, cache_dir: Path, salt: str, progress: Pro
         except duckdb.Error:
             pass
         report(0.1, f"Reading {name}")
-        src = _open_source(con, path, suffix, scan, cache_dir, token, scratch)
+        markers = list(given.missing_text if given is not None else dictmod.MISSING_TEXT)
+        src = _open_source(con, path, fmt, suffix, scan, cache_dir, token, scratch, markers)
+        src.notes[:0] = format_notes
         dataset_dict, meta_notes, rows = _build(con, path, src, given, salt, report)
         con.execute(*ingest.checkpoint())
         built = True
@@ -302,7 +314,7 @@ def _unlink(p: Path) -> None:
 def _read_dictionary(name: str, data: bytes) -> Dictionary:
     """The dictionary, parsed from the very bytes that go into the cache key.
 
-    As ``rcs_viz.data.dictionary.read`` (UTF-8, ``yaml.safe_load``), but every problem
+    As ``rcs_viz.data.dictionary.read`` (UTF-8, a safe YAML loader), but every problem
     is one line, and a file that is huge once its aliases are expanded (a "billion
     laughs") or that refers to itself is refused before anything expands it.
     """
@@ -313,7 +325,7 @@ def _read_dictionary(name: str, data: bytes) -> Dictionary:
             f"{name}: cannot read the dictionary (not UTF-8 text: byte {exc.start + 1} is invalid)"
         ) from None
     try:
-        mapping = yaml.safe_load(text)
+        mapping = dictmod.load_yaml(text)  # yaml.SafeLoader, with YAML 1.2 booleans
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -375,21 +387,84 @@ def _scan(path: Path, check_utf8: bool) -> dict:
     return {"sha256": sha.hexdigest(), "size": size, "head": bytes(head), "tail": tail, "utf8": utf8, "nul": nul}
 
 
-def _open_source(con, path: Path, suffix: str, scan: dict, cache_dir: Path, token: str, scratch: list) -> _Source:
-    if suffix in TEXT_SUFFIXES:
-        src = _open_csv(con, path, suffix, scan, cache_dir, token, scratch)
-    elif suffix == ".parquet":
+def _peek(path: Path, size: int = 4096) -> bytes:
+    """The first bytes of a file, or b"" when it cannot be read (the caller says why later)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""
+
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _detect(head: bytes) -> str | None:
+    """What a file is by its first bytes: a format in FORMAT_NAMES, another known kind, or None (text or unknown)."""
+    if head.startswith((b"$FL2", b"$FL3")):
+        return ".sav"
+    if head.startswith(b"<stata_dta>") or (
+        len(head) >= 4 and 104 <= head[0] <= 115 and head[1] in (1, 2) and head[2] == 1 and head[3] == 0
+    ):
+        return ".dta"
+    if head.startswith(b"PAR1"):
+        return ".parquet"
+    if head.startswith(b"PK\x03\x04"):
+        if b"xl/" in head or b"[Content_Types].xml" in head[:200]:
+            return ".xlsx"
+        if b"opendocument.spreadsheet" in head[:200]:
+            return "ods"
+        return "zip"
+    if head.startswith(_OLE2):
+        return "ole2"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff"):
+        return "image"
+    return None
+
+
+_OTHER_KINDS = {
+    "ole2": "an old Excel .xls workbook (or another old Office file); open it in Excel and save it as .xlsx",
+    "ods": "an OpenDocument spreadsheet (.ods); save it as Excel .xlsx or as CSV UTF-8",
+    "zip": "a zip archive, not a data file; unzip it and load the data file inside",
+    "gzip": "compressed with gzip; decompress it and load the file inside",
+    "pdf": "a PDF document, not a data file; export the data itself as CSV, Excel, SPSS or Stata",
+    "image": "an image, not a data file",
+}
+
+
+def _format(name: str, suffix: str, scan: dict) -> tuple[str, list[str]]:
+    """The format to read the file as, from its content, and a note when its name says otherwise."""
+    named = _FORMAT_OF_SUFFIX.get(suffix, suffix)
+    found = _detect(scan["head"])
+    if found in FORMAT_NAMES and found != named:
+        return found, [f"{name} is {FORMAT_NAMES[found]} although its name ends in '{suffix or '(none)'}'; "
+                       "it was read as one."]
+    if found in _OTHER_KINDS and not (found == "zip" and named == ".xlsx"):
+        raise LoadError(f"{name}: the file is {_OTHER_KINDS[found]}")
+    return named, []
+
+
+def _open_source(con, path: Path, fmt: str, suffix: str, scan: dict, cache_dir: Path, token: str, scratch: list,
+                 markers: list[str]) -> _Source:
+    if fmt == "text":
+        src = _open_csv(con, path, suffix, scan, cache_dir, token, scratch, markers)
+    elif fmt == ".parquet":
         src = _open_parquet(con, path, scan)
-    elif suffix == ".xlsx":
-        src = _open_xlsx(con, path)
+    elif fmt == ".xlsx":
+        src = _open_xlsx(con, path, markers)
     else:
-        src = _open_sav(con, path)
+        src = _open_readstat(con, path, fmt, scan)
+    src.fmt = fmt
     rel = con.sql(ingest.source_rows())
     src.kinds = {n: type_kind(t) for n, t in zip(rel.columns, rel.types)}
     return src
 
 
-def _open_csv(con, path, suffix, scan, cache_dir, token, scratch) -> _Source:
+def _open_csv(con, path, suffix, scan, cache_dir, token, scratch, markers) -> _Source:
     name = path.name
     head = scan["head"]
     notes: list[str] = []
@@ -405,9 +480,14 @@ def _open_csv(con, path, suffix, scan, cache_dir, token, scratch) -> _Source:
                 notes.append(f"{name} was read as {label} text.")
             break
     if codec in (None, "utf-8-sig") and scan["nul"]:
+        if _looks_utf16(head):
+            raise LoadError(
+                f"{name}: the file holds binary data (NUL bytes), so it is not a plain-text CSV; "
+                "if it was saved as 'Unicode text' (UTF-16) without a byte-order mark, save it again as 'CSV UTF-8'"
+            )
         raise LoadError(
-            f"{name}: the file holds binary data (NUL bytes), so it is not a plain-text CSV; "
-            "if it was saved as 'Unicode text' (UTF-16) without a byte-order mark, save it again as 'CSV UTF-8'"
+            f"{name}: the file holds binary data (NUL bytes), so it is not a plain-text CSV, and not a format "
+            "RCS Explorer recognises; save the data as CSV UTF-8, Excel .xlsx, SPSS .sav, Stata .dta or Parquet"
         )
     if codec == "utf-8-sig" and not scan["utf8"]:
         raise LoadError(
@@ -448,8 +528,27 @@ def _open_csv(con, path, suffix, scan, cache_dir, token, scratch) -> _Source:
             raise LoadError(f'{name}: row 1 (the header) opens a quote (") that is never closed') from None
         header = next(csv.reader(io.StringIO(lines), delimiter=delim, quotechar='"'), [])
     names = _column_names(name, header)
+    notes += _padded_header_note(name, header)
     con.execute(ingest.csv_source(str(read_path), names, delim))
-    return _Source(kinds={}, row_offset=2, notes=notes)
+    con.execute(ingest.csv_source(str(read_path), names, delim, ingest.padded_markers(markers)))
+    return _Source(kinds={}, row_offset=2, notes=notes, raw=ingest.FILE_SOURCE, markers=tuple(markers))
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """True when NUL bytes sit at every other position, as in UTF-16 text without a byte-order mark."""
+    sample = head[:2000]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return max(even.count(0) / len(even), odd.count(0) / max(len(odd), 1)) > 0.3
+
+
+def _padded_header_note(name: str, header: list) -> list[str]:
+    padded = [str(h) for h in header if isinstance(h, str) and h.strip() and h != h.strip()]
+    if not padded:
+        return []
+    return [f"Spaces around {len(padded)} column name{'s' if len(padded) != 1 else ''} in {name} were removed "
+            f"(e.g. '{_q(padded[0])}' is '{_q(padded[0].strip())}')."]
 
 
 def _transcode(path: Path, codec: str, cache_dir: Path, token: str, scratch: list, label: str) -> Path:
@@ -544,13 +643,16 @@ def _cell_text(v: Any) -> str | None:
     return str(v)
 
 
-def _open_xlsx(con, path: Path) -> _Source:
+def _open_xlsx(con, path: Path, markers: list[str]) -> _Source:
     import openpyxl
     import pyarrow as pa
 
     name = path.name
     try:
-        wb = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+        # From an open file, not a path: openpyxl refuses a path whose name does not end in .xlsx,
+        # and a workbook saved as "data.csv" is still a workbook.
+        with open(path, "rb") as fh:
+            wb = openpyxl.load_workbook(io.BytesIO(fh.read()), read_only=True, data_only=True)
     except Exception:
         raise LoadError(
             f"{name}: cannot be read as an Excel .xlsx workbook (it may be damaged, truncated or not really .xlsx)"
@@ -585,25 +687,49 @@ def _open_xlsx(con, path: Path) -> _Source:
     while header and header[-1] is None and all(len(r) < len(header) or r[len(header) - 1] is None for r in rows):
         header.pop()  # trailing blank columns
     names = _column_names(name, header)
+    notes += _padded_header_note(name, header)
     width = len(names)
-    arrays = [pa.array([_cell_text(r[j]) if j < len(r) else None for r in rows], pa.string()) for j in range(width)]
+    wanted = set(markers)
+    marked: dict[str, list[int]] = {}  # column -> [cells read as no answer, bit mask of the markers seen]
+    arrays = []
+    for j in range(width):
+        cells = [_cell_text(r[j]) if j < len(r) else None for r in rows]
+        for k, text in enumerate(cells):
+            if text is not None and text.strip() in wanted and isinstance(rows[k][j], str):
+                seen = marked.setdefault(names[j], [0, 0])
+                seen[0] += 1
+                seen[1] |= 1 << markers.index(text.strip())
+                cells[k] = None
+        arrays.append(pa.array(cells, pa.string()))
     table = pa.table(arrays + [pa.array(rownums, pa.int64())], names=names + [_ROWNUM])
     con.register(ingest.RAW_SOURCE, table)
     con.execute(ingest.arrow_source(row_col=_ROWNUM))
-    return _Source(kinds={}, row_offset=2, probe=ingest.RAW_SOURCE, row_col=_ROWNUM, notes=notes, keep=table)
+    return _Source(kinds={}, row_offset=2, probe=ingest.RAW_SOURCE, row_col=_ROWNUM, notes=notes, keep=table,
+                   raw=ingest.SOURCE, markers=tuple(markers), marked={n: tuple(v) for n, v in marked.items()})
 
 
-def _open_sav(con, path: Path) -> _Source:
+def _open_readstat(con, path: Path, fmt: str, scan: dict) -> _Source:
+    """An SPSS .sav/.zsav or Stata .dta file, read by pyreadstat: codes (not labels), with the values the
+    file declares missing (SPSS user-missing, Stata's .a-.z) as blanks; its metadata kept for labels."""
     import pyarrow as pa
     import pyreadstat
 
     name = path.name
+    read, what = (pyreadstat.read_sav, "an SPSS .sav") if fmt == ".sav" else (pyreadstat.read_dta, "a Stata .dta")
     try:
-        df, _ = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=False)
-        _, meta = pyreadstat.read_sav(str(path), metadataonly=True, user_missing=True)
+        df, _ = read(str(path), apply_value_formats=False, user_missing=False)
+        _, meta = read(str(path), metadataonly=True, user_missing=True)
     except Exception as exc:
+        hint = ""
+        head = scan["head"][:4096]
+        if head and b"\x00" not in head:
+            try:
+                head.decode("utf-8")
+                hint = "; it looks like plain text: if it is a CSV file, name it .csv"
+            except UnicodeDecodeError:
+                pass
         raise LoadError(
-            f"{name}: cannot be read as an SPSS .sav file; it may be damaged or truncated ({_first_line(exc)})"
+            f"{name}: cannot be read as {what} file; it may be damaged or truncated ({_first_line(exc)}){hint}"
         ) from None
     _column_names(name, list(df.columns))
     table = pa.Table.from_pandas(df, preserve_index=False)
@@ -617,25 +743,25 @@ def _open_sav(con, path: Path) -> _Source:
 
 def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, report) -> tuple:
     name = path.name
+    kind = ".csv" if src.fmt == "text" else src.fmt  # how DuckDB's errors are worded
     columns = list(src.kinds)
     notes: list[str] = []
-    with _reading(name, path.suffix.lower()):  # before inference, which takes a while on a wide file
+    with _reading(name, kind):  # before inference, which takes a while on a wide file
         if not con.execute(*ingest.any_row()).fetchall():
             raise LoadError(f"{name}: the file has a header row but no data rows")
 
+    file_kind = "Stata" if src.fmt == ".dta" else "SPSS"
     if given is None:
         report(0.2, "No dictionary given: inferring one from the data")
-        with _reading(name, path.suffix.lower()):
-            d = infer_dictionary(con.sql(ingest.source_rows()), sav_meta=src.sav_meta, title=_title(path))
+        with _reading(name, kind):
+            d = infer_dictionary(con.sql(ingest.source_rows()), sav_meta=src.sav_meta, title=_title(path),
+                                 file_kind=file_kind)
         notes += list(d.notes)
     else:
         d = given
         if src.sav_meta is not None:
-            d, filled = _fill_from_sav(d, src.sav_meta)
-            if filled:
-                notes.append(f"Labels missing from the dictionary were taken from {name} for {_names(filled)}.")
-            if getattr(src.sav_meta, "missing_ranges", None):
-                notes.append(f"Values that {name} declares as missing in SPSS were read as no answer.")
+            d, sav_notes = _fill_from_sav(d, src.sav_meta, name)
+            notes += sav_notes
     notes += src.notes
 
     # Match dictionary names to file columns (exactly, else ignoring case and spaces).
@@ -675,6 +801,24 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
             f"{'are' if len(ignored) != 1 else 'is'} not in the dictionary and were ignored: {_names(ignored)}."
         )
 
+    # A dictionary's guessed id that is not one (blank or repeated) is dropped as the id, not a reason to refuse.
+    id_var = d.by_role("id")
+    if given is not None and id_var is not None and id_var.role_guessed:
+        wave_var = d.by_role("wave")
+        with _reading(name, kind):
+            why = id_problem(con.sql(ingest.source_rows()), mapping[id_var.name],
+                             mapping[wave_var.name] if wave_var is not None else None)
+        if why is not None:
+            d = _replace_variable(d, dataclasses.replace(id_var, role=None, guessed=""))
+            notes.append(
+                f"'{id_var.name}' is only guessed to be the respondent id ({id_var.guessed}), but {why}, so it is "
+                "not used as the id; declare the id with role: id (without 'guessed') once the ids are fixed."
+            )
+
+    report(0.3, "Looking for missing-value markers and spaces")
+    with _reading(name, kind):
+        notes += _hygiene_notes(con, src, d, mapping, name)
+
     # One aggregate scan: row count plus a count for every check.
     report(0.35, "Checking the data against the dictionary")
     params = ingest.Params()  # every value the checks and the table's values bind
@@ -682,7 +826,7 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     # (what, plan, cheap, exact); probes decide BIGINT vs VARCHAR for unlabelled categoricals
     tests = [(what, p, cheap, exact) for p in plans for what, cheap, exact in p.checks]
     tests += [("probe", p, p.probe[0], p.probe[1]) for p in plans if p.storage is None]
-    with _reading(name, path.suffix.lower()):
+    with _reading(name, kind):
         counts = con.execute(*ingest.check_counts([cheap for _, _, cheap, _ in tests], params)).fetchone()
         rows = int(counts[0])
         found = [int(n or 0) for n in counts[1:]]
@@ -719,7 +863,7 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     id_var, wave_var = d.by_role("id"), d.by_role("wave")
     id_plan = by_name[id_var.name] if id_var is not None else None
     wave_plan = by_name[wave_var.name] if wave_var is not None else None
-    with _reading(name, path.suffix.lower()):
+    with _reading(name, kind):
         con.execute(*ingest.write_table(plans, id_plan, wave_plan, salt, params))
     if id_var is None:
         con.execute(*ingest.row_record_keys(salt))
@@ -835,23 +979,129 @@ def _duck_error(name: str, suffix: str, exc: Exception) -> LoadError:
 
 # --------------------------------------------------------------------------- small helpers
 
-def _fill_from_sav(d: Dictionary, meta: Any) -> tuple[Dictionary, list[str]]:
-    """Fill labels a given dictionary leaves out from the SPSS file's own labels."""
+def _fill_from_sav(d: Dictionary, meta: Any, name: str) -> tuple[Dictionary, list[str]]:
+    """Fill labels a given dictionary leaves out from an SPSS or Stata file's own labels, and say so.
+
+    A variable's label, when the dictionary gives none; value labels of a
+    categorical, ordinal or flag variable that declares no ``values`` (a flag
+    keeps the file's labels rather than No/Yes). The notes say which were
+    taken, which codes the file declares missing, and which codes the file
+    labels as non-answers that the dictionary counts as answers.
+    """
     col_labels = getattr(meta, "column_names_to_labels", None) or {}
     value_labels = getattr(meta, "variable_value_labels", None) or {}
-    filled, out = [], []
+    named, valued, out = [], [], []
+    counted: list[str] = []
     for v in d.variables:
         changes: dict[str, Any] = {}
         if v.label == v.name and col_labels.get(v.name):
             changes["label"] = str(col_labels[v.name])
-        if v.type in ("categorical", "ordinal") and not v.values and value_labels.get(v.name):
-            pairs = sorted(((dictmod._code(c), str(lab)) for c, lab in value_labels[v.name].items()), key=_code_order)
+            named.append(v.name)
+        file_values = {dictmod._code(c): str(lab) for c, lab in (value_labels.get(v.name) or {}).items()}
+        takes = v.type != "numeric" and (not v.values or v.values_defaulted)
+        if takes and file_values:
+            pairs = sorted(file_values.items(), key=_code_order)
             changes["values"] = tuple((c, lab) for c, lab in pairs if c not in v.missing)
+            changes["values_defaulted"] = False
+            if v.type == "flag" and v.values_defaulted:
+                codes = {c for c, _ in changes["values"]}
+                changes["positive"] = tuple(c for c in v.positive if c in codes)
+            valued.append(v.name)
+        if file_values:
+            listed = {c for c, _ in (changes.get("values") or v.values)}
+            for code, why in non_answer_codes(file_values).items():
+                if code not in v.missing and (v.type == "numeric" or code in listed):
+                    counted.append(f"'{v.name}' {code} {why}")
         if changes:
-            filled.append(v.name)
             v = dataclasses.replace(v, **changes)
         out.append(v)
-    return (dataclasses.replace(d, variables=tuple(out)) if filled else d), filled
+    notes = []
+    if named:
+        notes.append(f"Variable labels missing from the dictionary were taken from {name} for {_names(named)}.")
+    if valued:
+        notes.append(f"Value labels missing from the dictionary were taken from {name} for {_names(valued)}.")
+    declared = [c for c in {**(getattr(meta, "missing_ranges", None) or {}),
+                             **(getattr(meta, "missing_user_values", None) or {})} if c in d]
+    if declared:
+        notes.append(f"Values that {name} declares as missing were read as no answer in {_names(list(declared))}.")
+    if counted:
+        notes.append(
+            f"{name} labels some codes as non-answers that the dictionary counts as answers: {_list(counted, 6)}; "
+            "add them to the variable's 'missing' if they mean no answer."
+        )
+    changed = named or valued
+    return (dataclasses.replace(d, variables=tuple(out)) if changed else d), notes
+
+
+def _replace_variable(d: Dictionary, new: Any) -> Dictionary:
+    return dataclasses.replace(d, variables=tuple(new if v.name == new.name else v for v in d.variables))
+
+
+def _hygiene_notes(con, src: _Source, d: Dictionary, mapping: dict[str, str], name: str) -> list[str]:
+    """Notes on a file's text: which missing-text markers were read as no answer, and where spaces
+    around values were removed (so ' Yes' and 'Yes' are one answer).
+
+    A scan of `src` per batch of text columns, and for a CSV one of the file as
+    read (`src_file`), counting values in each: the difference is what the
+    markers blanked. Only the few columns that had markers are looked at again,
+    to say which markers.
+    """
+    markers = list(src.markers)
+    cols = [(v.name, mapping[v.name], v.type != "numeric") for v in d.variables
+            if src.kinds.get(mapping[v.name]) == "text"]
+    csv_markers = bool(markers) and src.marked is None and src.raw != ingest.SOURCE
+    per_query = 256
+    found: dict[str, list] = {}  # variable -> [markers blanked, mask, padded, example]
+    for i in range(0, len(cols), per_query):
+        batch = cols[i:i + per_query]
+        row = con.execute(ingest.text_counts(ingest.SOURCE, [(c, sp) for _, c, sp in batch])).fetchone()
+        raw = con.execute(ingest.text_counts(src.raw, [(c, False) for _, c, _ in batch])).fetchone() \
+            if csv_markers else None
+        k = 0
+        for j, (var, col, spaces) in enumerate(batch):
+            kept = int(row[k] or 0)
+            padded, example = (int(row[k + 1] or 0), row[k + 2]) if spaces else (0, None)
+            k += 3 if spaces else 1
+            blanked = int(raw[j] or 0) - kept if raw is not None else 0
+            found[var] = [blanked, 0, padded, example]
+    if csv_markers:
+        hit = [(var, col) for var, col, _ in cols if found[var][0]]
+        for i in range(0, len(hit), 64):
+            batch = hit[i:i + 64]
+            masks = con.execute(*ingest.marker_masks(src.raw, [c for _, c in batch], markers, ingest.Params())).fetchone()
+            for (var, _), mask in zip(batch, masks):
+                found[var][1] = int(mask or 0)
+    elif src.marked is not None:
+        for var, col, _ in cols:
+            found[var][:2] = list(src.marked.get(col, (0, 0)))
+    notes = []
+    marked = [(v, n, m) for v, (n, m, _, _) in found.items() if n]
+    if marked:
+        seen = [mk for i, mk in enumerate(markers) if any(m >> i & 1 for _, _, m in marked)]
+        cells = sum(n for _, n, _ in marked)
+        notes.append(
+            f"Text read as no answer (missing): {', '.join(repr(m) for m in seen)} in "
+            f"{_plural(len(marked), 'column')} ({cells:,} value{'s' if cells != 1 else ''}: "
+            f"{_names([v for v, _, _ in marked], 6)}); the dictionary's 'missing_text' sets which texts mean no answer."
+        )
+    padded = [(v, n, ex) for v, (_, _, n, ex) in found.items() if n]
+    if padded:
+        v, n, ex = padded[0]
+        notes.append(
+            "Spaces at the start or end of values were removed, so ' Yes' and 'Yes' are one answer: "
+            f"{sum(n for _, n, _ in padded):,} value(s) in {_names([p[0] for p in padded], 6)} "
+            f"(e.g. {_show(ex)!r} in '{_q(v)}' is read as {_show(str(ex).strip())!r})."
+        )
+    return notes
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _list(items, limit: int = 10) -> str:
+    items = list(items)
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _code_order(pair):

@@ -204,6 +204,11 @@ def _sav_bytes(d: Path) -> bytes:
     return write_format(frame(), d / "x.sav").read_bytes()
 
 
+def _dta_bytes(d: Path) -> bytes:
+    pyreadstat.write_dta(frame(), str(d / "x.dta"))
+    return (d / "x.dta").read_bytes()
+
+
 def _zip_bytes(_: Path) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -543,7 +548,9 @@ CASES: list[Case] = [
     Case("same-id-two-waves", table_csv(with_cell("resp_id", 1, row=1)), ok(check=rows_are(N))),
     Case("empty-id", table_csv(with_cell("resp_id", None)), err("is empty in 1 row", "row 5", column="resp_id")),
     # ---- numeric columns holding text
-    numeric_text("n/a"),
+    Case("numeric-'n/a'", table_csv(with_cell("attendance", "n/a")),  # a missing-text marker: no answer
+         ok("Text read as no answer", "'n/a'", check=rows_are(N))),
+    numeric_text("n.a."),
     numeric_text("12,5"),
     numeric_text("1e309"),
     numeric_text("-1e999"),
@@ -554,8 +561,9 @@ CASES: list[Case] = [
     numeric_text("1.2.3"),
     numeric_text("0x1A"),
     numeric_text("\u0661\u0662"),  # Arabic-Indic digits
-    Case("numeric-text-declared-missing", table_csv(with_cell("attendance", "n/a"),
-                                                    dictionary=DICT_YAML.replace("missing: [-9]", "missing: [-9, n/a]")),
+    Case("numeric-text-declared-missing", table_csv(with_cell("attendance", "not known"),
+                                                    dictionary=DICT_YAML.replace("missing: [-9]",
+                                                                                 "missing: [-9, not known]")),
          ok(check=rows_are(N))),
     Case("numeric-padded", table_csv(with_cell("attendance", "  81.5  ")), ok(check=stored("attendance", 81.5))),
     # ---- dates where numbers are expected
@@ -614,13 +622,24 @@ CASES: list[Case] = [
     Case("csv-renamed-parquet", renamed(lambda d: csv_text().encode(), "data.parquet"), err("not a complete Parquet file")),
     Case("csv-renamed-xlsx", renamed(lambda d: csv_text().encode(), "data.xlsx"), err("cannot be read as an Excel .xlsx workbook")),
     Case("csv-renamed-sav", renamed(lambda d: csv_text().encode(), "data.sav"), err("cannot be read as an SPSS .sav file")),
-    Case("parquet-renamed-csv", renamed(_parquet_bytes, "data.csv"), err("binary data")),
-    Case("xlsx-renamed-csv", renamed(_xlsx_bytes, "data.csv"), err("binary data")),
-    Case("sav-renamed-parquet", renamed(_sav_bytes, "data.parquet"), err("not a complete Parquet file")),
-    Case("parquet-renamed-sav", renamed(_parquet_bytes, "data.sav"), err("cannot be read as an SPSS .sav file")),
+    # ... a known format is read as what its content says, with a note
+    Case("parquet-renamed-csv", renamed(_parquet_bytes, "data.csv"), ok("is a Parquet file", check=rows_are(N))),
+    Case("xlsx-renamed-csv", renamed(_xlsx_bytes, "data.csv"), ok("is an Excel .xlsx workbook", check=rows_are(N))),
+    Case("sav-renamed-parquet", renamed(_sav_bytes, "data.parquet"), ok("is an SPSS .sav file", check=rows_are(N))),
+    Case("parquet-renamed-sav", renamed(_parquet_bytes, "data.sav"), ok("is a Parquet file", check=rows_are(N))),
+    Case("sav-renamed-dat", renamed(_sav_bytes, "data.dat"), ok("is an SPSS .sav file", check=rows_are(N))),
+    Case("dta-renamed-csv", renamed(_dta_bytes, "data.csv"), ok("is a Stata .dta file", check=rows_are(N))),
+    Case("xlsx-renamed-xls", renamed(_xlsx_bytes, "data.xls"), err("unsupported file type '.xls'", ".xlsx")),
+    # ... another kind of file gets advice about what it is, not about text encodings
+    Case("old-xls-renamed-csv", raw(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), name="old.csv"),
+         err("old Excel .xls", "save it as .xlsx")),
+    Case("zip-renamed-csv", renamed(_zip_bytes, "data.csv"), err("zip archive", "unzip")),
+    Case("gzip-renamed-csv", raw(b"\x1f\x8b\x08\x00" + bytes(64), name="data.csv"), err("gzip")),
+    Case("csv-renamed-dta", renamed(lambda d: csv_text().encode(), "data.dta"),
+         err("cannot be read as a Stata .dta file", "name it .csv")),
     Case("html-renamed-xlsx", renamed(lambda d: f"<html><body>{SCRIPT}</body></html>".encode(), "page.xlsx"),
          err("cannot be read as an Excel .xlsx workbook")),
-    Case("png-renamed-csv", renamed(_png_bytes, "picture.csv"), err("binary data")),
+    Case("png-renamed-csv", renamed(_png_bytes, "picture.csv"), err("an image, not a data file")),
     Case("old-xls-extension", raw(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), name="old.xls"),
          err("unsupported file type '.xls'", ".xlsx")),
     Case("no-extension", raw(csv_text(), name="pupils"), err("unsupported file type")),
@@ -868,23 +887,32 @@ def test_there_are_enough_cases():
 
 
 def test_dictionary_is_read_with_safe_load_only(tmp_path, monkeypatch):
-    """Only yaml.safe_load may read a dictionary: the unsafe loaders are booby-trapped."""
+    """Only a safe loader may read a dictionary: the unsafe loaders are booby-trapped.
+
+    The dictionary's own loader is yaml.SafeLoader with YAML 1.2 booleans: the
+    same constructors (no Python objects), only fewer words read as true/false.
+    """
+    from rcs_viz.data.dictionary import YamlLoader
+
+    assert issubclass(YamlLoader, yaml.SafeLoader)
+    assert YamlLoader.yaml_constructors == yaml.SafeLoader.yaml_constructors
+    assert YamlLoader.yaml_multi_constructors == yaml.SafeLoader.yaml_multi_constructors
     calls = []
-    real_safe, real_load = yaml.safe_load, yaml.load
-    safe_loaders = {yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)}
+    real_load = yaml.load
+    safe_loaders = {yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader), YamlLoader}
 
     def load(stream, Loader):  # noqa: N803 - yaml's own argument name
         if Loader not in safe_loaders:
             pytest.fail(f"YAML read with {Loader.__name__}")
+        calls.append(Loader)
         return real_load(stream, Loader)
 
-    monkeypatch.setattr(yaml, "safe_load", lambda stream: calls.append(1) or real_safe(stream))
     monkeypatch.setattr(yaml, "load", load)
     for unsafe in ("unsafe_load", "full_load", "load_all", "unsafe_load_all", "full_load_all"):
         monkeypatch.setattr(yaml, unsafe, lambda *a, **k: pytest.fail("an unsafe YAML loader was used"))
     data = put(tmp_path, "pupils.csv", csv_text())
     ds = load_dataset(data, dict_file(tmp_path), cache_dir=tmp_path / "cache")
-    assert ds.rows == N and calls
+    assert ds.rows == N and calls == [YamlLoader]
 
 
 def test_billion_laughs_stays_small(tmp_path):

@@ -459,18 +459,18 @@ def test_declared_missing_code_is_not_outside_labels(tmp_path, dict_path):
 @pytest.mark.parametrize("suffix, row", [(".csv", 17), (".xlsx", 17)])
 def test_numeric_with_text(tmp_path, dict_path, suffix, row):
     df = frame().astype({"attendance": "object"})
-    df.loc[15, "attendance"] = "n/a"
+    df.loc[15, "attendance"] = "not known"
     df.loc[[20, 21], "attendance"] = "absent"
     msg = bad(write(df, tmp_path / f"pupils{suffix}"), dict_path, tmp_path)
     assert msg.startswith(
-        f"pupils{suffix}: column 'attendance' should be numeric but has text in 3 rows (e.g. 'n/a' in row {row}"
+        f"pupils{suffix}: column 'attendance' should be numeric but has text in 3 rows (e.g. 'not known' in row {row}"
     )
     assert "'absent'" in msg
 
 
 def test_several_problems_are_all_listed(tmp_path, dict_path):
     df = frame().astype({"attendance": "object"})
-    df.loc[3, "attendance"] = "n/a"
+    df.loc[3, "attendance"] = "not known"
     df.loc[4, "sex"] = 5
     with pytest.raises(LoadError) as info:
         load(write(df, tmp_path / "two.csv"), dict_path, tmp_path)

@@ -29,12 +29,14 @@ from rcs_viz.engine.sql.views import RECORD_KEY, TABLE, ident
 #
 # * a view's definition (DuckDB refuses parameters there): the data file's
 #   path, its column names and its separator, given to read_csv/read_parquet,
-#   are written as literals by `lit`;
+#   and the dictionary's `missing_text` markers ("NA", "NULL", ...), which the
+#   view over a text file turns into NULL, are written as literals by `lit`;
 # * inference's summaries run on a DuckDB relation, whose `query` takes no
 #   parameters: they hold only fixed numbers (the -9-style codes).
 
 SOURCE = "src"  # the view over the data file's columns
 RAW_SOURCE = "src_raw"  # a registered Arrow table (Excel, SPSS), which may also hold the row numbers
+FILE_SOURCE = "src_file"  # a CSV file's columns as read, before its missing-text markers become NULL
 _SCRATCH = "__probe"  # a scratch copy of one column, in file order (see bad_rows_in_order)
 INT_RE = "-?(0|[1-9][0-9]{0,17})"  # a canonical integer code: no leading zeros, fits BIGINT
 _PLACEHOLDER = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|\$(\w+)')  # names and strings skipped
@@ -205,13 +207,21 @@ def checkpoint() -> tuple[str, dict]:
     return "CHECKPOINT", {}
 
 
-def csv_source(path: str, columns: list[str], delim: str) -> str:
-    """View `src` over a CSV file, every column read as text (a view: nothing can be bound)."""
+def csv_source(path: str, columns: list[str], delim: str, missing_text: list[str] | None = None) -> str:
+    """A view over a CSV file, every column read as text (a view: nothing can be bound).
+
+    With ``missing_text`` it is `src`, where blanks and those texts are NULL;
+    without, `src_file`, the file as it is (only blanks NULL), for counting them.
+    """
     struct = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in columns) + "}"
+    view, nulls = FILE_SOURCE, ""
+    if missing_text is not None:
+        view = SOURCE
+        nulls = ", nullstr = [" + ", ".join(lit(t) for t in ["", *missing_text]) + "]"
     return (
-        f"CREATE VIEW {SOURCE} AS SELECT * FROM read_csv({lit(path)}, columns = {struct}, "
+        f"CREATE VIEW {view} AS SELECT * FROM read_csv({lit(path)}, columns = {struct}, "
         f"header = true, auto_detect = false, delim = {lit(delim)}, quote = '\"', escape = '\"', "
-        f"strict_mode = true, null_padding = false)"
+        f"strict_mode = true, null_padding = false{nulls})"
     )
 
 
@@ -224,6 +234,39 @@ def arrow_source(row_col: str | None = None) -> str:
     """View `src` over the registered table `src_raw`, without its row-number column if it has one."""
     exclude = f" EXCLUDE ({ident(row_col)})" if row_col else ""
     return f"CREATE VIEW {SOURCE} AS SELECT *{exclude} FROM {RAW_SOURCE}"
+
+
+def text_counts(relation: str, columns: list[tuple[str, bool]]) -> str:
+    """Per text column of ``relation``: its values (not blank); and, where the pair says so (categories
+    and ids), values with spaces around them, which trimming merges with the same text without, and
+    one such value. Counted in both the file as read (`src_file`) and `src`, the difference is the
+    values that missing-text markers made blank: cheaper than testing every value against the markers.
+    """
+    exprs = []
+    for name, spaces in columns:
+        c = ident(name)
+        exprs.append(f"count({c})")
+        if spaces:
+            padded = f"((starts_with({c}, ' ') OR ends_with({c}, ' ')) AND trim({c}) <> '')"
+            exprs += [count_if(padded), f"min(CASE WHEN {padded} THEN {c} END)"]
+    return f"SELECT {', '.join(exprs)} FROM {relation}"
+
+
+def marker_masks(relation: str, columns: list[str], markers: list[str], params: Params) -> tuple[str, dict]:
+    """Which missing-text markers occur in each column, as a bit mask (marker i is bit i), as the
+    CSV reader's `nullstr` matches them (see ``padded_markers``)."""
+    whens = " ".join(
+        f"WHEN {{c}} IN ({', '.join(params.bind(v) for v in padded_markers([m]))}) THEN {1 << i}"
+        for i, m in enumerate(markers)
+    )
+    exprs = [f"bit_or(CASE {whens.format(c=ident(name))} END)" for name in columns]
+    sql = f"SELECT {', '.join(exprs)} FROM {relation}"
+    return sql, params.used_by(sql)
+
+
+def padded_markers(markers: list[str]) -> list[str]:
+    """Missing-text markers as written, and with one space before, after or both ("NA", " NA", "NA ", " NA ")."""
+    return [v for m in markers for v in (m, f" {m}", f"{m} ", f" {m} ")]
 
 
 def source_rows() -> str:
@@ -507,4 +550,16 @@ def distinct_values(exprs: list[str]) -> str:
     return (
         f"SELECT k, list(v) FROM (SELECT DISTINCT k, v FROM (UNPIVOT (SELECT {cols} FROM {SCAN}) "
         "ON COLUMNS(*) INTO NAME k VALUE v)) GROUP BY k"
+    )
+
+
+def id_clashes(id_col: Col, wave_col: Col | None) -> str:
+    """Over the relation: rows with no id; then how many ids repeat (within a wave), in how many rows,
+    the most repeated one and how often it appears."""
+    i = id_col.text
+    w = wave_col.text if wave_col is not None else "NULL"
+    return (
+        f"SELECT (SELECT coalesce({count_if(f'{i} IS NULL')}, 0) FROM {SCAN}), count(*), coalesce(sum(n), 0), "
+        f"arg_max(i, n), max(n) FROM ("
+        f"SELECT {i} AS i, {w} AS w, count(*) AS n FROM {SCAN} WHERE {i} IS NOT NULL GROUP BY ALL HAVING count(*) > 1)"
     )
