@@ -6,6 +6,7 @@ Bad input exits 2 with one line on stderr; a traceback would be a bug.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import sys
 import tempfile
@@ -15,6 +16,9 @@ from rcs_viz import config as config_mod
 from rcs_viz.data.dictionary import DictionaryError
 
 USAGE_ERROR = 2
+WHERE_HELP = ('keep only these values, by label or code; repeat for more filters. Commas separate values: '
+              'put a label that holds a comma in double quotes, e.g. --where \'party="Labour, Co-op",Green\', '
+              'or give its code (--where party=3)')
 
 
 class CliError(Exception):
@@ -36,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--cols", metavar="VAR")
     c.add_argument("--panel", metavar="VAR")
     c.add_argument("--where", action="append", default=[], metavar="VAR=VALUE[,VALUE…]",
-                   help="keep only these values (as labelled); repeat for more filters")
+                   help=WHERE_HELP)
     c.add_argument("--measure", default="count",
                    help="count | row_pct | col_pct | total_pct | mean:VAR | median:VAR")
     c.add_argument("--weighted", action="store_true", help="use the survey weight")
@@ -55,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--cpp", required=True, help="the CPP, by code or label")
     r.add_argument("--wave", help="survey wave, by code or label (default: the latest)")
     r.add_argument("--where", action="append", default=[], metavar="VAR=VALUE[,VALUE…]",
-                   help="keep only these pupils (as labelled); repeat for more filters")
+                   help=WHERE_HELP.replace("keep only these values", "keep only these pupils"))
     r.add_argument("--indicator", action="append", default=[], metavar="VAR",
                    help="a key indicator to rank (repeat; default: a few with national figures)")
     r.add_argument("--config", type=Path, help="a data owner's rcs_explorer.yaml (data, rules, comparators)")
@@ -65,7 +69,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _filters(dictionary, where: list[str]) -> tuple:
-    """--where VAR=LABEL[,LABEL…] → ((var, (code, …)), …), speaking labels as shown."""
+    """--where VAR=VALUE[,VALUE…] → ((var, (code, …)), …), values by label (as shown) or by code.
+
+    Commas separate values; a value holding a comma is written in double quotes
+    ("Labour, Co-op"), as in a CSV line, or given by its code. A text that is a
+    whole label on its own is taken whole, quotes or not.
+    """
     out = []
     for item in where:
         name, sep, values = item.partition("=")
@@ -74,14 +83,27 @@ def _filters(dictionary, where: list[str]) -> tuple:
         if name not in dictionary:
             raise CliError(f"--where: unknown variable '{name}'")
         var = dictionary[name]
-        labels = [values] if _known(var, values) else values.split(",")
+        labels = [values] if var.values and _known(var, values) else _split_values(item, values)
         codes = []
         for label in labels:
+            if not _known(var, label) and _known(var, label.strip()):
+                label = label.strip()
             if not _known(var, label):
                 raise CliError(f"--where: '{label}' is not a value of '{name}'")
             codes.append(var.code_of(label) if var.values else label)
-        out.append((name, tuple(codes)))
+        out.append((name, tuple(dict.fromkeys(codes))))
     return tuple(out)
+
+
+def _split_values(item: str, values: str) -> list[str]:
+    """Values separated by commas, a quoted one ("a, b") taken whole, as in one line of a CSV file."""
+    try:
+        fields = next(csv.reader([values], delimiter=",", quotechar='"', doublequote=True, strict=True))
+    except csv.Error:
+        raise CliError(f"--where '{item}': a double quote (\") is not closed") from None
+    if any(f == "" for f in fields):
+        raise CliError(f"--where '{item}': an empty value (two commas in a row, or a comma at the end)")
+    return fields
 
 
 def _known(var, label: str) -> bool:
@@ -121,9 +143,12 @@ def crosstab(args) -> None:
     rules = _rules(args, cfg.rules)
     cache = Path(tempfile.gettempdir()) / "rcs-explorer-cli"
     try:
-        ds = load_dataset(args.data, args.dictionary, cache_dir=cache, salt=cfg.record_key_salt)
+        ds = load_dataset(args.data, args.dictionary, cache_dir=cache, salt=cfg.salt(args.data))
     except (LoadError, DictionaryError) as exc:
         raise CliError(str(exc)) from None
+    for flag, name in (("--rows", args.rows), ("--cols", args.cols), ("--panel", args.panel)):
+        if name in ds.dictionary and ds.dictionary[name].role == "id":
+            raise CliError(f"{flag}: '{name}' is the respondent id; ids are never rows, columns or panels")
     measure, _, value = args.measure.partition(":")
     weight = ds.dictionary.by_role("weight") if args.weighted else None
     if args.weighted and weight is None:
@@ -177,7 +202,7 @@ def report(args) -> None:
         raise CliError(str(exc)) from None
     cache = Path(tempfile.gettempdir()) / "rcs-explorer-cli"
     try:
-        ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=cache, salt=cfg.record_key_salt)
+        ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=cache, salt=cfg.salt())
     except (LoadError, DictionaryError) as exc:
         raise CliError(str(exc)) from None
     d = ds.dictionary

@@ -171,6 +171,8 @@ def validate(dataset: Dataset, query: CrossTab, measure: str) -> None:
             continue
         if dim not in allowed:
             raise QueryError(f"unknown variable '{dim}'")
+        if d[dim].role == "id":
+            raise QueryError(f"'{dim}' is the respondent id: it is never used as rows, columns or a panel")
         if not d[dim].is_categorical:
             raise QueryError(f"'{dim}' is numeric: use it as the value of a mean or median, not as rows or columns")
     if measure in ("mean", "median"):
@@ -183,9 +185,14 @@ def validate(dataset: Dataset, query: CrossTab, measure: str) -> None:
         if weight is None or weight.name != query.weight:
             raise QueryError("this dataset has no survey weight" if weight is None
                              else f"'{query.weight}' is not the survey weight")
+        if weight.role_guessed:
+            raise QueryError(f"'{weight.name}' is only guessed to be the survey weight ({weight.guessed}); "
+                             "declare it in the dictionary (role: weight, without 'guessed') to weight by it")
     for name, codes in query.filters:
         if name not in allowed:
             raise QueryError(f"unknown variable '{name}'")
+        if d[name].role == "id":
+            raise QueryError(f"'{name}' is the respondent id: it cannot filter a table")
         if d[name].is_categorical and d[name].values:
             known = {c for c, _ in d[name].values} | {MISSING} | set(categories(dataset, name))
             unknown = [c for c in codes if c not in known]
@@ -205,7 +212,7 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
     cells = _measure(cells, query, measure, rules, level)
     cells = _label(cells, dataset.dictionary, query)
     summary = disclosure.public_summary(disclosure.summary(cells))
-    notes = _notes(query, dataset.dictionary)
+    notes = _notes(query, dataset.dictionary) + _place_hint(query, dataset.dictionary, summary)
     return Protected(
         query=query,
         measure=measure,
@@ -343,6 +350,21 @@ def _notes(query: CrossTab, dictionary: Dictionary) -> tuple[str, ...]:
     if dictionary.synthetic:
         notes.append("Synthetic sample: fictional places and pupils, not real statistics.")
     return tuple(notes)
+
+
+def _place_hint(query: CrossTab, dictionary: Dictionary, summary: dict) -> tuple[str, ...]:
+    """A hint when a mostly hidden table may be hiding zeros of places a filter leaves out.
+
+    Without place roles, filtering to one cluster still lists every school of
+    the data, as zeros, and zeros are protected like any small count.
+    """
+    undeclared = [role for role in ("cpp", "cluster", "school") if dictionary.by_role(role) is None]
+    plain = [n for n, _ in query.filters if n in dictionary and dictionary[n].role is None]
+    if not (summary.get("mostly_protected") and undeclared and plain):
+        return ()
+    return (f"If '{plain[0]}' is a place, declare the place columns' roles ({', '.join(undeclared)}) in the "
+            "dictionary: then a filter to one place leaves other places out of the table instead of showing "
+            "them as protected zeros.",)
 
 
 def coverage_question(dictionary: Dictionary) -> CrossTab:
