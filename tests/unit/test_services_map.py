@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
+from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.features.need import services as sm
 from rcs_viz.features.need.services import ALL_CPPS, ALL_SECTORS, ALL_TIERS, NAMES, TIERS, ServicesError
 
@@ -496,3 +497,133 @@ def test_the_marker_is_the_apps_marker():
     from rcs_viz.output import tables
 
     assert sm.SUPPRESSED == tables.SUPPRESSED
+
+
+# --------------------------------------------------------------------------- differencing across views
+
+def public_figures(table: pd.DataFrame, threshold: int = 10) -> dict[tuple, float | None]:
+    """Every children-served figure a viewer can get, from every view: each CPP alone and all CPPs, by tier,
+    by sector, tier x sector and the service list. Key: ("service", id) or (cpp, tier, sector); None if protected.
+    A total with no service is absent from tier x sector and reads 0 in by_tier: no one's count."""
+    seen: dict[tuple, float | None] = {}
+
+    def put(key, value, marker):
+        figure = None if marker == "[c]" else float(value)
+        assert seen.setdefault(key, figure) == figure, key  # one figure reads the same in every view
+
+    for cpp in [None, *sorted(set(table["cpp"]))]:
+        where = cpp or ALL_CPPS
+        for r in sm.by_tier_sector(table, cpp, threshold).itertuples():
+            put((where, r.tier, r.sector), r.children_served, r.marker)
+        for r in sm.by_tier(table, cpp, threshold).itertuples():
+            if r.services:
+                put((where, r.tier, ALL_SECTORS), r.children_served, r.marker)
+        for r in sm.by_sector(table, cpp, threshold).itertuples():
+            put((where, ALL_TIERS, r.sector), r.children_served, r.marker)
+        for r in sm.service_list(table, cpp, threshold).itertuples():
+            put(("service", r.service_id), r.children_served, r.marker)
+    return seen
+
+
+def differencing(table: pd.DataFrame, threshold: int = 10) -> tuple[dict, list]:
+    """Totals minus shown parts, over and over: (figures worked out exactly, lines that box hidden ones in).
+
+    The lines are what the service list tells anyone: each cpp x tier x sector figure is the sum of its
+    services, and every 'all' the sum of the figures along that dimension (one CPP's views against the
+    all-CPP views included)."""
+    seen = public_figures(table, threshold)
+    lines = []
+    for key in [k for k in seen if k[0] != "service"]:
+        cpp, tier, sector = key
+        if ALL_CPPS != cpp and ALL_TIERS != tier and ALL_SECTORS != sector:
+            ids = table.loc[table["cpp"].eq(cpp) & table["tier"].eq(tier) & table["sector"].eq(sector), "service_id"]
+            lines.append((key, [("service", i) for i in ids]))
+        for a, every in enumerate((ALL_CPPS, ALL_TIERS, ALL_SECTORS)):
+            if key[a] == every:
+                parts = [k for k in seen if k[0] != "service" and k[a] != every
+                         and all(k[b] == key[b] for b in range(3) if b != a)]
+                lines.append((key, parts))
+    known = {k: v for k, v in seen.items() if v is not None}
+    found, changed = {}, True
+    while changed:
+        changed = False
+        for total, parts in lines:
+            unknown = [k for k in [total, *parts] if k not in known]
+            if len(unknown) == 1:
+                k = unknown[0]
+                known[k] = found[k] = (sum(known[p] for p in parts) if k == total
+                                       else known[total] - sum(known[p] for p in parts if p != k))
+                changed = True
+    boxed = [(total, known[total] - sum(known[p] for p in parts if p in known)) for total, parts in lines
+             if total in known and any(p not in known for p in parts)
+             and known[total] - sum(known[p] for p in parts if p in known) < threshold]
+    return found, boxed
+
+
+def test_one_cpp_against_all_cpps_gives_no_small_count_away(tmp_path):
+    # Birkhill's only Intensive Health service serves 4; Ardmore's serves 30. The all-CPP Intensive x Health
+    # total minus Ardmore's would be Birkhill's 4, and Birkhill's tier total minus its other tiers too.
+    rows = HAND + [service("I1", I, "Health", 30, 50_000),
+                   service("B1", U, "Health", 500, 5_000, cpp="Birkhill"),
+                   service("B2", I, "Health", 4, 40_000, cpp="Birkhill"),
+                   service("B3", S, "Health", 25, 90_000, cpp="Birkhill")]
+    table = sm.load_services(write_csv(tmp_path, rows)).table
+    seen = public_figures(table)
+    assert seen[("service", "B2")] is None and seen[("Birkhill", I, "Health")] is None
+    assert seen[(ALL_CPPS, I, "Health")] is None or seen[("Ardmore", I, "Health")] is None
+    assert differencing(table) == ({}, [])
+    assert_safe(table)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_differencing_across_every_view_recovers_nothing(seed):
+    rng = np.random.default_rng(100 + seed)
+    rows = []
+    for i in range(int(rng.integers(8, 50))):
+        n = int(rng.choice([0, 1, 2, 4, 7, 9, 11, 25, 60, 300]))
+        rows.append(service(f"R{i}", TIERS[rng.integers(4)], ["Education", "Health", "Social work"][rng.integers(3)],
+                            n, float(rng.integers(1, 100)) * 1000, cpp=["Ardmore", "Birkhill", "Carse"][rng.integers(3)]))
+    table = frame(rows)
+    found, boxed = differencing(table)
+    assert found == {} and boxed == []
+    assert_safe(table)
+
+
+def test_the_sample_gives_nothing_away_by_differencing(sample_dir):
+    assert differencing(sm.load_services(sample_dir / "services.csv").table) == ({}, [])
+
+
+# --------------------------------------------------------------------------- the gate's rules
+
+def test_the_data_owners_rules_are_taken_whole():
+    table = frame(HAND + [service("E3", E, "Education", 6, 12_000)])
+    assert sm.service_list(table, threshold=Rules(threshold=10))["marker"].eq("[c]").sum() == 2
+    assert sm.service_list(table, threshold=Rules(threshold=5, min_base=30))["marker"].eq("").all()
+    primary_only = sm.service_list(table, threshold=Rules(secondary=False)).set_index("service_id")["marker"]
+    assert primary_only[primary_only.eq("[c]")].index.tolist() == ["E3"]  # as the gate does with secondary off
+
+
+def test_a_zero_is_protected_like_any_small_count():
+    # One Intensive service served no one this year: the gate hides zeros (a 0 says "nobody"), and the
+    # all-tiers total minus the other tiers must not give it back.
+    table = frame(HAND + [service("I0", I, "Social work", 0, 8_000)])
+    t = sm.by_tier(table).set_index("tier")
+    assert t.loc[I, "marker"] == "[c]" and np.isnan(t.loc[I, "children_served"])
+    assert t.loc[I, "annual_spend_gbp"] == 8_000
+    assert_safe(table)
+    assert differencing(table) == ({}, [])
+
+
+def test_a_tier_with_no_service_reads_zero():
+    # no Intensive service at all: the services column says so, and the count is no one's
+    t = sm.by_tier(frame(HAND)).set_index("tier")
+    assert t.loc[I, "services"] == 0 and t.loc[I, "children_served"] == 0 and t.loc[I, "marker"] == ""
+
+
+def test_protection_is_cached_per_table_and_callers_cannot_change_it():
+    table = frame(HAND + [service("E3", E, "Education", 6, 12_000)])
+    first = sm.cells(table)
+    first.loc[:, "children_served"] = 1
+    again = sm.cells(table.copy())
+    assert again["children_served"].ne(1).any()
+    assert sm._protect.cache_info().hits >= 1
