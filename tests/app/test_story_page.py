@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from rcs_viz.features.story import model as sv
 from rcs_viz.features.story.model import SavedView
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui.pages import SAVEABLE as PAGES
 
 TIMEOUT = 90
@@ -61,7 +62,7 @@ def test_each_view_shows_its_page_settings_title_and_note(app):
     at = app([EXPLORE, SPINE])
     assert names(at) == ["Deprivation by sex", "Cluster spine"]
     captions = " ".join(c.value for c in at.caption)
-    assert "**Explore** · rows\\: SIMD quintile · columns\\: Sex" in captions  # dictionary labels, escaped
+    assert "**Explore** · " + escape("rows: SIMD quintile · columns: Sex") in captions  # dictionary labels, escaped
     assert "/compare?view\\=spine\\&unit\\=102" in captions
     assert at.text_input(key="sv_title_1").value == SPINE.title
     assert at.text_area(key="sv_note_1").value == SPINE.note
