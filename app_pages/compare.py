@@ -6,6 +6,7 @@ from rcs_viz.engine import service
 from rcs_viz.engine.sql.views import QueryError
 from rcs_viz.features.compare import charts as compare_charts, model as compare
 from rcs_viz.features.compare.model import Scope
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import binding, presenter, render, session, story
 from rcs_viz.ui.controls import compare as compare_controls
 
@@ -43,12 +44,12 @@ stem = f"rcs_{view.view}_{ind.name}"
 try:
     if view.view == "rank":
         result = session.compared("rank", ind, view.level, scope, view.vs)
-        st.subheader(f"{result.title} — {result.level_label.lower()}s against the "
-                     f"{result.comparator_label.lower().replace('cpp', 'CPP')}")
+        st.subheader(f"{escape(result.title)} — {escape(result.level_label.lower())}s against the "
+                     f"{escape(result.comparator_label.lower().replace('cpp', 'CPP'))}")
         render.comparison(result, compare_charts.rank_chart(result, scale), result.title, ds.source.name, stem)
     elif view.view == "spine":
         result = session.compared("spine", view.level, view.unit, scope, view.vs)
-        st.subheader(f"{result.unit_label}: every indicator against the "
+        st.subheader(f"{escape(result.unit_label)}: every indicator against the "
                      f"{compare.COMPARATORS[result.comparator].lower().replace('cpp', 'CPP')}")
         st.caption("Each bar runs from the lowest to the highest unit of the CPP, better to the right. "
                    + ("Click an indicator to open its rank chart." if presenting else
@@ -63,29 +64,30 @@ try:
             compare_controls.rank_links(list(inds.values()), d, bound)
     elif view.view == "trend":
         result = session.compared("trend", ind, view.level, view.unit, scope)
-        st.subheader(f"{result.title} over time")
+        st.subheader(f"{escape(result.title)} over time")
         render.comparison(result, compare_charts.trend_chart(result, scale), result.title, ds.source.name, stem)
     elif view.view == "gradient":
         result = session.compared("gradient", ind, scope)
-        st.subheader(f"{result.title} by deprivation")
+        st.subheader(f"{escape(result.title)} by deprivation")
         if result.gap:
             g = result.gap
-            st.markdown(f"**Gap, {g['most']} minus {g['least']}: {g['diff']:+.1f}{ind.unit}** "
+            most, least = escape(g["most"]), escape(g["least"])
+            st.markdown(f"**Gap, {most} minus {least}: {g['diff']:+.1f}{ind.unit}** "
                         f"(95% CI {g['diff_low']:+.1f} to {g['diff_high']:+.1f}) — the most deprived fare "
                         f"**{g['verdict']}**." if g["verdict"] in ("better", "worse") else
-                        f"**Gap, {g['most']} minus {g['least']}: {g['diff']:+.1f}{ind.unit}** "
-                        f"(95% CI {g['diff_low']:+.1f} to {g['diff_high']:+.1f}): {g['verdict']}.")
+                        f"**Gap, {most} minus {least}: {g['diff']:+.1f}{ind.unit}** "
+                        f"(95% CI {g['diff_low']:+.1f} to {g['diff_high']:+.1f}): {escape(g['verdict'])}.")
         render.comparison(result, compare_charts.gradient_chart(result, scale), result.title, ds.source.name, stem)
     else:
         result = session.compared("school_map", ind, scope)
-        st.subheader(f"{result.title}: schools")
+        st.subheader(f"{escape(result.title)}: schools")
         if len(result.schools):
             st.pydeck_chart(compare_charts.school_deck(result, scale), height=520)
             st.caption("Circles are sized by respondents and coloured against the CPP average; hollow grey "
                        "circles are schools whose value is protected. Outlines group each cluster's schools.")
         render.comparison(result, None, result.title, ds.source.name, stem)
 except QueryError as err:
-    st.warning(f"This comparison cannot be made: {err}", icon=":material/block:")
+    st.warning(f"This comparison cannot be made: {escape(err)}", icon=":material/block:")
 
 render.copy_link(binding.url_params())
 if not presenting:

@@ -7,6 +7,7 @@ import streamlit as st
 from rcs_viz.engine import service
 from rcs_viz.engine.load import LoadError
 from rcs_viz.output import tables
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import presenter, render, session, story
 
 ds = session.dataset()
@@ -24,8 +25,8 @@ for col, (role, label) in zip(cols[1:], [("cpp", "CPPs"), ("cluster", "School cl
                                           ("school", "Schools"), ("wave", "Survey waves")]):
     col.metric(label, units.get(role, "—"))
 
-st.subheader("Respondents by " + coverage.row_title.lower()
-             + (f" and {coverage.col_title}" if coverage.col_title else ""))
+st.subheader("Respondents by " + escape(coverage.row_title.lower())
+             + (f" and {escape(coverage.col_title)}" if coverage.col_title else ""))
 render.protected_table(coverage, key="overview_coverage")
 
 story.save_control("")
@@ -34,12 +35,12 @@ if presenter.active():  # the room sees what the data covers; browsing and openi
 
 st.subheader("Variables")
 described = "a dictionary inferred from the data" if ds.dictionary_source == "inferred" else \
-    f"**{Path(ds.dictionary_source).name}**"
-st.caption(f"From **{ds.source.name}**, described by {described}.")
+    f"**{escape(Path(ds.dictionary_source).name)}**"
+st.caption(f"From **{escape(ds.source.name)}**, described by {described}.")
 for note in ds.notes:
-    st.caption(note)
+    st.caption(escape(note))
 for group, variables in d.groups().items():
-    with st.expander(f"{group} ({len(variables)})"):
+    with st.expander(f"{escape(group)} ({len(variables)})"):
         st.dataframe(tables.variables(variables), hide_index=True, width="stretch")
 
 st.subheader("Open your own data")
@@ -53,7 +54,7 @@ if submitted and data_file is not None:
     try:
         session.open_upload(data_file, dict_file)
     except LoadError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(escape(exc), icon=":material/error:")
     else:
         st.rerun()
 if "rcs_dataset" in st.session_state and st.button("Back to the configured data"):

@@ -1,20 +1,25 @@
 """The only module that draws data in Streamlit: tables, charts, chips, downloads.
 
 Everything it receives is already protected; it decides how things look,
-never what may be shown.
+never what may be shown. Text from the data, its dictionary or a link is
+plain text here and is escaped (`output.markdown.escape`) wherever it meets
+Streamlit's Markdown, st.table cells included.
 """
 
 from __future__ import annotations
 
 import urllib.parse
 
+import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from rcs_viz.ui import presenter
 from rcs_viz.features.explore import charts
 from rcs_viz.output import figures
 from rcs_viz.features.compare import tables as compare_tables
 from rcs_viz.output import export, tables
+from rcs_viz.output.markdown import escape
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.service import Base, Protected
 
@@ -26,7 +31,7 @@ def dataset_header(ds: Dataset, title: str | None = None) -> None:
     """Title, and the synthetic label wherever synthetic data is shown."""
     presenter.style()
     head, switch = st.columns([4, 1], vertical_alignment="bottom")
-    head.title(title or ds.dictionary.title)
+    head.title(title or escape(ds.dictionary.title))
     with switch:
         presenter.switch()
     if ds.dictionary.synthetic and presenter.active():  # as large as the rest, for the back of the room
@@ -39,7 +44,7 @@ def link_notes(notes: list[str]) -> None:
     """What a stale or tampered link asked for that could not be shown."""
     if notes:
         st.warning("Parts of this link could not be used, so defaults were shown instead:\n\n"
-                   + "\n".join(f"- {n}" for n in notes), icon=":material/link_off:")
+                   + "\n".join(f"- {escape(n)}" for n in notes), icon=":material/link_off:")
 
 
 def _base_text(base: Base) -> str:
@@ -56,7 +61,7 @@ def filter_chips(chips, base: Base, on_remove, args=()) -> None:
         return
     columns = st.columns(min(len(chips), 4) + 1)
     for i, (name, text, left) in enumerate(chips):
-        columns[i % 4].button(f"✕ {text} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
+        columns[i % 4].button(f"✕ {escape(text)} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
                               args=(name, *args), help="Remove this filter", type="secondary")
     columns[-1].markdown(f"**Base: {_base_text(base)}**")
 
@@ -67,20 +72,38 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
     table(wide.reset_index(), key)
     used = {m for m in tables.MARKERS if (wide == m).any().any()}
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
-    st.caption(tables.caption(result) + (f"  \n{legend}" if legend else ""))
+    st.caption(escape(tables.caption(result)) + (f"  \n{escape(legend)}" if legend else ""))
     if result.summary.get("mostly_protected"):
-        st.info(result.summary["advice"], icon=":material/visibility_off:")
+        st.info(escape(result.summary["advice"]), icon=":material/visibility_off:")
     for note in result.notes:
-        st.caption(note)
+        st.caption(escape(note))
 
 
 def table(frame, key: str | None = None, **kwargs) -> None:
-    """An interactive grid at a desk; a plain table, which scales with the type, on a projector."""
+    """An interactive grid at a desk; a plain table, which scales with the type, on a projector.
+
+    st.table reads every cell, column header and index label as Markdown, so
+    its text is escaped; a Styler keeps its styling, and a frame's first
+    column becomes its index.
+    """
     if presenter.active():
-        data = getattr(frame, "data", frame)  # a Styler keeps its styling, its index becomes the first column
-        st.table(frame.hide(axis="index") if data is not frame else frame.set_index(frame.columns[0]))
+        if isinstance(frame, Styler):
+            st.table(_escaped(frame.data).style.use(frame.export()).hide(axis="index"))
+        else:
+            st.table(_escaped(frame.set_index(frame.columns[0])))
     else:
         st.dataframe(frame, width="stretch", hide_index=True, key=key, **kwargs)
+
+
+def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text (cells, headers, index labels and names) is escaped for Markdown."""
+    def text(value):
+        return escape(value) if isinstance(value, str) else value
+
+    out = frame.map(text).rename(index=text, columns=text)
+    out.index = out.index.set_names([text(n) for n in out.index.names])
+    out.columns = out.columns.set_names([text(n) for n in out.columns.names])
+    return out
 
 
 def chart(result: Protected, figure) -> None:
@@ -88,7 +111,7 @@ def chart(result: Protected, figure) -> None:
     st.altair_chart(figure, width="content", height=figure.usermeta["height"])
     _, missing = charts.drawable(result)
     if missing:
-        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        shown = ", ".join(escape(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
         st.caption(f"Not drawn (protected or base too small): {shown}.")
 
 
@@ -113,7 +136,7 @@ def downloads(stem: str, csv, excel, charts: dict[str, object] | None = None, li
     for i, (name, figure) in enumerate(charts.items()):
         if len(charts) > 1:  # one row per chart, named
             cols = st.columns(4)
-            cols[1].caption(f"Chart: {name}")
+            cols[1].caption(f"Chart: {escape(name)}")
         file = f"{stem}_{i + 1}" if len(charts) > 1 else stem
         cols[2].download_button("Chart PNG", lambda f=figure: figures.to_png(f, lines), f"{file}.png", "image/png",
                                 icon=":material/image:", on_click="ignore", key=k(f"png_{i}"))
@@ -149,12 +172,13 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
         event = st.altair_chart(figure, width="content", height=figure.usermeta["height"], **kwargs)
     hidden = getattr(result, "protected", None)
     if hidden:
-        st.caption(f"Not drawn (protected or base too small): {', '.join(hidden[:12])}"
+        st.caption(f"Not drawn (protected or base too small): {', '.join(escape(h) for h in hidden[:12])}"
                    + (f" and {len(hidden) - 12} more." if len(hidden) > 12 else "."))
     for note in result.context.notes:
-        st.caption(note)
+        st.caption(escape(note))
     table(compare_tables.display(result))
-    st.caption(result.context.rules.describe() + " Better/worse only where the 95% interval clears the comparator.")
+    st.caption(escape(result.context.rules.describe() + " Better/worse only where the 95% interval clears the "
+                      "comparator."))
     downloads(stem, lambda: export.frame_csv(compare_tables.tidy(result)),
               lambda: export.workbook({"Table": compare_tables.tidy(result)}, compare_tables.notes(result, title, source)),
               {title: figure}, figures.footer(source, result.context.rules))

@@ -20,6 +20,7 @@ import streamlit as st
 from rcs_viz import config as config_mod
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset, load_dataset
+from rcs_viz.output.markdown import escape
 
 KEY = "rcs_dataset"
 
@@ -69,10 +70,10 @@ def open_upload(data_file, dictionary_file=None) -> Dataset:
 
     data_path = keep(data_file)
     dict_path = keep(dictionary_file) if dictionary_file is not None else None
-    bar = st.progress(0.0, text=f"Opening {data_file.name}…")
+    bar = st.progress(0.0, text=f"Opening {escape(data_file.name)}…")  # progress text is Markdown
     try:
         ds = load_dataset(data_path, dict_path, cache_dir=cfg.cache_dir, salt=cfg.salt(data_path),
-                          progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+                          progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=escape(msg)))
     finally:
         bar.empty()
     st.session_state[KEY] = ds
@@ -125,7 +126,7 @@ def comparators():
     try:
         return _comparators(path, path.stat().st_mtime if path is not None and path.exists() else 0.0)
     except (comparators_mod.ComparatorError, OSError) as err:
-        st.warning(f"National comparators are off: {err}", icon=":material/warning:")
+        st.warning(f"National comparators are off: {escape(err)}", icon=":material/warning:")
         return comparators_mod.EMPTY
 
 

@@ -1,4 +1,8 @@
-"""Widgets that more than one page draws: the filter picker, and how a variable is named in a list."""
+"""Widgets that more than one page draws: the filter picker, and how a variable is named in a list.
+
+Selectbox and multiselect options are plain text in the browser, so `label`
+(a `format_func`) is not escaped; widget labels and `help=` are Markdown and are.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import streamlit as st
 
 from rcs_viz.data.dictionary import MISSING, Dictionary
 from rcs_viz.engine import service
+from rcs_viz.output.markdown import escape
 
 NONE = "—"  # "no variable" in a picker
 
@@ -26,5 +31,5 @@ def filters(ds, binding, options: list[str]) -> None:
     for name in st.session_state.get(f"{prefix}_filters", []):
         var = d[name]
         codes = service.categories(ds, name) + [MISSING]
-        st.multiselect(var.label, codes, format_func=var.label_of, placeholder="Choose values to keep",
+        st.multiselect(escape(var.label), codes, format_func=var.label_of, placeholder="Choose values to keep",
                        **binding.on_change(f"{prefix}_f_{name}"))

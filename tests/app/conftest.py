@@ -1,15 +1,19 @@
-"""Shared by the AppTest modules: the configured dataset, and runners that open the app or one of its pages.
+"""Shared by the AppTest modules: the configured dataset, runners that open the app or one of its pages, and
+`plain`, the text a reader sees in Markdown the app escaped.
 
 A page is named by its file: "app.py" is the router, any other name a file in app_pages/.
 A module names the page its `run` opens with PAGE, and sets TIMEOUT when its runs need
 more than the default seconds.
 """
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
 from rcs_viz.engine.load import load_dataset
+from rcs_viz.output.markdown import JOINER
 
 TIMEOUT = 60  # seconds a run may take, unless the module sets its own TIMEOUT
 
@@ -60,3 +64,9 @@ def run(request, open_page):
     """Run the module's PAGE on a link: run(params)."""
     page = request.module.PAGE
     return lambda params: open_page(page, params)
+
+
+@pytest.fixture(scope="session")
+def plain():
+    """plain(markdown): the text as a reader sees it where the app escaped it (backslashes and joiners gone)."""
+    return lambda text: re.sub(r"\\(.)", r"\1", str(text)).replace(JOINER, "")

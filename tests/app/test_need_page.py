@@ -71,7 +71,7 @@ def codes_of(ds):
 # --------------------------------------------------------------------------- need against contact
 
 
-def test_default_view_shows_the_library_fit_in_plain_words(ds, run):
+def test_default_view_shows_the_library_fit_in_plain_words(ds, run, plain):
     at = run({})
     view = need_state.default_view(ds.dictionary, codes_of(ds))
     fit = fit_of(ds, view)
@@ -83,7 +83,7 @@ def test_default_view_shows_the_library_fit_in_plain_words(ds, run):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Need without contact (possible unmet need)"] == f"{fit.unmet.pct:.0f}%"
     assert metrics["Contact without reported need"] == f"{fit.unasked.pct:.0f}%"
-    captions = " ".join(c.value for c in at.caption)
+    captions = plain(" ".join(c.value for c in at.caption))
     assert fit.unmet_text() in captions and fit.unasked_text() in captions
     assert need.LINKED_NOTE in captions
     assert at.segmented_control(key="n_sec").value == "fit"
@@ -124,7 +124,7 @@ def test_defining_a_need_with_the_widgets_writes_the_link(ds, run):
     assert "**Need:** " + view.need.describe(ds.dictionary) in words and ", and " in view.need.describe(ds.dictionary)
 
 
-def test_a_condition_of_ones_own_joins_the_need(run):
+def test_a_condition_of_ones_own_joins_the_need(run, plain):
     at = run({})
     at.selectbox(key="n_add_var").set_value("wemwbs").run()
     at.selectbox(key="n_add_op").set_value("<").run()
@@ -132,7 +132,7 @@ def test_a_condition_of_ones_own_joins_the_need(run):
     at.button(key="n_add").click().run()
     assert not at.exception
     assert qp(at, "need") == ["sdq_total_band:3", "wemwbs:<35"]
-    words = " ".join(m.value for m in at.markdown)
+    words = plain(" ".join(m.value for m in at.markdown))
     assert "SDQ total difficulties band is Abnormal, or Mental wellbeing (WEMWBS, 14-70) below 35" in words
 
 
@@ -190,7 +190,7 @@ GOOD = ("service_id,cpp,name,sector,provider_type,tier,age_min,age_max,children_
 BAD = b"service_id,cpp,name,tier,children_served,annual_spend_gbp\nB1,Glenvarrow,X,Sideways,-3,lots\n"
 
 
-def test_an_uploaded_table_replaces_the_sample_and_a_bad_one_changes_nothing(run):
+def test_an_uploaded_table_replaces_the_sample_and_a_bad_one_changes_nothing(run, plain):
     at = run({"sec": "services"})
     at.file_uploader(key="n_upload").set_value(("ours.csv", GOOD, "text/csv")).run()
     assert not at.exception
@@ -204,11 +204,11 @@ def test_an_uploaded_table_replaces_the_sample_and_a_bad_one_changes_nothing(run
     assert "=HYPERLINK" in " ".join(listed.index)  # on screen as typed; exports neutralise it
     assert not small_counts(at)
     assert "Synthetic sample — fictional services" not in " ".join(m.value for m in at.markdown)
-    assert any("ours.csv" in c.value for c in at.caption)
+    assert any("ours.csv" in plain(c.value) for c in at.caption)
 
     at.file_uploader(key="n_upload").set_value(("bad.csv", BAD, "text/csv")).run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
+    errors = plain(" ".join(e.value for e in at.error))
     assert "bad.csv could not be used" in errors and "Sideways" in errors
     pd.testing.assert_frame_equal(table(at, "Tier").iloc[:5], nt.tier_display(tiers), check_dtype=False)
 
@@ -245,13 +245,13 @@ def test_exports_hold_the_screens_figures_with_formulas_neutralised(ds):
 # --------------------------------------------------------------------------- the what-if
 
 
-def test_whatif_shows_the_library_scenario_with_its_assumptions(run):
+def test_whatif_shows_the_library_scenario_with_its_assumptions(run, plain):
     at = run({"sec": "whatif", "from": "Intensive", "to": "Universal", "shift": "30", "cost": "60000", "years": "3"})
     scenario = whatif.shift_upstream(services_map.by_tier(SERVICES, None, THRESHOLD), "Intensive", "Universal", 30)
     pd.testing.assert_frame_equal(table(at, "Tier"), nt.scenario_display(scenario))
     fr = whatif.fiscal_return(scenario.reach_gained, scenario.moved_gbp, unit_cost=60000.0, years=3)
     pd.testing.assert_frame_equal(table(at, "Measure"), nt.fiscal_display(fr))
-    words = " ".join(m.value for m in at.markdown)
+    words = plain(" ".join(m.value for m in at.markdown))
     for sentence in scenario.assumptions + fr.assumptions:
         assert sentence in words
     warnings = " ".join(w.value for w in at.warning)

@@ -8,6 +8,7 @@ from rcs_viz.engine import service
 from rcs_viz.features.compare import state
 from rcs_viz.features.compare.model import COMPARATORS, group_indicators, indicators
 from rcs_viz.features.compare.state import PLACE_ROLES, VIEWS
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import widgets
 from rcs_viz.ui.binding import Binding, Widget
 
@@ -56,21 +57,21 @@ def sidebar(ds, b: Binding) -> None:
     st.selectbox("Indicator", list(inds), format_func=lambda n: f"{inds[n].title(d)}  ·  {inds[n].group}",
                  **kw("c_ind"))
     cpp, cluster = d.by_role("cpp"), d.by_role("cluster")
-    st.selectbox(cpp.label, service.categories(ds, cpp.name), format_func=cpp.label_of, **kw("c_cpp"))
+    st.selectbox(escape(cpp.label), service.categories(ds, cpp.name), format_func=cpp.label_of, **kw("c_cpp"))
     in_cpp = ((cpp.name, (st.session_state["c_cpp"],)),)
     if view in ("rank", "spine", "trend"):
         st.radio("Compare", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, horizontal=True, **kw("c_level"))
     school_level = st.session_state["c_level"] == "school"
     if view in ("map", "gradient") or (school_level and view == "rank"):
         clusters = service.categories(ds, cluster.name, in_cpp)
-        st.selectbox(cluster.label, [ALL] + clusters, **kw("c_cluster"),
+        st.selectbox(escape(cluster.label), [ALL] + clusters, **kw("c_cluster"),
                      format_func=lambda c: f"All {cluster.label.lower()}s" if c == ALL else cluster.label_of(c))
     if view in ("spine", "trend"):
         level = d.by_role(st.session_state["c_level"])
         units = service.categories(ds, level.name, in_cpp)
         if st.session_state.get("c_unit") not in units:
             st.session_state["c_unit"] = units[0] if units else None
-        st.selectbox(level.label, units, format_func=level.label_of, **kw("c_unit"))
+        st.selectbox(escape(level.label), units, format_func=level.label_of, **kw("c_unit"))
     if view in ("rank", "spine"):
         options = list(COMPARATORS) if view == "rank" else ["cpp", "national"]
         if st.session_state["c_vs"] not in options:
@@ -78,7 +79,8 @@ def sidebar(ds, b: Binding) -> None:
         st.radio("Against", options, format_func=COMPARATORS.get, **kw("c_vs"))
     wave = d.by_role("wave")
     if wave is not None and view != "trend":
-        st.selectbox(wave.label, service.categories(ds, wave.name), format_func=wave.label_of, **kw("c_wave"))
+        st.selectbox(escape(wave.label), service.categories(ds, wave.name), format_func=wave.label_of,
+                     **kw("c_wave"))
     st.header("Filters")
     options = [v.name for vs in d.groups().values() for v in vs if v.is_categorical and v.role not in PLACE_ROLES]
     widgets.filters(ds, b, options)
@@ -94,9 +96,9 @@ def rank_links(inds, d, b: Binding) -> None:
     with st.expander("Open an indicator's rank chart", expanded=False, icon=":material/leaderboard:"):
         groups = group_indicators(inds)
         for column, (group, members) in zip(st.columns(3) * len(groups), groups.items()):
-            column.markdown(f"**{group}**")
+            column.markdown(f"**{escape(group)}**")
             for i in members:
-                column.button(i.title(d), key=f"open_{i.name}", type="tertiary", icon=":material/leaderboard:",
+                column.button(escape(i.title(d)), key=f"open_{i.name}", type="tertiary", icon=":material/leaderboard:",
                               on_click=open_rank, args=(i.name, b))
 
 
@@ -107,9 +109,9 @@ def report_pack(ds, view, scope) -> None:
     d = ds.dictionary
     level = d.by_role(view.level)
     cpp = d.by_role("cpp")
-    choices = {"cpp": f"{cpp.label_of(view.cpp)} (the CPP)"}
+    choices = {"cpp": f"{escape(cpp.label_of(view.cpp))} (the CPP)"}  # radio options are Markdown
     if view.unit is not None:
-        choices = {view.level: f"{level.label_of(view.unit)} ({level.label.lower()})", **choices}
+        choices = {view.level: f"{escape(level.label_of(view.unit))} ({escape(level.label.lower())})", **choices}
     with st.popover("Report pack", icon=":material/description:"):
         kind = st.radio("Report on", list(choices), format_func=choices.get, key="c_report_kind")
         unit = view.unit if kind != "cpp" else None

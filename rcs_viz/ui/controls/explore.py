@@ -9,6 +9,7 @@ from rcs_viz.engine import service
 from rcs_viz.features.explore import state
 from rcs_viz.engine.stats import MEASURES
 from rcs_viz.features.explore.state import NUMERIC_MEASURES
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import widgets
 from rcs_viz.ui.binding import Binding, Widget, flag
 from rcs_viz.ui.widgets import NONE
@@ -68,7 +69,8 @@ def question(ds, b: Binding) -> None:
 
 def _help(d: Dictionary, key: str) -> str | None:
     name = st.session_state.get(key)
-    return d[name].question or None if name in d else None
+    question = d[name].question if name in d else None
+    return escape(question) if question else None
 
 
 def filters(ds, b: Binding) -> None:

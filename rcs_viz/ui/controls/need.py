@@ -20,6 +20,7 @@ from rcs_viz.features.need.model import Definition
 from rcs_viz.features.need.services import TIERS, Services, ServicesError
 from rcs_viz.features.need.state import SECTIONS, NeedView, encode
 from rcs_viz.output import export, figures
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import render, session, widgets
 from rcs_viz.ui.binding import Binding, Widget, flag
 
@@ -144,7 +145,7 @@ def sidebar(ds, b: Binding, view: NeedView) -> None:
                  **kw("n_by"))
     wave = d.by_role("wave")
     if wave is not None:
-        st.selectbox(wave.label, [ALL_WAVES] + service.categories(ds, wave.name),
+        st.selectbox(escape(wave.label), [ALL_WAVES] + service.categories(ds, wave.name),
                      format_func=lambda c: "All waves" if c == ALL_WAVES else wave.label_of(c), **kw("n_wave"))
     st.header("Filters")
     names = [v.name for vs in d.groups().values() for v in vs if v.is_categorical
@@ -251,9 +252,9 @@ def upload_panel(kind: str) -> None:
     problem = st.session_state.get(UPLOAD_ERROR)
     if problem is not None:
         name, message, problems = problem
-        lines = "\n".join(f"- {p}" for p in problems[:SHOW_PROBLEMS])
+        lines = "\n".join(f"- {escape(p)}" for p in problems[:SHOW_PROBLEMS])
         more = f"\n\n…and {len(problems) - SHOW_PROBLEMS} more." if len(problems) > SHOW_PROBLEMS else ""
-        st.error(f"**{name} could not be used**, so the table below is the one you had before.\n\n{lines}{more}",
+        st.error(f"**{escape(name)} could not be used**, so the table below is the one you had before.\n\n{lines}{more}",
                  icon=":material/error:")
     with st.expander("Use your own services table", icon=":material/upload_file:", expanded=problem is not None):
         st.markdown("One row per service. Fill in the blank template (CSV or Excel), then upload it here. "

@@ -1,7 +1,9 @@
 """What the Need and services page draws, a section at a time, from protected results only.
 
 The page picks the section its view names; each function here lays out the
-library's results (`rcs_viz.features.need`) with the page's widgets.
+library's results (`rcs_viz.features.need`) with the page's widgets. Their
+text is plain (labels, service and file names among it) and is escaped where
+it meets Markdown.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from rcs_viz.engine import service
 from rcs_viz.engine.sql.views import QueryError
 from rcs_viz.features.need import charts as need_charts, services as services_map, tables as nt, whatif
 from rcs_viz.features.need.state import NeedView
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import presenter, render, session
 from rcs_viz.ui.binding import Binding
 from rcs_viz.ui.controls import need as nc
@@ -36,13 +39,13 @@ def need(ds, b: Binding, view: NeedView) -> None:
     try:
         fit = session.fit(view)
     except QueryError as err:
-        st.warning(f"This question cannot be answered: {err}", icon=":material/block:")
+        st.warning(f"This question cannot be answered: {escape(err)}", icon=":material/block:")
         return
-    st.markdown(f"**Need:** {fit.need_text}  \n**Service contact:** {fit.contact_text}  \n"
-                f"**Pupils:** {'; '.join(fit.context.filters_text) or 'everyone'}"
-                + (f" · **by {fit.by_label.lower()}**" if fit.by_label else ""))
+    st.markdown(f"**Need:** {escape(fit.need_text)}  \n**Service contact:** {escape(fit.contact_text)}  \n"
+                f"**Pupils:** {escape('; '.join(fit.context.filters_text) or 'everyone')}"
+                + (f" · **by {escape(fit.by_label.lower())}**" if fit.by_label else ""))
     if fit.summary.get("mostly_protected"):
-        st.info(fit.summary["advice"], icon=":material/visibility_off:")
+        st.info(escape(fit.summary["advice"]), icon=":material/visibility_off:")
     cols = st.columns(2)
     for col, title, figure, text, of in (
             (cols[0], "Need without contact (possible unmet need)", fit.unmet, fit.unmet_text(), "with the need"),
@@ -50,7 +53,7 @@ def need(ds, b: Binding, view: NeedView) -> None:
         value = "protected" if not figure.shown else (f"{figure.pct:.0f}%" if figure.pct == figure.pct
                                                       else f"{figure.count:,}")
         col.metric(title, value, border=True, help=f"As a % of pupils {of}.")
-        col.caption(text)
+        col.caption(escape(text))
     square = nt.square_display(fit)
     render.table(nt.style_square(square), key="n_square")
     st.caption("Everyone in view: pupils, and in brackets the % of the row (of those with, or without, the need). "
@@ -65,9 +68,9 @@ def need(ds, b: Binding, view: NeedView) -> None:
                  column_config={k: st.column_config.TextColumn(k, help=v) for k, v in nt.BREAKDOWN_HELP.items()})
     st.caption(nt.BREAKDOWN_CAPTION)
     legend = nt.markers_used(square, table)
-    st.caption(fit.context.rules.describe() + (f"  \n{legend}" if legend else ""))
+    st.caption(escape(fit.context.rules.describe()) + (f"  \n{escape(legend)}" if legend else ""))
     for note in fit.context.notes:
-        st.caption(note)
+        st.caption(escape(note))
     stem = f"rcs_need_{fit.by or 'all'}"
     nc.downloads(stem, nt.breakdown_tidy(fit),
                  {"Two by two": square, "Breakdown": nt.breakdown_tidy(fit), "Cells": nt.cells_tidy(fit)},
@@ -79,13 +82,13 @@ def need(ds, b: Binding, view: NeedView) -> None:
 def _header(table, kind: str, synthetic: bool) -> None:
     """Which services table is shown, and whether it is the synthetic one."""
     source = table.source if table is not None else "none"
-    st.caption(("Your uploaded table: " if kind == "upload" else "Configured services table: ") + source
+    st.caption(("Your uploaded table: " if kind == "upload" else "Configured services table: ") + escape(source)
                + (f" · {len(table.table)} services" if table is not None else ""))
     if synthetic:
         st.badge("Synthetic sample — fictional services, not real spend", icon=":material/science:", color="orange")
     if table is not None:
         for note in table.notes:
-            st.caption(note)
+            st.caption(escape(note))
 
 
 def services(ds, b: Binding, view: NeedView) -> None:
@@ -96,7 +99,7 @@ def services(ds, b: Binding, view: NeedView) -> None:
     synthetic = nc.services_synthetic(kind)
     _header(table, kind, synthetic)
     if problem:
-        st.error(f"The configured services table cannot be used: {problem}", icon=":material/error:")
+        st.error(f"The configured services table cannot be used: {escape(problem)}", icon=":material/error:")
     if not presenting:
         nc.upload_panel(kind)
     if table is None:
@@ -108,7 +111,7 @@ def services(ds, b: Binding, view: NeedView) -> None:
         nc.scope_picker(ds, b, t)
     cpp, why = nc.services_scope(view, d, t)
     if why:
-        st.caption(why)
+        st.caption(escape(why))
     s = services_map.summarise(t, cpp, threshold)
     where, tiers, sectors, tier_sector, prevent, funders, listed = (
         s.where, s.tiers, s.sectors, s.tier_sector, s.prevent, s.funders, s.services)
@@ -156,13 +159,13 @@ def what_if(ds, b: Binding, view: NeedView) -> None:
     synthetic = nc.services_synthetic(kind)
     _header(table, kind, synthetic)
     if table is None:
-        st.info("The what-if needs a services table: " + (problem or "upload one under Services."),
+        st.info("The what-if needs a services table: " + escape(problem or "upload one under Services."),
                 icon=":material/info:")
         return
     t = table.table
     cpp, why = nc.services_scope(view, d, t)
     where = cpp or "All partnerships in the table"
-    st.caption(f"Partnership: {where} (change it under Services)." + (f" {why}" if why else ""))
+    st.caption(f"Partnership: {escape(where)} (change it under Services)." + (f" {escape(why)}" if why else ""))
     if presenting:
         results = st.container()
         st.caption(f"Moving {view.shift_pct}% of {view.shift_from} spend to {view.shift_to}.")
@@ -174,7 +177,7 @@ def what_if(ds, b: Binding, view: NeedView) -> None:
         scenario = whatif.shift_upstream(services_map.summarise(t, cpp, threshold).tiers, view.shift_from,
                                          view.shift_to, view.shift_pct)
     except whatif.WhatIfError as err:
-        results.warning(f"This move cannot be worked out: {err}. Choose other tiers, or another partnership.",
+        results.warning(f"This move cannot be worked out: {escape(err)}. Choose other tiers, or another partnership.",
                         icon=":material/block:")
         return
     moved, lost, gained = results.columns(3)
@@ -187,7 +190,7 @@ def what_if(ds, b: Binding, view: NeedView) -> None:
     figure = need_charts.whatif_chart(scenario, where, synthetic)
     left, right = st.columns([3, 2])
     left.altair_chart(figure, width="content", height=figure.usermeta["height"])
-    right.markdown("**Assumptions**\n\n" + "\n".join(f"- {x}" for x in scenario.assumptions))
+    right.markdown("**Assumptions**\n\n" + "\n".join(f"- {escape(x)}" for x in scenario.assumptions))
     render.table(nt.scenario_display(scenario), key="n_scenario")
     st.caption(nt.SCENARIO_CAPTION)
     changed = (view.avoided_pct, view.outcome_cost, view.years) != (default.avoided_pct, default.outcome_cost,
@@ -202,7 +205,7 @@ def what_if(ds, b: Binding, view: NeedView) -> None:
         cols = st.columns([2, 3])
         with cols[0]:
             render.table(nt.fiscal_display(fr), key="n_fiscal")
-        cols[1].markdown("**Assumptions**\n\n" + "\n".join(f"- {x}" for x in fr.assumptions))
+        cols[1].markdown("**Assumptions**\n\n" + "\n".join(f"- {escape(x)}" for x in fr.assumptions))
     nc.downloads("rcs_whatif", nt.services_tidy(scenario.table),
                  {"Scenario": nt.services_tidy(scenario.table), "Cost avoided": fr.table(),
                   "Assumptions": nt.assumptions_frame(scenario, fr)},
