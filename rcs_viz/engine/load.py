@@ -815,10 +815,6 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
                 "not used as the id; declare the id with role: id (without 'guessed') once the ids are fixed."
             )
 
-    report(0.3, "Looking for missing-value markers and spaces")
-    with _reading(name, kind):
-        notes += _hygiene_notes(con, src, d, mapping, name)
-
     # One aggregate scan: row count plus a count for every check.
     report(0.35, "Checking the data against the dictionary")
     params = ingest.Params()  # every value the checks and the table's values bind
@@ -826,8 +822,17 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     # (what, plan, cheap, exact); probes decide BIGINT vs VARCHAR for unlabelled categoricals
     tests = [(what, p, cheap, exact) for p in plans for what, cheap, exact in p.checks]
     tests += [("probe", p, p.probe[0], p.probe[1]) for p in plans if p.storage is None]
+    # ... and, for the notes, what the text columns hold (see _text_notes)
+    text_cols = [(v.name, mapping[v.name], v.type != "numeric") for v in d.variables
+                 if src.kinds.get(mapping[v.name]) == "text"]
+    csv_markers = bool(src.markers) and src.marked is None and src.raw == ingest.FILE_SOURCE
+    text_exprs = ingest.text_counts([(col, csv_markers, spaces) for _, col, spaces in text_cols])
     with _reading(name, kind):
-        counts = con.execute(*ingest.check_counts([cheap for _, _, cheap, _ in tests], params)).fetchone()
+        counts = con.execute(
+            *ingest.check_counts([cheap for _, _, cheap, _ in tests], params, extra=text_exprs)
+        ).fetchone()
+        text_found = counts[len(counts) - len(text_exprs):]
+        counts = counts[:len(counts) - len(text_exprs)]
         rows = int(counts[0])
         found = [int(n or 0) for n in counts[1:]]
         again = [i for i, (_, _, _, exact) in enumerate(tests) if found[i] and exact is not None]
@@ -839,6 +844,9 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
                 found[i] = int(n or 0)
     if rows == 0:
         raise LoadError(f"{name}: the file has a header row but no data rows")
+    report(0.45, "Looking for missing-value markers and spaces")
+    with _reading(name, kind):
+        notes += _text_notes(con, src, text_cols, csv_markers, text_found)
     for (what, p, _, _), n in zip(tests, found):
         if what == "probe":
             p.storage = "bigint" if n == 0 else "varchar"
@@ -1037,54 +1045,51 @@ def _replace_variable(d: Dictionary, new: Any) -> Dictionary:
     return dataclasses.replace(d, variables=tuple(new if v.name == new.name else v for v in d.variables))
 
 
-def _hygiene_notes(con, src: _Source, d: Dictionary, mapping: dict[str, str], name: str) -> list[str]:
+def _text_notes(con, src: _Source, cols: list[tuple[str, str, bool]], csv_markers: bool, found: tuple
+                ) -> list[str]:
     """Notes on a file's text: which missing-text markers were read as no answer, and where spaces
     around values were removed (so ' Yes' and 'Yes' are one answer).
 
-    A scan of `src` per batch of text columns, and for a CSV one of the file as
-    read (`src_file`), counting values in each: the difference is what the
-    markers blanked. Only the few columns that had markers are looked at again,
-    to say which markers.
+    ``found`` holds ``ingest.text_counts`` over `src` for ``cols`` (variable,
+    column, whether to look for spaces), from the check scan. For a CSV file
+    one more scan counts the values of the file as read (`src_file`): the
+    difference is what the markers blanked; only the few columns that had
+    markers are read again, to say which. (Excel markers were counted while
+    reading the sheet.)
     """
     markers = list(src.markers)
-    cols = [(v.name, mapping[v.name], v.type != "numeric") for v in d.variables
-            if src.kinds.get(mapping[v.name]) == "text"]
-    csv_markers = bool(markers) and src.marked is None and src.raw != ingest.SOURCE
-    per_query = 256
-    found: dict[str, list] = {}  # variable -> [markers blanked, mask, padded, example]
-    for i in range(0, len(cols), per_query):
-        batch = cols[i:i + per_query]
-        row = con.execute(ingest.text_counts(ingest.SOURCE, [(c, sp) for _, c, sp in batch])).fetchone()
-        raw = con.execute(ingest.text_counts(src.raw, [(c, False) for _, c, _ in batch])).fetchone() \
-            if csv_markers else None
-        k = 0
-        for j, (var, col, spaces) in enumerate(batch):
-            kept = int(row[k] or 0)
-            padded, example = (int(row[k + 1] or 0), row[k + 2]) if spaces else (0, None)
-            k += 3 if spaces else 1
-            blanked = int(raw[j] or 0) - kept if raw is not None else 0
-            found[var] = [blanked, 0, padded, example]
+    raw = con.execute(ingest.raw_counts([c for _, c, _ in cols])).fetchone() if csv_markers and cols else None
+    seen: dict[str, list] = {}  # variable -> [values blanked, marker mask, padded values, an example]
+    k = 0
+    for j, (var, col, spaces) in enumerate(cols):
+        blanked = 0
+        if csv_markers:
+            blanked = int(raw[j] or 0) - int(found[k] or 0)
+            k += 1
+        padded, example = (int(found[k] or 0), found[k + 1]) if spaces else (0, None)
+        k += 2 if spaces else 0
+        seen[var] = [blanked, 0, padded, example]
     if csv_markers:
-        hit = [(var, col) for var, col, _ in cols if found[var][0]]
+        hit = [(var, col) for var, col, _ in cols if seen[var][0]]
         for i in range(0, len(hit), 64):
             batch = hit[i:i + 64]
             masks = con.execute(*ingest.marker_masks(src.raw, [c for _, c in batch], markers, ingest.Params())).fetchone()
             for (var, _), mask in zip(batch, masks):
-                found[var][1] = int(mask or 0)
+                seen[var][1] = int(mask or 0)
     elif src.marked is not None:
         for var, col, _ in cols:
-            found[var][:2] = list(src.marked.get(col, (0, 0)))
+            seen[var][:2] = list(src.marked.get(col, (0, 0)))
     notes = []
-    marked = [(v, n, m) for v, (n, m, _, _) in found.items() if n]
+    marked = [(v, n, m) for v, (n, m, _, _) in seen.items() if n]
     if marked:
-        seen = [mk for i, mk in enumerate(markers) if any(m >> i & 1 for _, _, m in marked)]
+        which = [mk for i, mk in enumerate(markers) if any(m >> i & 1 for _, _, m in marked)]
         cells = sum(n for _, n, _ in marked)
         notes.append(
-            f"Text read as no answer (missing): {', '.join(repr(m) for m in seen)} in "
+            f"Text read as no answer (missing): {', '.join(repr(m) for m in which)} in "
             f"{_plural(len(marked), 'column')} ({cells:,} value{'s' if cells != 1 else ''}: "
             f"{_names([v for v, _, _ in marked], 6)}); the dictionary's 'missing_text' sets which texts mean no answer."
         )
-    padded = [(v, n, ex) for v, (_, _, n, ex) in found.items() if n]
+    padded = [(v, n, ex) for v, (_, _, n, ex) in seen.items() if n]
     if padded:
         v, n, ex = padded[0]
         notes.append(

@@ -236,20 +236,27 @@ def arrow_source(row_col: str | None = None) -> str:
     return f"CREATE VIEW {SOURCE} AS SELECT *{exclude} FROM {RAW_SOURCE}"
 
 
-def text_counts(relation: str, columns: list[tuple[str, bool]]) -> str:
-    """Per text column of ``relation``: its values (not blank); and, where the pair says so (categories
-    and ids), values with spaces around them, which trimming merges with the same text without, and
-    one such value. Counted in both the file as read (`src_file`) and `src`, the difference is the
-    values that missing-text markers made blank: cheaper than testing every value against the markers.
+def text_counts(columns: list[tuple[str, bool, bool]]) -> list[str]:
+    """Aggregates over text columns, for the load's notes: per (name, present, spaces), the values that
+    are not blank (when ``present``), and (when ``spaces``: categories and ids) the values with spaces
+    around them, which trimming merges with the same text without, and one such value. Added to the
+    check scan of `src`; with ``raw_counts`` of the file as read, the difference is the values that
+    missing-text markers made blank (cheaper than testing every value against the markers).
     """
     exprs = []
-    for name, spaces in columns:
+    for name, present, spaces in columns:
         c = ident(name)
-        exprs.append(f"count({c})")
+        if present:
+            exprs.append(f"count({c})")
         if spaces:
             padded = f"((starts_with({c}, ' ') OR ends_with({c}, ' ')) AND trim({c}) <> '')"
             exprs += [count_if(padded), f"min(CASE WHEN {padded} THEN {c} END)"]
-    return f"SELECT {', '.join(exprs)} FROM {relation}"
+    return exprs
+
+
+def raw_counts(columns: list[str]) -> str:
+    """Values that are not blank, per column of a CSV file as read (`src_file`), before its markers."""
+    return f"SELECT {', '.join(f'count({ident(n)})' for n in columns)} FROM {FILE_SOURCE}"
 
 
 def marker_masks(relation: str, columns: list[str], markers: list[str], params: Params) -> tuple[str, dict]:
@@ -404,9 +411,11 @@ def both(cheap: str, exact: str | None) -> str:
     return cheap if exact is None else f"({cheap} AND {exact})"
 
 
-def check_counts(preds: list[str], params: Params, rows: bool = True) -> tuple[str, dict]:
-    """One scan of `src`: the row count (when ``rows``), then a count for each predicate."""
-    sql = "SELECT " + ", ".join((["count(*)"] if rows else []) + [count_if(p) for p in preds]) + f" FROM {SOURCE}"
+def check_counts(preds: list[str], params: Params, rows: bool = True, extra: list[str] = ()) -> tuple[str, dict]:
+    """One scan of `src`: the row count (when ``rows``), a count for each predicate, then the ``extra``
+    aggregates (see ``text_counts``)."""
+    exprs = (["count(*)"] if rows else []) + [count_if(p) for p in preds] + list(extra)
+    sql = "SELECT " + ", ".join(exprs) + f" FROM {SOURCE}"
     return sql, params.used_by(sql)
 
 
