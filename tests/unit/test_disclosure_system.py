@@ -163,9 +163,9 @@ def test_the_grid_and_the_services_map_go_through_the_same_engine(monkeypatch, f
     calls = []
     real = system.suppress
 
-    def spy(s, threshold, budget):
+    def spy(s, threshold, budget, *history):
         calls.append((type(s), threshold, budget))
-        return real(s, threshold, budget)
+        return real(s, threshold, budget, *history)
 
     monkeypatch.setattr(system, "suppress", spy)
     gate.protect(GRID)
@@ -215,3 +215,38 @@ def test_the_work_budget_is_the_gates_for_the_services_map_too(monkeypatch, fres
     listing = sm.service_list(table)
     assert listing["marker"].eq("[c]").all() and listing["spend_per_child"].isna().all()
     assert listing["annual_spend_gbp"].notna().all()  # spend is about services: always shown
+
+
+# --- what other views decided: sensitive and known items (the ledger's judgement) -------------------
+
+def test_a_sensitive_item_is_hidden_and_kept_from_being_worked_out_like_a_small_one():
+    # total 113 = a 30 + b 50 + c 33: a must stay hidden (another view hid it), so a partner hides with it
+    s = System.from_lines([30, 50, 33, 113], [(3, [0, 1, 2])])
+    sensitive = np.array([True, False, False, False])
+    hidden = system.suppress(s, T, math.inf, sensitive=sensitive)
+    assert hidden.tolist() == [True, False, True, False]
+    assert system.Ranges(s, T, sensitive=sensitive).failures(hidden) == []
+
+
+def test_a_known_item_is_never_the_partner_and_is_counted_as_shown():
+    # 3 + 50 + 60 = 113, and b (50) is public from another view: c must hide with a instead
+    s = System.from_lines([3, 50, 60, 113], [(3, [0, 1, 2])])
+    known = np.array([False, True, False, False])
+    hidden = system.suppress(s, T, math.inf, known=known)
+    assert hidden.tolist() == [True, False, True, False]
+    assert_safe(s, hidden)
+
+
+def test_with_nothing_but_known_partners_the_table_shows_nothing():
+    # a 3 hidden, b and c public elsewhere, the total too: no partner can help, so nothing is shown
+    s = System.from_lines([3, 50, 60, 113], [(3, [0, 1, 2])])
+    known = np.array([False, True, True, True])
+    assert system.suppress(s, T, math.inf, known=known).all()
+
+
+def test_the_gate_takes_the_judgement_in_the_cells_order():
+    cells = GRID.iloc[::-1].reset_index(drop=True)
+    sensitive = (cells["row"] == "c1").to_numpy()  # 50, not small: hidden because another view hid it
+    out = gate.protect(cells, Rules(perturbation=False), sensitive=sensitive)
+    assert out.loc[sensitive, "status"].eq(gate.SUPPRESSED).all()
+    assert (out["status"] == gate.SUPPRESSED).sum() >= 2  # and a partner, so it cannot be worked out

@@ -99,16 +99,26 @@ def primary_reason(threshold: int) -> str:
 
 # --- the gate ---------------------------------------------------------------
 
-def protect(cells: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
+def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=None) -> pd.DataFrame:
     """Decide, cell by cell, what may be shown; add `count`, `status` and `reason`.
 
     Suppression is decided on true counts; noise is added afterwards to shown
-    counts only, so it never changes which cells are hidden.
+    counts only, so it never changes which cells are hidden. `sensitive` and
+    `known` (boolean, in the cells' order) carry what other views decided:
+    cells that must stay hidden, and cells already public (see `hide`).
     """
     if rules.perturbation and "ckey" not in cells:
         raise ValueError("cells need a 'ckey' column for perturbation")
     cube = _Cube(cells)
-    primary, hidden = hide(cube.system(), rules)
+
+    def on_grid(mask):
+        if mask is None:
+            return None
+        grid = np.zeros(cube.n.size, bool)
+        grid[cube.flat] = np.asarray(mask, bool)
+        return grid
+
+    primary, hidden = hide(cube.system(), rules, on_grid(sensitive), on_grid(known))
     is_primary = primary[cube.flat]
     is_hidden = hidden[cube.flat]
     n = cube.n.ravel()[cube.flat]
@@ -121,17 +131,23 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
     return out
 
 
-def hide(system: System, rules: Rules) -> tuple[np.ndarray, np.ndarray]:
+def hide(system: System, rules: Rules, sensitive=None, known=None) -> tuple[np.ndarray, np.ndarray]:
     """The gate for any additive system of counts: (primary, hidden) item masks under the data owner's rules.
 
     Primary: every item below the threshold, zeros included. Secondary, when
     the rules ask for it: the engine's line rule and exact audit
     (`system.suppress`) within WORK_BUDGET, failing closed to the grand total.
     Decided on true counts. A cross-tab's grid (`protect`) and the services
-    map both come through here, so both keep the same rules.
+    map both come through here, so both keep the same rules. `sensitive`
+    items are hidden and kept from being worked out like small ones; `known`
+    items are public already and are never relied on as partners (the
+    ledger's judgement of what other views released: `ledger.Judgement`).
     """
     primary = system.values < rules.threshold
-    hidden = engine.suppress(system, rules.threshold, WORK_BUDGET) if rules.secondary else primary.copy()
+    if rules.secondary:
+        hidden = engine.suppress(system, rules.threshold, WORK_BUDGET, sensitive, known)
+    else:
+        hidden = primary | sensitive if sensitive is not None else primary.copy()
     return primary, hidden
 
 

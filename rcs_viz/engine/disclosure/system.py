@@ -126,7 +126,7 @@ class System:
         return hidden
 
 
-def close_lines(system: System, hidden: np.ndarray, threshold: int) -> None:
+def close_lines(system: System, hidden: np.ndarray, threshold: int, known: np.ndarray | None = None) -> None:
     """Hide partners until no line (a total and its parts) gives a hidden item away.
 
     A line gives one away when it has exactly one hidden item (it equals the
@@ -134,7 +134,9 @@ def close_lines(system: System, hidden: np.ndarray, threshold: int) -> None:
     shown and its hidden parts add up to less than the threshold (each lies
     between 0 and that sum). The partner is the line's smallest shown item, a
     part before the total, the lowest position on ties: small partners lose
-    least information.
+    least information. A `known` item (public already, from another view) is
+    never a partner: hiding it would protect nothing; a line with no other
+    partner raises FailClosed.
     """
     values = system.values
     changed = True
@@ -150,7 +152,12 @@ def close_lines(system: System, hidden: np.ndarray, threshold: int) -> None:
             cost = 2 * values[lines]
             cost[:, -1] += 1
             cost[h] = np.iinfo(np.int64).max
-            hidden[lines[np.arange(len(lines)), cost.argmin(1)]] = True
+            if known is not None:
+                cost[known[lines]] = np.iinfo(np.int64).max
+            pick = cost.argmin(1)
+            if (cost[np.arange(len(lines)), pick] == np.iinfo(np.int64).max).any():
+                raise FailClosed
+            hidden[lines[np.arange(len(lines)), pick]] = True
             changed = True
 
 
@@ -202,8 +209,10 @@ class Ranges:
     same on any machine.
     """
 
-    def __init__(self, system: System, threshold: int, budget: float = math.inf):
+    def __init__(self, system: System, threshold: int, budget: float = math.inf, sensitive: np.ndarray | None = None):
         self.system, self.threshold, self.budget = system, threshold, budget
+        # items to keep from being pinned down: the small ones, and any the caller names (see suppress)
+        self.sensitive = system.values < threshold if sensitive is None else (system.values < threshold) | sensitive
         self.low = system.values.astype(float)
         self.high = self.low.copy()
         self.unbounded = np.zeros(system.size, bool)
@@ -238,7 +247,7 @@ class Ranges:
         each item left gets its exact LPs, which alone can fail an item.
         """
         values, t = self.system.values, self.threshold
-        small = values < t
+        small = self.sensitive
         failures = [(int(i), float(values[i]), float(values[i]), np.array([i]))
                     for i in np.flatnonzero(small & ~hidden)]
         items = np.flatnonzero(hidden)
@@ -280,18 +289,21 @@ class Ranges:
         return failures
 
 
-def partner(system: System, hidden: np.ndarray, item: int, linked: np.ndarray) -> int | None:
+def partner(system: System, hidden: np.ndarray, item: int, linked: np.ndarray,
+            known: np.ndarray | None = None) -> int | None:
     """The shown item to hide next so that `item` gains room.
 
     First the lines through the item itself, tightest first (a shown total
     and the least hidden weight beside it), taking its smallest shown item (a
     part before the total); failing that, the smallest shown item on any line
-    through a linked item, items that are totals of fewer lines first.
+    through a linked item, items that are totals of fewer lines first. A
+    `known` item is never picked.
     """
     values = system.values
+    closed = hidden if known is None else hidden | known
     best = None
     for members in system.lines_through(item):
-        shown = members[~hidden[members]]
+        shown = members[~closed[members]]
         if not shown.size:
             continue
         tightness = (bool(hidden[members[-1]]), int(values[members[:-1]][hidden[members[:-1]]].sum()))
@@ -301,28 +313,36 @@ def partner(system: System, hidden: np.ndarray, item: int, linked: np.ndarray) -
     if best is not None:
         return int(best[1])
     near = np.unique(np.concatenate([system.near(i) for i in linked]))
-    near = near[~hidden[near]]
+    near = near[~closed[near]]
     if not near.size:
         return None
     return int(near[np.lexsort((near, values[near], system.level[near]))[0]])
 
 
-def suppress(system: System, threshold: int, budget: float) -> np.ndarray:
+def suppress(system: System, threshold: int, budget: float, sensitive: np.ndarray | None = None,
+             known: np.ndarray | None = None) -> np.ndarray:
     """Primary and secondary suppression on true counts: the hidden-item mask.
 
-    Primary: every item below the threshold, zeros included. Then alternate
-    the cheap line rule with the exact audit, hiding one more item per
-    failing small item, until the audit passes. Every round hides at least
-    one item, so it ends; with everything linked hidden, every small item's
-    interval is unbounded. A system too big to check within the work budget
-    fails closed (`System.closed`: its grand total only), which is always safe.
-    A solver that gives no answer raises SolverError.
+    Primary: every item below the threshold, zeros included, and every
+    `sensitive` item (one that must stay hidden for reasons outside this
+    table: the ledger's). Then alternate the cheap line rule with the exact
+    audit, hiding one more item per failing small or sensitive item, until
+    the audit passes. `known` items are public already (another view showed
+    them): they are never hidden as partners, and the audit counts them as
+    shown. Every round hides at least one item, so it ends; with everything
+    linked hidden, every small item's interval is unbounded. A system too big
+    to check within the work budget, or one whose only partners are known,
+    fails closed (`System.closed`: its grand total only; nothing at all when
+    some items are known, since they could pin a small one against the
+    total). A solver that gives no answer raises SolverError.
     """
     hidden = system.values < threshold
-    ranges = Ranges(system, threshold, budget=budget)
+    if sensitive is not None:
+        hidden |= sensitive
+    ranges = Ranges(system, threshold, budget=budget, sensitive=sensitive)
     try:
         while True:
-            close_lines(system, hidden, threshold)
+            close_lines(system, hidden, threshold, known)
             failures = ranges.failures(hidden)
             if not failures:
                 return hidden
@@ -330,12 +350,14 @@ def suppress(system: System, threshold: int, budget: float) -> np.ndarray:
             for item, _, _, linked in failures:
                 if np.isin(system.near(item), added).any():
                     continue  # a line through it has just changed: look again first
-                pick = partner(system, hidden, item, linked)
-                if pick is None:  # cannot happen (see above); fail closed all the same
+                pick = partner(system, hidden, item, linked, known)
+                if pick is None:  # everything linked is hidden or public: fail closed
                     raise FailClosed
                 hidden[pick] = True
                 added.append(pick)
     except FailClosed:
+        if known is not None and known.any():
+            return np.ones(system.size, bool)
         return system.closed(threshold)
 
 
