@@ -49,15 +49,29 @@ def import_list() -> None:
 
 
 st.title("Saved views and story")
+story.remember_browser()
+story.saved()  # first: this browser's own list (or why it cannot be read), which a link may replace
+linked = st.query_params.get("id")
+found = story.open_link(linked) if linked is not None else None
+story.problem()
+if linked is not None and found is None:
+    st.warning("This story link opens nothing on this server: the story may have been deleted, or the link is "
+               "incomplete. Below is your own list.", icon=":material/link_off:")
+if found is not None and not found[1]:
+    if "sv_error" in ss:
+        st.error(escape(ss.pop("sv_error")), icon=":material/error:")
+    story.shared(linked, found[0], label)
+    st.stop()
 st.caption("Save a view from any page with *Save this view*. Here you can put the views in order, give each a "
-           "title and a note for the room, carry the list to another machine as a file, and play it as a "
-           "story: full screen, ← and → to move between steps.")
+           "title and a note for the room, share the story by its link, carry it to another machine as a file, "
+           "and play it: full screen, ← and → to move between steps. The list is kept on the server for this "
+           "browser, so it is there after a reload.")
 views = story.saved()
 
 play, export, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
 if play.button("Play story", key="sv_play", type="primary", icon=":material/slideshow:", disabled=not views,
                width="stretch"):
-    story.go(views[0], 1)
+    story.go(views[0], 1, story.story_id())
 export.download_button("Export the list", data=sv.to_json(views), file_name="rcs_views.json",
                        mime="application/json", icon=":material/download:", on_click="ignore",
                        disabled=not views, key="sv_export", width="stretch")
@@ -73,6 +87,10 @@ if "sv_import_done" in ss:
 if "sv_error" in ss:
     st.error(escape(ss.pop("sv_error")), icon=":material/error:")
 
+if views and story.story_id():
+    st.caption("This story's link, to open it on another machine or send to a colleague (who can play it or "
+               "copy it, not change it):")
+    st.code(story.link(story.story_id()), language=None)
 if not views:
     st.info("No saved views yet. Open Explore, Compare or another page, set it up, and use *Save this view*.",
             icon=":material/bookmark:")
@@ -97,6 +115,6 @@ for i, view in enumerate(views):
         if buttons[2].button("Open", key=f"sv_open_{i}", icon=":material/open_in_new:", width="stretch"):
             story.go(view)
         if buttons[3].button("Play from here", key=f"sv_play_{i}", icon=":material/play_arrow:", width="stretch"):
-            story.go(view, i + 1)
+            story.go(view, i + 1, story.story_id())
         buttons[4].button("Delete", key=f"sv_delete_{i}", icon=":material/delete:", on_click=edit,
                           args=(sv.delete, i), width="stretch")

@@ -17,7 +17,7 @@ from rcs_viz.data.dictionary import MISSING, Dictionary
 FILTER_PREFIX = "f."
 MAX_FILTERS = 12
 MAX_PARAM_LENGTH = 200
-MODE_KEYS = ("present", "story")  # how a view is shown, not what it shows: kept by every page, never saved
+MODE_KEYS = ("present", "story", "sid")  # how a view is shown (sid: the story played), not what: kept, never saved
 Params = Mapping[str, Sequence[str]]
 
 

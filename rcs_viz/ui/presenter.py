@@ -65,6 +65,7 @@ def _switch(on: bool) -> None:
     else:
         st.query_params.pop(KEY, None)
         st.query_params.pop("story", None)
+        st.query_params.pop("sid", None)
 
 
 def switch() -> None:

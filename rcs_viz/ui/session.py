@@ -84,6 +84,22 @@ def reset() -> None:
     st.session_state.pop(KEY, None)
 
 
+@st.cache_resource(show_spinner=False)
+def _store(url: str | None, default_path: str):
+    from rcs_viz.engine.store import Store
+
+    return Store.open(url, Path(default_path))
+
+
+def store():
+    """The server store the data owner configured (SQLite beside the cache, or PostgreSQL), opened once per server.
+
+    Raises StoreError (one line, no password) when it cannot be opened; a failure is not cached, so the next run
+    tries again.
+    """
+    cfg = config()
+    return _store(cfg.store, str(cfg.store_path))
+
 
 @st.cache_data(show_spinner="Counting…", max_entries=512)
 def _crosstab(key: str, _ds: Dataset, _query, measure: str, _rules: Rules):

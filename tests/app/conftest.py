@@ -25,6 +25,19 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("app_page", sorted(p.name for p in (metafunc.config.rootpath / "app_pages").glob("*.py")))
 
 
+@pytest.fixture(autouse=True)
+def server_store(tmp_path, monkeypatch):
+    """Each test's server store is its own SQLite file (saved views and stories never reach the repo's .cache).
+
+    A module that sets its own configuration (RCS_EXPLORER_CONFIG) replaces this one. Returns the file's path.
+    """
+    path = tmp_path / "store.sqlite"
+    cfg = tmp_path / "rcs_explorer_store.yaml"
+    cfg.write_text(f"store: sqlite:///{path}\n", encoding="utf-8")
+    monkeypatch.setenv(config.ENV_VAR, str(cfg))
+    return path
+
+
 @pytest.fixture(scope="module")
 def ds():
     """The dataset the pages show (the configured one), loaded as the app loads it."""

@@ -218,3 +218,112 @@ def test_save_this_view_keeps_the_page_and_its_settings_but_not_the_mode(app_tes
     at.query_params.update({"present": "1"})
     on(at, "explore")
     assert not [t for t in at.text_input if t.key == "save_view_name"]  # no editing controls while presenting
+
+
+# --- kept on the server: reload, restart, a colleague's link ----------------------------------------------------
+
+BROWSER, OTHER = "b" * 22, "c" * 22
+
+
+@pytest.fixture
+def browser_cookie(monkeypatch):
+    """browser_cookie(id): the rcs_browser cookie the next sessions' requests carry (AppTest sends none itself)."""
+    from rcs_viz.ui import story
+
+    def use(value):
+        monkeypatch.setattr(story, "_cookie", lambda: value)
+
+    return use
+
+
+def fresh(app_test, page: str = "story", params: dict | None = None) -> AppTest:
+    """A new session (a reload, or a restarted server's first run): the router, then `page` on `params`."""
+    at = app_test("app.py").run()
+    at.query_params.update(params or {})
+    return on(at, page)
+
+
+def test_saved_views_survive_a_reload(browser_cookie, app_test, server_store):
+    browser_cookie(BROWSER)
+    at = fresh(app_test, "explore", {"rows": "simd", "cols": "sex"})
+    at.text_input(key="save_view_name").input("Deprivation by sex")
+    at.button(key="FormSubmitter:save_view_form-Save").click().run()
+    assert saved(at) == (EXPLORE,)
+    assert server_store.exists()
+
+    again = fresh(app_test)  # F5: a new session, the same browser (cookie)
+    assert names(again) == ["Deprivation by sex"]
+    assert not again.info or "No saved views yet" not in again.info[0].value
+    again.text_input(key="sv_title_0").input("Step one").run()
+
+    browser_cookie(OTHER)  # another browser has its own list
+    other = fresh(app_test)
+    assert saved(other) == () and "No saved views yet" in other.info[0].value
+
+    browser_cookie(BROWSER)
+    assert saved(fresh(app_test))[0].title == "Step one"
+
+
+def test_a_browser_without_the_cookie_is_given_one(app_test):
+    at = app_test("app.py").run()  # the first page this browser opens sets the cookie
+    scripts = [h.value for h in at.get("html") if "document.cookie" in h.value]
+    assert len(scripts) == 1 and "rcs_browser=" in scripts[0] and "SameSite=Strict" in scripts[0]
+    assert at.session_state["rcs_browser_id"] in scripts[0]
+
+
+def test_a_story_has_a_link_a_colleague_opens_plays_and_copies(browser_cookie, app_test):
+    browser_cookie(BROWSER)
+    at = fresh(app_test)
+    at.file_uploader(key="sv_import").upload("v.json", sv.to_json((EXPLORE, SPINE)), "application/json").run()
+    sid = at.session_state["story_id"]
+    assert f"/story?id={sid}" in at.code[0].value  # the story's own link, shown to copy
+
+    browser_cookie(OTHER)
+    colleague = fresh(app_test, params={"id": sid})
+    assert "shared story of 2 view" in colleague.info[0].value
+    assert not [t for t in colleague.text_input if t.key.startswith("sv_name_")]  # nothing to edit
+    colleague.button(key="sh_play").click().run()
+    assert colleague.query_params == {"rows": "simd", "cols": "sex", "present": "1", "story": "1", "sid": sid}
+    assert "Step 1 of 2 · Deprivation by sex" in step_text(colleague)
+    on(colleague, "explore").button(key="story_next").click().run()
+    assert colleague.query_params["sid"] == sid and "Step 2 of 2" in step_text(colleague)
+
+    copy = fresh(app_test, params={"id": sid})
+    copy.button(key="sh_copy").click().run()
+    assert "Copied 2 view(s)" in copy.success[0].value
+    mine = fresh(app_test)
+    assert saved(mine) == (EXPLORE, SPINE) and mine.session_state["story_id"] != sid  # a copy, its own story
+
+    browser_cookie(BROWSER)  # the owner's story is unchanged by the colleague
+    assert saved(fresh(app_test, params={"id": sid})) == (EXPLORE, SPINE)
+
+
+def test_a_step_link_plays_after_a_reload_and_on_another_machine(browser_cookie, app_test):
+    browser_cookie(BROWSER)
+    at = fresh(app_test)
+    at.file_uploader(key="sv_import").upload("v.json", sv.to_json((EXPLORE, SPINE)), "application/json").run()
+    sid = at.session_state["story_id"]
+    browser_cookie(None)  # no cookie at all: the link alone
+    step = fresh(app_test, "compare", {"view": "spine", "unit": "102", "present": "1", "story": "2", "sid": sid})
+    assert "Step 2 of 2 · Dunyarrow at a glance" in step_text(step)
+
+
+def test_an_unknown_story_link_says_so_and_shows_ones_own_list(browser_cookie, app_test):
+    browser_cookie(BROWSER)
+    at = fresh(app_test, params={"id": "x" * 22})
+    assert "opens nothing on this server" in at.warning[0].value
+    assert "No saved views yet" in at.info[0].value
+    bad = fresh(app_test, params={"id": "<b>x</b>"})
+    assert "opens nothing on this server" in bad.warning[0].value
+
+
+def test_a_store_that_cannot_be_opened_keeps_the_list_in_the_session_and_says_so(tmp_path, monkeypatch, app_test):
+    cfg = tmp_path / "broken.yaml"
+    cfg.write_text("store: mysql://nobody@nowhere/x\n", encoding="utf-8")
+    monkeypatch.setenv("RCS_EXPLORER_CONFIG", str(cfg))
+    at = fresh(app_test, "explore", {"rows": "simd", "cols": "sex"})
+    at.text_input(key="save_view_name").input("Deprivation by sex")
+    at.button(key="FormSubmitter:save_view_form-Save").click().run()
+    assert not at.exception and saved(at) == (EXPLORE,)
+    on(at, "story")
+    assert "kept in this browser session only" in at.warning[0].value

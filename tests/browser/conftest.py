@@ -4,6 +4,7 @@ The server is started the way `make run` starts it and polled until
 /_stcore/health answers (as Streamlit's own e2e suite does).
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -24,11 +25,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory, root):
+@contextlib.contextmanager
+def _serving(root: Path, log: Path, env: dict):
+    """A Streamlit server on app.py, started as `make run` starts it; yields its URL once it answers."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -54,6 +54,32 @@ def app_server(tmp_path_factory, root):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory) -> dict:
+    """The servers' environment: unless a configuration is given, the sample with a server store of the run's own
+    (saved views and stories made by tests never reach the repo's .cache)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if "RCS_EXPLORER_CONFIG" not in env:
+        folder = tmp_path_factory.mktemp("store")
+        cfg = folder / "rcs_explorer.yaml"
+        cfg.write_text(f"store: sqlite:///{folder / 'store.sqlite'}\n", encoding="utf-8")
+        env["RCS_EXPLORER_CONFIG"] = str(cfg)
+    return env
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, root, server_env):
+    with _serving(root, tmp_path_factory.mktemp("server") / "streamlit.log", server_env) as url:
+        yield url
+
+
+@pytest.fixture
+def second_server(tmp_path_factory, root, server_env):
+    """Another server process on the same configuration and store (a restart, or the next machine)."""
+    with _serving(root, tmp_path_factory.mktemp("server2") / "streamlit.log", server_env) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

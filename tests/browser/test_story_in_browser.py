@@ -1,8 +1,8 @@
 """Saved views and story in a real browser: save two views, play them with the arrow keys, and check each step.
 
-Everything happens in one browser session: the saved list lives in it, so the
-test moves between pages with the app's own navigation, as a presenter does,
-never by loading a new URL.
+The first test moves between pages with the app's own navigation, as a
+presenter does. The list is kept on the server for the browser (a cookie), so
+the second reloads, opens a new page, and asks a second server process.
 """
 
 from urllib.parse import parse_qs, urlsplit
@@ -73,11 +73,13 @@ def test_build_two_views_and_play_them_with_the_keyboard(app_server, page, wait_
     note.fill("Green is better than the CPP average; grey is protected.")
     note.press("Control+Enter")
     settle(page, "/story")
+    sid = page.get_by_test_id("stCode").inner_text().strip().rsplit("id=", 1)[1]
     page.get_by_role("button", name="Play story").click()
 
     def step_one():
         settle(page, "/explore", "story=1")
-        assert where(page) == ("/explore", {"rows": ["simd"], "cols": ["sex"], "present": ["1"], "story": ["1"]})
+        assert where(page) == ("/explore", {"rows": ["simd"], "cols": ["sex"], "present": ["1"], "story": ["1"],
+                                            "sid": [sid]})
         assert page.locator("h1").first.inner_text() == "Explore"
         assert step_bar(page) == "Step 1 of 2 · Deprivation by sex"
         header = page.locator("[data-testid='stTable'] thead").first.inner_text()
@@ -91,7 +93,8 @@ def test_build_two_views_and_play_them_with_the_keyboard(app_server, page, wait_
 
     page.keyboard.press("ArrowRight")
     settle(page, "/compare", "story=2")
-    assert where(page) == ("/compare", {"view": ["spine"], "unit": ["102"], "present": ["1"], "story": ["2"]})
+    assert where(page) == ("/compare", {"view": ["spine"], "unit": ["102"], "present": ["1"], "story": ["2"],
+                                        "sid": [sid]})
     assert page.locator("h1").first.inner_text() == "Compare"
     assert page.locator("h3").first.inner_text().startswith("Dunyarrow cluster: every indicator against the CPP")
     assert step_bar(page) == "Step 2 of 2 · Dunyarrow at a glance"
@@ -111,3 +114,46 @@ def test_build_two_views_and_play_them_with_the_keyboard(app_server, page, wait_
     settle(page, "/explore")
     assert where(page) == ("/explore", {"rows": ["simd"], "cols": ["sex"]})
     assert page.locator("[data-testid='story-step']").count() == 0
+
+
+def test_saved_views_survive_a_reload_a_new_page_and_another_server(app_server, second_server, page, wait_for_app,
+                                                                     artifacts, browser):
+    page.goto(app_server + "/explore?rows=simd&cols=sex")
+    wait_for_app(page)
+    save_view(page, "Kept over a reload", 1)
+    page.reload()
+    wait_for_app(page)
+    page.get_by_role("button", name="Save this view").click()
+    page.get_by_test_id("stPopoverBody").get_by_text("(1 saved)").wait_for()  # still there after F5
+    page.keyboard.press("Escape")
+
+    page.goto(app_server + "/story")  # a new page load in the same browser
+    settle(page, "/story")
+    assert page.get_by_label("View 1").input_value() == "Kept over a reload"
+    link = page.get_by_test_id("stCode").inner_text().strip()
+    assert link.startswith(app_server + "/story?id=")
+    page.screenshot(path=str(artifacts / "story_kept_after_reload.png"), full_page=True)
+
+    other = page.context.new_page()  # the same browser on another server process, sharing the store
+    other.goto(second_server + "/story")
+    settle(other, "/story")
+    assert other.get_by_label("View 1").input_value() == "Kept over a reload"
+    other.close()
+
+    colleague = browser.new_context(viewport={"width": 1400, "height": 1000})  # another browser: the link only
+    try:
+        theirs = colleague.new_page()
+        theirs.goto(link.replace(app_server, second_server))
+        settle(theirs, "/story")
+        theirs.get_by_text("A shared story of 1 view(s)").wait_for()
+        assert "Kept over a reload" in theirs.get_by_test_id("stMain").inner_text()
+        assert theirs.get_by_label("View 1").count() == 0  # nothing to edit
+        theirs.screenshot(path=str(artifacts / "story_shared_link.png"), full_page=True)
+        theirs.get_by_role("button", name="Play story").click()
+        settle(theirs, "/explore", "story=1")
+        assert step_bar(theirs) == "Step 1 of 1 · Kept over a reload"
+        theirs.goto(second_server + "/story")  # their own list is still empty
+        settle(theirs, "/story")
+        theirs.get_by_text("No saved views yet").wait_for()
+    finally:
+        colleague.close()
