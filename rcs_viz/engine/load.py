@@ -78,6 +78,7 @@ FORMAT_NAMES = {
 _FORMAT_OF_SUFFIX = {".zsav": ".sav", **{s: "text" for s in TEXT_SUFFIXES}}
 
 _CHUNK = 1 << 20
+_TEXT_BATCH = 64  # text columns whose counts ride on the check scan; a wider file counts them in batches
 _HEAD = 1 << 20
 _ROWNUM = "__rcs_rownum"
 _BOMS = (
@@ -409,9 +410,11 @@ def _detect(head: bytes) -> str | None:
         return ".dta"
     if head.startswith(b"PAR1"):
         return ".parquet"
-    if head.startswith(b"PK\x03\x04"):
-        if b"xl/" in head or b"[Content_Types].xml" in head[:200]:
+    if head.startswith(b"PK\x03\x04"):  # a zip archive: an Office file, or just a zip
+        if b"xl/" in head:
             return ".xlsx"
+        if b"word/" in head:
+            return "docx"
         if b"opendocument.spreadsheet" in head[:200]:
             return "ods"
         return "zip"
@@ -429,6 +432,7 @@ def _detect(head: bytes) -> str | None:
 _OTHER_KINDS = {
     "ole2": "an old Excel .xls workbook (or another old Office file); open it in Excel and save it as .xlsx",
     "ods": "an OpenDocument spreadsheet (.ods); save it as Excel .xlsx or as CSV UTF-8",
+    "docx": "a Word document, not a data file; export the data itself as CSV, Excel, SPSS or Stata",
     "zip": "a zip archive, not a data file; unzip it and load the data file inside",
     "gzip": "compressed with gzip; decompress it and load the file inside",
     "pdf": "a PDF document, not a data file; export the data itself as CSV, Excel, SPSS or Stata",
@@ -826,7 +830,8 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
     text_cols = [(v.name, mapping[v.name], v.type != "numeric") for v in d.variables
                  if src.kinds.get(mapping[v.name]) == "text"]
     csv_markers = bool(src.markers) and src.marked is None and src.raw == ingest.FILE_SOURCE
-    text_exprs = ingest.text_counts([(col, csv_markers, spaces) for _, col, spaces in text_cols])
+    wide = len(text_cols) > _TEXT_BATCH  # then counted in batches of their own: planning time grows with width
+    text_exprs = [] if wide else ingest.text_counts([(col, csv_markers, sp) for _, col, sp in text_cols])
     with _reading(name, kind):
         counts = con.execute(
             *ingest.check_counts([cheap for _, _, cheap, _ in tests], params, extra=text_exprs)
@@ -846,6 +851,11 @@ def _build(con, path: Path, src: _Source, given: Dictionary | None, salt: str, r
         raise LoadError(f"{name}: the file has a header row but no data rows")
     report(0.45, "Looking for missing-value markers and spaces")
     with _reading(name, kind):
+        if wide:
+            text_found = ()
+            for i in range(0, len(text_cols), _TEXT_BATCH):
+                exprs = ingest.text_counts([(col, csv_markers, sp) for _, col, sp in text_cols[i:i + _TEXT_BATCH]])
+                text_found += con.execute(*ingest.check_counts([], ingest.Params(), rows=False, extra=exprs)).fetchone()
         notes += _text_notes(con, src, text_cols, csv_markers, text_found)
     for (what, p, _, _), n in zip(tests, found):
         if what == "probe":
@@ -1058,7 +1068,10 @@ def _text_notes(con, src: _Source, cols: list[tuple[str, str, bool]], csv_marker
     reading the sheet.)
     """
     markers = list(src.markers)
-    raw = con.execute(ingest.raw_counts([c for _, c, _ in cols])).fetchone() if csv_markers and cols else None
+    raw: tuple = ()
+    if csv_markers:
+        for i in range(0, len(cols), 4 * _TEXT_BATCH):
+            raw += con.execute(ingest.raw_counts([c for _, c, _ in cols[i:i + 4 * _TEXT_BATCH]])).fetchone()
     seen: dict[str, list] = {}  # variable -> [values blanked, marker mask, padded values, an example]
     k = 0
     for j, (var, col, spaces) in enumerate(cols):
@@ -1069,10 +1082,12 @@ def _text_notes(con, src: _Source, cols: list[tuple[str, str, bool]], csv_marker
         padded, example = (int(found[k] or 0), found[k + 1]) if spaces else (0, None)
         k += 2 if spaces else 0
         seen[var] = [blanked, 0, padded, example]
+    partly = False  # which markers: looked up in the first _TEXT_BATCH columns that had any (each is a long IN test)
     if csv_markers:
         hit = [(var, col) for var, col, _ in cols if seen[var][0]]
-        for i in range(0, len(hit), 64):
-            batch = hit[i:i + 64]
+        partly = len(hit) > _TEXT_BATCH
+        if hit:
+            batch = hit[:_TEXT_BATCH]
             masks = con.execute(*ingest.marker_masks(src.raw, [c for _, c in batch], markers, ingest.Params())).fetchone()
             for (var, _), mask in zip(batch, masks):
                 seen[var][1] = int(mask or 0)
@@ -1085,7 +1100,7 @@ def _text_notes(con, src: _Source, cols: list[tuple[str, str, bool]], csv_marker
         which = [mk for i, mk in enumerate(markers) if any(m >> i & 1 for _, _, m in marked)]
         cells = sum(n for _, n, _ in marked)
         notes.append(
-            f"Text read as no answer (missing): {', '.join(repr(m) for m in which)} in "
+            f"Text read as no answer (missing): {'such as ' if partly else ''}{', '.join(repr(m) for m in which)} in "
             f"{_plural(len(marked), 'column')} ({cells:,} value{'s' if cells != 1 else ''}: "
             f"{_names([v for v, _, _ in marked], 6)}); the dictionary's 'missing_text' sets which texts mean no answer."
         )
