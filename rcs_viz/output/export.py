@@ -31,10 +31,12 @@ def tidy(result: Protected) -> pd.DataFrame:
     c = result.cells
     out = pd.DataFrame({
         "panel": c["panel_label"], "row": c["row_label"], "col": c["col_label"],
-        "count": c["count"], "value": c["value"].round(4),
+        "count": c["count"].astype("Int64"), "value": c["value"].round(4),
         "ci_low": c["ci_low"].round(4), "ci_high": c["ci_high"].round(4),
         "status": c["status"], "reason": c["reason"],
     })
+    if result.measure == "count":  # a count's value is the count: a whole number, written without ".0"
+        out["value"] = c["value"].round().astype("Int64")
     if result.query.panel is None:
         out = out.drop(columns="panel")
     if result.query.cols is None:

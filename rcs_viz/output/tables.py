@@ -7,6 +7,7 @@ print the same figures with the same markers.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -62,6 +63,55 @@ def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
             table.index = pd.MultiIndex.from_product([[panel], table.index], names=[result.panel_title, result.row_title])
         blocks.append(table)
     return pd.concat(blocks) if len(blocks) > 1 else blocks[0]
+
+
+def number_format(measure: str) -> str:
+    """How a measure's figures are written: counts as whole numbers with thousands separators, else one decimal."""
+    return "{:,.0f}" if measure == "count" else "{:g}" if measure == "median" else "{:.1f}"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A wide table for a sortable grid: numbers as numbers, each cell's text as shown, margins apart.
+
+    `values` holds floats (NaN for [c], -inf for [b]), `text` the same cells as `cell_text` writes them, so a
+    grid sorts by the numbers and shows the text. `body` and `margins` are row positions: the rows of
+    categories, and the All rows (one per panel), which a grid keeps below whatever order the body is in.
+    """
+
+    values: pd.DataFrame
+    text: pd.DataFrame
+    body: list[int]
+    margins: list[int]
+
+
+def _number(row) -> float:
+    """A cell's number in a grid: its value; NaN where the count is protected ([c]); -inf where the base is too
+    small for the measure ([b]), so a grid tells the two apart and sorts each to one end."""
+    if row["status"] != "shown":
+        return math.nan
+    return -math.inf if pd.isna(row["value"]) else float(row["value"])
+
+
+def grid(result: Protected, show_ci: bool = False) -> Grid:
+    """The wide table as numbers and texts, first columns the panel (if any) and the row label."""
+    cells = result.cells.copy()
+    cells["text"] = [cell_text(r, result.measure, show_ci) for _, r in cells.iterrows()]
+    cells["number"] = [_number(r) for _, r in cells.iterrows()]
+    text = wide(result, show_ci)
+    keys = ["panel_label", "row_label"] if result.query.panel is not None else ["row_label"]
+    if result.query.cols is None:
+        numbers = cells.set_index(keys)[["number"]].rename(columns={"number": result.measure_label})
+    else:
+        numbers = cells.pivot_table(index=keys, columns="col_label", values="number", aggfunc="first",
+                                    dropna=False)
+    numbers = numbers.reindex(index=text.index, columns=text.columns)
+    numbers.index.names, numbers.columns.name = text.index.names, None
+    text, numbers = text.reset_index(), numbers.reset_index()
+    margin = cells.drop_duplicates(keys).set_index(keys)["row"].isna()
+    is_margin = [bool(margin.get(k if len(keys) > 1 else k[0], False)) for k in text.index.map(
+        lambda i: tuple(text.loc[i, [c for c in text.columns[:len(keys)]]]))]
+    return Grid(numbers, text, [i for i, m in enumerate(is_margin) if not m], [i for i, m in enumerate(is_margin) if m])
 
 
 def caption(result: Protected) -> str:

@@ -67,9 +67,17 @@ def filter_chips(chips, base: Base, on_remove, args=()) -> None:
 
 
 def protected_table(result: Protected, show_ci: bool = False, key: str | None = None) -> None:
-    """A protected table with its markers explained and its rules stated."""
+    """A protected table with its markers explained and its rules stated.
+
+    At a desk a sortable grid: the numbers are numbers (a click on a column sorts 22,198 above 994), shown as
+    the text the table writes (markers, intervals), and the All row stays below in a grid of its own whatever
+    the order. On a projector the plain table, in the table's order.
+    """
     wide = tables.wide(result, show_ci=show_ci)
-    table(wide.reset_index(), key)
+    if presenter.active():
+        table(wide.reset_index(), key)
+    else:
+        grid(tables.grid(result, show_ci), tables.number_format(result.measure), key)
     used = {m for m in tables.MARKERS if (wide == m).any().any()}
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
     st.caption(escape(tables.caption(result)) + (f"  \n{escape(legend)}" if legend else ""))
@@ -93,6 +101,32 @@ def table(frame, key: str | None = None, **kwargs) -> None:
             st.table(_escaped(frame.set_index(frame.columns[0])))
     else:
         st.dataframe(frame, width="stretch", hide_index=True, key=key, **kwargs)
+
+
+def _styled(values: pd.DataFrame, text: pd.DataFrame, fmt: str) -> Styler:
+    """Numbers that sort as numbers and read as the table's text: formatted, with markers and intervals per cell."""
+    numeric = [c for c in values.columns if pd.api.types.is_float_dtype(values[c])]
+    styler = values.style.format(fmt.format, subset=numeric, na_rep=tables.SUPPRESSED)
+    for c in numeric:
+        written = values[c].map(lambda v: tables.SUPPRESSED if pd.isna(v) else fmt.format(v))
+        for i in values.index[(written != text[c]).to_numpy()]:
+            styler = styler.format(lambda _v, t=text.at[i, c]: t, subset=pd.IndexSlice[[i], [c]], na_rep=text.at[i, c])
+    return styler.hide(axis="index")
+
+
+def grid(g: tables.Grid, fmt: str, key: str | None = None) -> None:
+    """A sortable grid of a table's body, then its margins (All) in a grid of their own that no sort moves."""
+    labels = [c for c in g.values.columns if not pd.api.types.is_float_dtype(g.values[c])]
+    longest = {c: max([len(str(c))] + [len(str(v)) for v in g.values[c]]) for c in labels}
+    config = {c: st.column_config.TextColumn(pinned=True, width=min(420, 24 + 8 * n)) for c, n in longest.items()}
+    body, margins = g.values.iloc[g.body].reset_index(drop=True), g.values.iloc[g.margins].reset_index(drop=True)
+    body_text, margin_text = g.text.iloc[g.body].reset_index(drop=True), g.text.iloc[g.margins].reset_index(drop=True)
+    config.update({c: st.column_config.NumberColumn(width="small") for c in g.values.columns if c not in labels})
+    st.dataframe(_styled(body, body_text, fmt), width="stretch", hide_index=True, key=key, column_config=config,
+                 placeholder=tables.SUPPRESSED)
+    if len(margins):
+        st.dataframe(_styled(margins, margin_text, fmt), width="stretch", hide_index=True, column_config=config,
+                     key=f"{key}_margins" if key else None, placeholder=tables.SUPPRESSED)
 
 
 def _escaped(frame: pd.DataFrame) -> pd.DataFrame:

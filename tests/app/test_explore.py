@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from grids import shown_text
 
 from rcs_viz import config
 from rcs_viz.output import tables
@@ -13,7 +14,8 @@ CFG = config.load()
 
 
 def screen_table(at) -> pd.DataFrame:
-    return at.dataframe[0].value
+    """The table as read on screen: the sortable body's text, then the margins' grid below it."""
+    return pd.concat([shown_text(f) for f in at.dataframe[:2]], ignore_index=True)
 
 
 def expected_table(ds, query, measure, show_ci=False) -> pd.DataFrame:

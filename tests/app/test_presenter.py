@@ -1,6 +1,7 @@
 """Presenter mode: no controls, filters in words, and full protection even when the owner loosened it."""
 
 import pytest
+from grids import shown_text
 
 from rcs_viz import config
 
@@ -23,7 +24,7 @@ def loose(tmp_path, monkeypatch):
 def counts(frames) -> list[int]:
     out = []
     for frame in frames:
-        for text in frame.value.astype(str).to_numpy().ravel():
+        for text in shown_text(frame).astype(str).to_numpy().ravel():
             plain = text.replace(",", "")
             if plain.isdigit():
                 out.append(int(plain))

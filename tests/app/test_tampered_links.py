@@ -3,6 +3,7 @@
 import random
 
 import pytest
+from grids import shown_text
 
 from rcs_viz import config
 
@@ -36,7 +37,7 @@ def small_counts(at) -> list[str]:
     """Any whole number below the threshold in a data cell of any table on the page."""
     bad = []
     for frame in at.dataframe:
-        table = frame.value
+        table = shown_text(frame)
         data = table.iloc[:, 1:] if table.shape[1] > 1 else table
         for text in data.astype(str).to_numpy().ravel():
             plain = text.replace(",", "")

@@ -49,7 +49,8 @@ def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale
     color = (alt.Color("col_label:N", title=None, sort=cols_order,
                        scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(orient="top"))
              if result.query.cols is not None else alt.value(OKABE_ITO[0]))
-    tooltip = [alt.Tooltip("row_label:N", title="Row"), alt.Tooltip("value:Q", title=title, format=",.1f")]
+    figure = ",.0f" if result.measure == "count" else ",~g" if result.measure == "median" else ",.1f"
+    tooltip = [alt.Tooltip("row_label:N", title="Row"), alt.Tooltip("value:Q", title=title, format=figure)]
     if result.query.cols is not None:
         tooltip.insert(1, alt.Tooltip("col_label:N", title="Column"))
     if with_ci:
