@@ -41,6 +41,8 @@ figure = charts.chart(result, show_ci=view.ci, stacked=view.stacked and not view
                       scale=presenter.SCALE if presenter.active() else 1.0)
 render.chart(result, figure)
 
-render.result_downloads(result, figure, source=ds.source.name, stem=f"rcs_{view.rows}")
+wave_var = d.by_role("wave")
+wave = wave_var.label_of(view.wave) if view.wave and wave_var else "all waves together"
+render.result_downloads(result, figure, source=ds.source.name, wave=wave)
 render.copy_link(binding.url_params())
 story.save_control("explore")

@@ -8,6 +8,8 @@ Streamlit's Markdown, st.table cells included.
 
 from __future__ import annotations
 
+import math
+import sys
 import urllib.parse
 
 import pandas as pd
@@ -27,9 +29,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SYNTHETIC_BADGE = "Synthetic sample — fictional places and pupils, not real statistics"
 
 
+# Streamlit's own toolbar downloads (a grid's CSV, a chart's PNG/SVG) carry no title, source or rules:
+# they are hidden, and the download row under each view gives files that do.
+_NO_BARE_DOWNLOADS = """<style>
+[data-testid="stElementToolbarButton"]:has(button[aria-label^="Download"]) { display: none !important; }
+</style>"""
+
+
 def dataset_header(ds: Dataset, title: str | None = None) -> None:
     """Title, and the synthetic label wherever synthetic data is shown."""
     presenter.style()
+    st.html(_NO_BARE_DOWNLOADS)
     head, switch = st.columns([4, 1], vertical_alignment="bottom")
     head.title(title or escape(ds.dictionary.title))
     with switch:
@@ -106,11 +116,16 @@ def table(frame, key: str | None = None, **kwargs) -> None:
 def _styled(values: pd.DataFrame, text: pd.DataFrame, fmt: str) -> Styler:
     """Numbers that sort as numbers and read as the table's text: formatted, with markers and intervals per cell."""
     numeric = [c for c in values.columns if pd.api.types.is_float_dtype(values[c])]
-    styler = values.style.format(fmt.format, subset=numeric, na_rep=tables.SUPPRESSED)
+    # A marker must be a value, not a gap: a grid reads a missing cell to a screen reader as nothing. [c] and [b]
+    # become the two lowest numbers there are, so they sort to one end, apart, and show as their text.
+    values = values.copy()
     for c in numeric:
-        written = values[c].map(lambda v: tables.SUPPRESSED if pd.isna(v) else fmt.format(v))
+        values[c] = values[c].replace(-math.inf, -sys.float_info.max).fillna(-math.inf)
+    styler = values.style.format(fmt.format, subset=numeric)
+    for c in numeric:
+        written = values[c].map(lambda v: fmt.format(v) if math.isfinite(v) and v > -sys.float_info.max else "")
         for i in values.index[(written != text[c]).to_numpy()]:
-            styler = styler.format(lambda _v, t=text.at[i, c]: t, subset=pd.IndexSlice[[i], [c]], na_rep=text.at[i, c])
+            styler = styler.format(lambda _v, t=text.at[i, c]: t, subset=pd.IndexSlice[[i], [c]])
     return styler.hide(axis="index")
 
 
@@ -122,11 +137,10 @@ def grid(g: tables.Grid, fmt: str, key: str | None = None) -> None:
     body, margins = g.values.iloc[g.body].reset_index(drop=True), g.values.iloc[g.margins].reset_index(drop=True)
     body_text, margin_text = g.text.iloc[g.body].reset_index(drop=True), g.text.iloc[g.margins].reset_index(drop=True)
     config.update({c: st.column_config.NumberColumn(width="small") for c in g.values.columns if c not in labels})
-    st.dataframe(_styled(body, body_text, fmt), width="stretch", hide_index=True, key=key, column_config=config,
-                 placeholder=tables.SUPPRESSED)
+    st.dataframe(_styled(body, body_text, fmt), width="stretch", hide_index=True, key=key, column_config=config)
     if len(margins):
         st.dataframe(_styled(margins, margin_text, fmt), width="stretch", hide_index=True, column_config=config,
-                     key=f"{key}_margins" if key else None, placeholder=tables.SUPPRESSED)
+                     key=f"{key}_margins" if key else None)
 
 
 def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
@@ -178,10 +192,11 @@ def downloads(stem: str, csv, excel, charts: dict[str, object] | None = None, li
                                 icon=":material/image:", on_click="ignore", key=k(f"svg_{i}"))
 
 
-def result_downloads(result: Protected, figure, source: str, stem: str) -> None:
-    """Explore's downloads: the protected cross-tab as files, and its chart."""
-    downloads(stem, lambda: export.to_csv(result), lambda: export.to_excel(result, source=source),
-              {"chart": figure}, figures.footer(source, result.rules))
+def result_downloads(result: Protected, figure, source: str, wave: str | None = None) -> None:
+    """Explore's downloads: the protected cross-tab as files that say what they hold, and its chart."""
+    downloads(export.file_stem(result, wave), lambda: export.csv_with_context(result, source, wave),
+              lambda: export.to_excel(result, source=source, wave=wave), {"chart": figure},
+              figures.footer(source, result.rules))
 
 
 def copy_link(params: dict[str, list[str]]) -> None:

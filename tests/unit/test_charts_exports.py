@@ -55,24 +55,50 @@ def test_png_and_svg_exports(result):
 
 
 def test_csv_excel_and_screen_agree(result):
-    csv = pd.read_csv(io.BytesIO(export.to_csv(result)), keep_default_na=False)
+    csv = pd.read_csv(io.BytesIO(export.csv_with_context(result, "respondents.parquet", "2019")),
+                      keep_default_na=False, comment="#")
+    assert csv.equals(pd.read_csv(io.BytesIO(export.to_csv(result)), keep_default_na=False))
     screen = tables.wide(result)
-    book = openpyxl.load_workbook(io.BytesIO(export.to_excel(result, source="respondents.parquet")))
+    book = openpyxl.load_workbook(io.BytesIO(export.to_excel(result, source="respondents.parquet", wave="2019")))
     sheet = [[c.value for c in r] for r in book["Table"].iter_rows()]
     for _, c in csv.iterrows():
         text = screen.loc[c["row"], c["col"]]
+        in_excel = next(r for r in sheet if r[0] == c["row"])[sheet[0].index(c["col"])]
         if c["status"] == "suppressed":
-            assert text == tables.SUPPRESSED and c["count"] == "" and c["value"] == ""
+            assert text == tables.SUPPRESSED == in_excel and c["count"] == "" and c["value"] == ""
         elif c["value"] == "":
-            assert text == tables.LOW_BASE
+            assert text == tables.LOW_BASE == in_excel
         else:
             assert text == f"{float(c['value']):.1f}"
-        row = next(r for r in sheet if r[0] == c["row"])
-        assert row[sheet[0].index(c["col"])] == text
+            assert isinstance(in_excel, (int, float)) and f"{in_excel:.1f}" == text  # a number, not "73.9" as text
     notes = dict((r[0].value, r[1].value) for r in book["Notes"].iter_rows())
     assert "synthetic" in notes["Data"].lower()
     assert notes["Source file"] == "respondents.parquet"
     assert "Counts below 10" in notes["Disclosure rules"]
+    assert notes["Rows"] == "School (variable school)" and notes["Columns"].startswith("SDQ total difficulties band")
+    assert notes["Wave"] == "2019" and notes["Title"].startswith("School by SDQ total difficulties band")
+    assert book["Table"].cell(2, 2).number_format == "0.0"
+
+
+def test_the_csv_says_what_it_holds_above_tidy_numeric_columns(result, sample_dataset):
+    text = export.csv_with_context(result, "respondents.parquet", "2019").decode()
+    head = [line for line in text.splitlines() if line.startswith("#")]
+    keys = [line.split(",", 1)[0] for line in head]
+    for key in ("Title", "Data", "Source file", "Filters", "Wave", "Measure", "Disclosure rules", "Produced",
+                "Synthetic", "Columns"):
+        assert f"# {key}" in keys, key
+    assert text.splitlines()[len(head)].startswith("row,col,count,value")  # then the columns, at once
+    assert "School cluster: " in text and "Survey wave: 2019" in text  # filters in words
+    counts = service.crosstab(sample_dataset, CrossTab(rows="cluster", cols="sex"), "count", Rules())
+    tidy = pd.read_csv(io.BytesIO(export.csv_with_context(counts)), comment="#")
+    assert pd.api.types.is_integer_dtype(tidy["count"]) and ".0," not in export.csv_with_context(counts).decode()
+
+
+def test_file_names_say_what_the_file_holds(result):
+    stem = export.file_stem(result, "2019")
+    assert stem.startswith("rcs_school_by_sdq-total-difficulties-band_row_2019_synthetic_") or \
+        stem.startswith("rcs_school_by_sdq-total-difficulties-band_")
+    assert "2019" in stem and "synthetic" in stem and all(ch.isalnum() or ch in "_-" for ch in stem)
 
 
 def test_json_nulls_every_protected_number(result):
