@@ -45,9 +45,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="count | row_pct | col_pct | total_pct | mean:VAR | median:VAR")
     c.add_argument("--weighted", action="store_true", help="use the survey weight")
     c.add_argument("--no-missing", action="store_true", help="leave 'No answer' out of the table and its bases")
-    c.add_argument("--threshold", type=int, help="smallest count shown (data owner's setting)")
-    c.add_argument("--min-base", type=int, help="smallest base for a %%, mean or CI")
-    c.add_argument("--perturbation", choices=["on", "off"])
+    c.add_argument("--threshold", type=int,
+                   help="smallest count shown (default: the data owner's configured rules; lower warns)")
+    c.add_argument("--min-base", type=int, help="smallest base for a %%, mean or CI (lower than configured warns)")
+    c.add_argument("--perturbation", choices=["on", "off"], help="off warns when the configuration has it on")
     c.add_argument("--dictionary", type=Path)
     c.add_argument("--config", type=Path, help="a data owner's rcs_explorer.yaml (rules, salt)")
     c.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
@@ -116,7 +117,9 @@ def _known(var, label: str) -> bool:
     return True
 
 
-def _rules(args, base):
+def _rules(args, cfg):
+    """The data owner's rules, with the flags' changes; a change that loosens them prints one warning line."""
+    base = cfg.rules
     changes = {}
     if args.threshold is not None:
         changes["threshold"] = args.threshold
@@ -125,9 +128,17 @@ def _rules(args, base):
     if args.perturbation is not None:
         changes["perturbation"] = args.perturbation == "on"
     try:
-        return type(base).from_mapping({**dataclasses.asdict(base), **changes})
+        rules = type(base).from_mapping({**dataclasses.asdict(base), **changes})
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    looser = [f"--threshold {rules.threshold} (configured {base.threshold})" * (rules.threshold < base.threshold),
+              f"--min-base {rules.min_base} (configured {base.min_base})" * (rules.min_base < base.min_base),
+              "--perturbation off (configured on)" * (base.perturbation and not rules.perturbation)]
+    looser = [x for x in looser if x]
+    if looser:
+        print(f"warning: {', '.join(looser)} loosens the data owner's rules from {cfg.source}: "
+              "this output may disclose small groups and must not be published", file=sys.stderr)
+    return rules
 
 
 def crosstab(args) -> None:
@@ -137,10 +148,10 @@ def crosstab(args) -> None:
     from rcs_viz.engine.sql.views import CrossTab, QueryError
 
     try:
-        cfg = config_mod.load(args.config) if args.config else config_mod.Config()
+        cfg = config_mod.load(args.config)  # the data owner's file: --config, $RCS_EXPLORER_CONFIG or ./rcs_explorer.yaml
     except config_mod.ConfigError as exc:
         raise CliError(str(exc)) from None
-    rules = _rules(args, cfg.rules)
+    rules = _rules(args, cfg)
     cache = Path(tempfile.gettempdir()) / "rcs-explorer-cli"
     try:
         ds = load_dataset(args.data, args.dictionary, cache_dir=cache, salt=cfg.salt(args.data))

@@ -108,3 +108,30 @@ def test_unreadable_file_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "broken.parquet" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_configured_rules_are_the_default(data, capsys, tmp_path, monkeypatch):
+    conf = tmp_path / "rcs_explorer.yaml"
+    conf.write_text(f"data: {data / 'pupils.csv'}\ndisclosure: {{threshold: 20, min_base: 40}}\ncache_dir: {tmp_path}/db\n")
+    monkeypatch.setenv("RCS_EXPLORER_CONFIG", str(conf))
+    code, out, err = run(capsys, "crosstab", data / "pupils.csv", "--dictionary", data / "dict.yaml", "--rows", "sex")
+    assert code == 0, err
+    assert json.loads(out)["rules"]["threshold"] == 20 and err == ""
+
+
+@pytest.mark.parametrize("flags,words", [
+    (["--threshold", "5"], "--threshold 5 (configured 10)"),
+    (["--min-base", "20"], "--min-base 20 (configured 30)"),
+    (["--perturbation", "off"], "--perturbation off (configured on)"),
+])
+def test_a_flag_that_loosens_the_rules_warns_in_one_line(data, capsys, flags, words):
+    code, out, err = run(capsys, "crosstab", data / "pupils.csv", "--dictionary", data / "dict.yaml",
+                         "--rows", "sex", *flags)
+    assert code == 0, err
+    assert err.count("\n") == 1 and err.startswith("warning: ") and words in err and "must not be published" in err
+
+
+def test_a_flag_that_tightens_the_rules_says_nothing(data, capsys):
+    code, _, err = run(capsys, "crosstab", data / "pupils.csv", "--dictionary", data / "dict.yaml",
+                       "--rows", "sex", "--threshold", "15", "--min-base", "40")
+    assert code == 0 and err == ""
