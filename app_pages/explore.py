@@ -4,6 +4,7 @@ import streamlit as st
 
 from rcs_viz.engine import service
 from rcs_viz.features.explore import charts
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import binding, presenter, render, session, story
 from rcs_viz.ui.controls import explore as controls
 
@@ -37,9 +38,11 @@ if base.too_small:
 
 result = session.crosstab(query, view.measure)
 render.protected_table(result, show_ci=view.ci, key="explore_table")
-figure = charts.chart(result, show_ci=view.ci, stacked=view.stacked and not view.ci,
-                      scale=presenter.SCALE if presenter.active() else 1.0)
+stacked, why_not = charts.stacking(result, view.stacked, view.ci)
+figure = charts.chart(result, show_ci=view.ci, stacked=stacked, scale=presenter.SCALE if presenter.active() else 1.0)
 render.chart(result, figure)
+if why_not:
+    st.caption(escape(why_not))
 
 wave_var = d.by_role("wave")
 wave = wave_var.label_of(view.wave) if view.wave and wave_var else "all waves together"

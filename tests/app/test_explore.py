@@ -101,3 +101,12 @@ def test_changing_a_widget_writes_only_non_defaults_to_the_link(run):
     at = run({})
     at.selectbox(key="x_cols").set_value("sex").run()
     assert dict(at.query_params) == {"cols": "sex"}
+
+
+def test_stacking_column_percentages_is_refused_in_words(run, plain):
+    at = run({"rows": "simd", "cols": "bullied", "measure": "col_pct", "wave": "all", "missing": "0",
+              "stacked": "1"})
+    captions = plain(" ".join(c.value for c in at.caption))
+    assert "add up to 100 down each column" in captions
+    at = run({"rows": "simd", "cols": "bullied", "measure": "row_pct", "stacked": "1"})
+    assert "not stacked" not in plain(" ".join(c.value for c in at.caption))

@@ -70,3 +70,33 @@ def test_counts_are_whole_numbers_in_tooltips_and_files(counts, school_pct):
     assert ".0," not in text and not any(line.endswith(".0") for line in text.splitlines())
     assert str(export.tidy(counts)["count"].dtype) == "Int64"
     assert pd.read_csv(io.BytesIO(export.to_csv(counts)), comment="#")["count"].dropna().map(lambda v: float(v).is_integer()).all()
+
+
+# --- stacking only parts of a whole ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("measure, stacks", [("count", True), ("row_pct", True), ("total_pct", True),
+                                             ("col_pct", False)])
+def test_only_parts_of_a_whole_are_stacked(sample_dataset, measure, stacks):
+    r = service.crosstab(sample_dataset, CrossTab(rows="simd", cols="bullied"), measure, Rules())
+    ok, why = charts.stacking(r, asked=True)
+    assert ok == stacks and (why is None) == stacks
+    if not stacks:
+        assert "add up to 100 down each column" in why
+    x = charts.chart(r, stacked=ok).to_dict()["encoding"]["x"]
+    assert (x.get("stack") == "zero") == stacks
+    if stacks and measure == "row_pct":  # the parts of each bar really make 100
+        data, _ = charts.drawable(r)
+        totals = data.groupby("row_label")["value"].sum()
+        assert ((totals > 99.5) & (totals < 100.5)).all()
+
+
+def test_no_stacking_without_columns_with_intervals_or_for_means(sample_dataset):
+    plain = service.crosstab(sample_dataset, CrossTab(rows="simd"), "count", Rules())
+    assert charts.stacking(plain, True) == (False, charts.stacking(plain, True)[1]) and "no column" in \
+        charts.stacking(plain, True)[1]
+    pct = service.crosstab(sample_dataset, CrossTab(rows="simd", cols="sex"), "row_pct", Rules())
+    assert not charts.stacking(pct, True, show_ci=True)[0]
+    mean = service.crosstab(sample_dataset, CrossTab(rows="simd", cols="sex", value="wemwbs"), "mean", Rules())
+    ok, why = charts.stacking(mean, True)
+    assert not ok and "mean of each group is not a part of a whole" in why
+    assert charts.stacking(pct, False) == (False, None)

@@ -31,6 +31,31 @@ def drawable(result: Protected) -> tuple[pd.DataFrame, list[str]]:
     return cells[has_value].copy(), missing
 
 
+PARTS = ("count", "row_pct", "total_pct")  # measures whose cells along a row add up to the row's whole
+
+
+def stacking(result: Protected, asked: bool, show_ci: bool = False) -> tuple[bool, str | None]:
+    """Whether the bars may be stacked, and if stacking was asked for but refused, why, in a sentence.
+
+    A stacked bar says its parts make a whole: counts of a row's columns add up to the row's count, row % to
+    100 and % of total to the row's share. Column % add up to 100 down a column, not along a bar, and means
+    or medians never add up, so those are drawn side by side instead.
+    """
+    if not asked:
+        return False, None
+    if result.query.cols is None:
+        return False, "Bars are not stacked: with no column variable, each bar is one figure, not parts of one."
+    if show_ci and result.measure != "count":
+        return False, "Bars are side by side, not stacked: intervals are drawn as dots and whiskers, which do not stack."
+    if result.measure == "col_pct":
+        return False, ("Bars are side by side, not stacked: column percentages add up to 100 down each column, "
+                       "not along a bar, so stacked bars would run past 100% and mean nothing. Row % stacks.")
+    if result.measure not in PARTS:
+        return False, (f"Bars are side by side, not stacked: a {result.measure_label.split(' of ')[0].lower()} "
+                       "of each group is not a part of a whole.")
+    return True, None
+
+
 def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale: float = 1.0) -> alt.Chart:
     """Bars for counts and percentages; dots with whiskers where intervals are asked for."""
     data, _ = drawable(result)

@@ -62,9 +62,20 @@ def question(ds, b: Binding) -> None:
                      format_func=lambda c: "All waves" if c == ALL_WAVES else wave.label_of(c))
     st.toggle("Show 'No answer'", **b.on_change("x_missing"))
     st.toggle("Confidence intervals", **b.on_change("x_ci"))
-    st.toggle("Stacked bars", help="For counts and percentages without intervals", **b.on_change("x_stacked"))
-    if d.by_role("weight") is not None:
+    st.toggle("Stacked bars", help="Only where a bar's parts make a whole: counts, row % and % of total; otherwise "
+            "bars stand side by side and a note says why", **b.on_change("x_stacked"))
+    weight = d.by_role("weight")
+    if weight is not None and weight.role_guessed:  # a guess never weights an estimate: shown, off, with the reason
+        st.toggle("Weighted", value=False, disabled=True, key="x_weighted_guessed", help=escape(_guessed(weight)))
+        st.caption(escape(_guessed(weight)))
+    elif weight is not None:
         st.toggle("Weighted", **b.on_change("x_weighted"))
+
+
+def _guessed(weight) -> str:
+    return (f"'{weight.label}' is only guessed to be the survey weight ({weight.guessed}), so estimates are "
+            "unweighted. Confirm it on the Data dictionary page (or declare role: weight in a dictionary) to "
+            "weight by it.")
 
 
 def _help(d: Dictionary, key: str) -> str | None:
