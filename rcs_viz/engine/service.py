@@ -9,7 +9,9 @@ True counts are dropped here; nothing downstream ever sees them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
+import operator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,8 +26,9 @@ from rcs_viz.engine import stats
 from rcs_viz.engine.stats import MEASURES
 from rcs_viz.data.dictionary import MISSING, Dictionary, Variable
 from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.engine.disclosure.ledger import COLUMNS as LEDGER_COLUMNS, Ledger
 from rcs_viz.engine.load import Dataset
-from rcs_viz.engine.sql.views import NO, YES, CrossTab, Flag, QueryError
+from rcs_viz.engine.sql.views import NO, PTABLE_SIZE, YES, CrossTab, Flag, QueryError
 
 DERIVED = "derived"  # the role of a flag made in a view; a data file's dictionary cannot claim it
 
@@ -201,14 +204,18 @@ def validate(dataset: Dataset, query: CrossTab, measure: str) -> None:
 
 
 def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: Rules = Rules(),
-             level: float = 0.95) -> Protected:
-    """The protected table for a question: the same object feeds screen, export and CLI."""
+             level: float = 0.95, ledger: Ledger | None = None) -> Protected:
+    """The protected table for a question: the same object feeds screen, export and CLI.
+
+    With a `ledger` (the server's memory of what every view released), the
+    gate also keeps what other views decided: see `_protect`.
+    """
     dataset = with_flags(dataset, query.flags)
     validate(dataset, query, measure)
     sql, params = views.crosstab(query, _schema(dataset.db_path, dataset.dictionary))
     raw = db.run(dataset.db_path, sql, params)
     grid = _fill_grid(dataset, query, raw)
-    cells = disclosure.protect(grid, rules)
+    cells = _protect(grid, rules, ledger)
     cells = _measure(cells, query, measure, rules, level)
     cells = _label(cells, dataset.dictionary, query)
     summary = disclosure.public_summary(disclosure.summary(cells))
@@ -225,6 +232,21 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
         notes=notes,
         titles={n: dataset.dictionary[n].label for n in (*query.dims, query.value) if n},
     )
+
+
+def _protect(cells: pd.DataFrame, rules: Rules, ledger: Ledger | None) -> pd.DataFrame:
+    """The gate; with a ledger, judged against every view released before and then recorded.
+
+    Cells whose records another view hid stay hidden, cells within a small
+    group of a shown one are hidden, both protected like small cells; cells
+    another view showed are public and never relied on as partners.
+    """
+    if ledger is None:
+        return disclosure.protect(cells, rules)
+    judged = ledger.judge(cells, rules.threshold)
+    out = disclosure.protect(cells, rules, sensitive=judged.must_hide, known=judged.known)
+    ledger.record(cells, (out["status"] == disclosure.SHOWN).to_numpy(), rules.threshold)
+    return out
 
 
 def _fill_grid(dataset: Dataset, query: CrossTab, raw: pd.DataFrame) -> pd.DataFrame:
@@ -249,7 +271,7 @@ def _fill_grid(dataset: Dataset, query: CrossTab, raw: pd.DataFrame) -> pd.DataF
                 cats = cats + [MISSING]
         axes.append(cats + [None])
     grid = pd.DataFrame(list(itertools.product(*axes)), columns=list(DIMS), dtype=object)
-    raw = raw.astype({d: object for d in DIMS})
+    raw = raw.astype({d: object for d in DIMS} | {c: object for c in LEDGER_COLUMNS if c in raw})  # 64-bit hashes
     merged = grid.merge(raw, on=list(DIMS), how="left")
     merged["n"] = merged["n"].fillna(0).astype("int64")
     merged["ckey"] = merged["ckey"].fillna(0).astype("int64")
@@ -417,17 +439,28 @@ class Base:
         return self.count is None
 
 
-def bases(dataset: Dataset, filters, rules: Rules = Rules()) -> list[Base]:
-    """The base left by no filter, then by each filter added in turn: one query, one gate."""
+def base_cells(dataset: Dataset, filters) -> pd.DataFrame:
+    """The bases left by no filter, then each filter added in turn, as one-cell tables' cells (true counts)."""
     sql, params = views.base_counts(filters, schema(dataset))
-    row = db.run(dataset.db_path, sql, params).iloc[0]
+    groups = db.run(dataset.db_path, sql, params).astype(object)
     k = len(filters) + 1
-    cells = pd.DataFrame({"panel": [None] * k, "row": [None] * k, "col": [None] * k,
-                          "n": [int(row[f"n{i}"] or 0) for i in range(k)],
-                          "ckey": [int(row[f"k{i}"] or 0) for i in range(k)]}, dtype=object)
+    rows = []
+    for i in range(k):  # the base after i filters: every record that passes at least the first i
+        deeper = groups[groups["depth"].astype(int) >= i]
+        hashes = {c: [int(x) for x in deeper[c]] for c in LEDGER_COLUMNS}
+        rows.append({"panel": None, "row": None, "col": None, "n": int(deeper["n"].sum()),
+                     "ckey": int(sum(int(x or 0) for x in deeper["k"])) % PTABLE_SIZE,
+                     "fp": functools.reduce(operator.xor, hashes["fp"], 0),
+                     **{c: min(hashes[c], default=None) for c in LEDGER_COLUMNS if c != "fp"}})
+    return pd.DataFrame(rows, dtype=object).astype({"n": "int64", "ckey": "int64"})
+
+
+def bases(dataset: Dataset, filters, rules: Rules = Rules(), ledger: Ledger | None = None) -> list[Base]:
+    """The base left by no filter, then by each filter added in turn: one query, one gate (and the ledger)."""
+    cells = base_cells(dataset, filters)
     out = []
-    for i in range(k):  # each base is a table of its own: protect them one by one
-        cell = disclosure.protect(cells.iloc[[i]].astype({"n": "int64", "ckey": "int64"}), rules).iloc[0]
+    for i in range(len(cells)):  # each base is a table of its own: protect them one by one
+        cell = _protect(cells.iloc[[i]].reset_index(drop=True), rules, ledger).iloc[0]
         shown = cell["status"] == "shown"
         out.append(Base(int(cell["count"]) if shown else None, None if shown else disclosure.PUBLIC_REASON))
     return out

@@ -76,12 +76,11 @@ def _a_and_b(ds, a_filters, removal) -> tuple:
     A total of one cell is protected by primary suppression and perturbation
     alone (there is nothing to hide it behind), exactly as the engine does.
     """
-    sql, params = views.base_counts(a_filters + (removal,), service.schema(ds))
-    row = db.run(ds.db_path, sql, params).iloc[0]
+    cells = service.base_cells(ds, a_filters + (removal,))
     k = len(a_filters)
     out = []
     for i in (k, k + 1):
-        n, key = int(row[f"n{i}"] or 0), int(row[f"k{i}"] or 0)
+        n, key = int(cells["n"][i]), int(cells["ckey"][i])
         out += [perturb(n, key, RULES.threshold) if n >= RULES.threshold else None, n]
     return tuple(out)
 

@@ -183,7 +183,7 @@ def _key(name: str | None, alias: str, schema: Mapping[str, str]) -> str:
             f"ELSE CAST({col} AS VARCHAR) END AS {alias}")
 
 
-def fingerprints(row_id: str, where: str = "") -> list[str]:
+def fingerprints(row_id: str, where: str = "", suffix: str = "") -> list[str]:
     """A cell's record set, summarised for the ledger of released figures (never shown).
 
     `fp`: an XOR of the records' hashes, with `n` the set's identity (the same
@@ -193,8 +193,8 @@ def fingerprints(row_id: str, where: str = "") -> list[str]:
     smaller's, and mostly equal to it.
     """
     f = f" FILTER (WHERE {where})" if where else ""
-    return ([f"CAST(bit_xor(hash({row_id}, 1)){f} AS UBIGINT) AS fp"]
-            + [f"min(hash({row_id}, {j + 2})){f} AS mh{j}" for j in range(SKETCH)])
+    return ([f"CAST(bit_xor(hash({row_id}, 1)){f} AS UBIGINT) AS fp{suffix}"]
+            + [f"min(hash({row_id}, {j + 2})){f} AS mh{j}{suffix}" for j in range(SKETCH)])
 
 
 def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
@@ -245,15 +245,17 @@ def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
 def base_counts(filters, schema: Mapping[str, str]) -> tuple[str, dict]:
     """Respondents left by no filter, the first filter, the first two, … all: one scan.
 
-    Each base comes with its cell key, so it can be perturbed like any count.
+    Each record is counted once, at `depth`: how many of the filters, in
+    order, it passes before the first it fails. The base left by the first i
+    filters is then the records of depth i or more, so the caller adds the
+    groups up from the deepest: counts and cell keys by sums, fingerprints by
+    XOR and sketches by minimum (`fp`, `mh0`…, for the ledger).
     """
     clauses, params = conditions(filters, schema)
-    select = ["COUNT(*) AS n0", f"CAST(SUM({RECORD_KEY}) % {PTABLE_SIZE} AS INTEGER) AS k0"]
-    for i in range(1, len(clauses) + 1):
-        cond = " AND ".join(clauses[:i])
-        select += [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS n{i}",
-                   f"CAST(SUM(CASE WHEN {cond} THEN {RECORD_KEY} ELSE 0 END) % {PTABLE_SIZE} AS INTEGER) AS k{i}"]
-    return f"SELECT {', '.join(select)} FROM {TABLE}", params
+    depth = ("CASE " + " ".join(f"WHEN NOT COALESCE({c}, FALSE) THEN {i}" for i, c in enumerate(clauses))
+             + f" ELSE {len(clauses)} END") if clauses else "0"
+    select = [f"{depth} AS depth", "COUNT(*) AS n", f"SUM({RECORD_KEY}) AS k", *fingerprints("rowid")]
+    return f"SELECT {', '.join(select)} FROM {TABLE} GROUP BY depth", params
 
 
 def distinct_codes(name: str, schema: Mapping[str, str], within=()) -> tuple[str, dict]:
