@@ -34,9 +34,10 @@ if not presenting:
     compare_controls.view_picker(bound)
 
 chips = list(zip([n for n, _ in view.filters], service.describe_filters(d, view.filters)))
-left = session.bases(view.filters)
+place = compare_controls.drawn_place(d, view)  # the base is of what is drawn: its place and wave, then filters
+left = session.bases(place + view.filters)[len(place):]
 render.filter_chips([(name, text, left[i + 1]) for i, (name, text) in enumerate(chips)], left[-1],
-                    on_remove=bound.remove_filter)
+                    on_remove=bound.remove_filter, within=service.describe_filters(d, place))
 
 ind = inds[view.indicator]
 scope = Scope(view.cpp, view.cluster, view.wave, view.filters)

@@ -61,14 +61,21 @@ def _base_text(base: Base) -> str:
     return f"{base.count:,} respondents" if not base.too_small else "too few to show"
 
 
-def filter_chips(chips, base: Base, on_remove, args=()) -> None:
-    """Active filters as removable chips, each with the base it leaves; words only while presenting."""
+def filter_chips(chips, base: Base, on_remove, args=(), within: tuple[str, ...] = ()) -> None:
+    """Active filters as removable chips, each with the base it leaves; words only while presenting.
+
+    `within` names, in words, the place and wave a chart is drawn for (not removable here): the base is counted
+    within them too, so it is the base of what is drawn.
+    """
+    where = "; ".join(within)
     if presenter.active():
-        presenter.filters_in_words([text for _, text, _ in chips], _base_text(base))
+        presenter.filters_in_words([*within, *[text for _, text, _ in chips]], _base_text(base))
         return
     if not chips:
-        st.caption(f"No filters · base {_base_text(base)}")
+        st.caption(escape(f"{where} · no other filters" if where else "No filters") + f" · base {_base_text(base)}")
         return
+    if where:
+        st.caption(escape(f"Drawn for {where}, and:"))
     columns = st.columns(min(len(chips), 4) + 1)
     for i, (name, text, left) in enumerate(chips):
         columns[i % 4].button(f"✕ {escape(text)} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,

@@ -101,3 +101,29 @@ def test_a_report_pack_of_the_unit_in_view_or_its_cpp_is_offered(run):
     assert "Monmordie High School" in radio.options[0]
     at = run({"view": "spine", "present": "1"})
     assert not at.radio
+
+
+@pytest.mark.parametrize("present", [False, True])
+def test_the_base_stated_is_the_base_of_what_is_drawn(ds, run, present, plain):
+    from rcs_viz.engine import service
+
+    mode = {"present": "1"} if present else {}
+    rules = service.Rules() if present else CFG.rules  # presenting forces full protection
+    everyone = service.bases(ds, (), rules)[0].count
+    at = run({"cpp": "1", "wave": "2019", **mode})
+    in_view = service.bases(ds, (("cpp", ("1",)), ("wave", ("2019",))), rules)[-1].count
+    said = plain(" ".join([*(c.value for c in at.caption), *(m.value for m in at.markdown)]))
+    assert f"{in_view:,} respondents" in said and in_view < everyone
+    assert f"{everyone:,} respondents" not in said
+    assert "Survey wave: 2019" in said
+
+    at = run({"cpp": "1", "wave": "2019", "f.sex": "2", **mode})  # with a filter: within the CPP and wave too
+    filtered = service.bases(ds, (("cpp", ("1",)), ("wave", ("2019",)), ("sex", ("2",))), rules)[-1].count
+    said = plain(" ".join([*(c.value for c in at.caption), *(m.value for m in at.markdown),
+                           *(b.label for b in at.button)]))
+    assert f"{filtered:,} respondents" in said
+
+    trend = run({"view": "trend", "cpp": "1", "wave": "2019", **mode})  # a trend draws every wave
+    all_waves = service.bases(ds, (("cpp", ("1",)),), rules)[-1].count
+    said = plain(" ".join([*(c.value for c in trend.caption), *(m.value for m in trend.markdown)]))
+    assert f"{all_waves:,} respondents" in said
