@@ -318,8 +318,10 @@ def read(path: str | Path) -> Dictionary:
     return parse(mapping, source=path.name)
 
 
+def dumps(dictionary: Dictionary) -> str:
+    """The dictionary as YAML text, as `write` saves it and `parse(load_yaml(...))` reads it back."""
+    return yaml.safe_dump(dictionary.to_mapping(), sort_keys=False, allow_unicode=True, width=100)
+
+
 def write(dictionary: Dictionary, path: str | Path) -> None:
-    Path(path).write_text(
-        yaml.safe_dump(dictionary.to_mapping(), sort_keys=False, allow_unicode=True, width=100),
-        encoding="utf-8",
-    )
+    Path(path).write_text(dumps(dictionary), encoding="utf-8")
