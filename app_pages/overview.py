@@ -9,6 +9,7 @@ from rcs_viz.engine.load import LoadError
 from rcs_viz.output import tables
 from rcs_viz.output.markdown import escape
 from rcs_viz.ui import presenter, render, session, story
+from rcs_viz.ui.sections import dictionary
 
 ds = session.dataset()
 rules = session.rules()
@@ -39,6 +40,7 @@ described = "a dictionary inferred from the data" if ds.dictionary_source == "in
 st.caption(f"From **{escape(ds.source.name)}**, described by {described}.")
 for note in ds.notes:
     st.caption(escape(note))
+dictionary.guesses(d)
 for group, variables in d.groups().items():
     with st.expander(f"{escape(group)} ({len(variables)})"):
         st.dataframe(tables.variables(variables), hide_index=True, width="stretch")

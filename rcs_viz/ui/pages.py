@@ -27,6 +27,7 @@ ALL = (
     Page("compare", "app_pages/compare.py", "Compare", ":material/leaderboard:"),
     Page("need", "app_pages/need.py", "Need and services", ":material/diversity_3:"),
     Page("story", "app_pages/story.py", "Saved views and story", ":material/slideshow:", saveable=False),
+    Page("dictionary", "app_pages/dictionary.py", "Data dictionary", ":material/menu_book:", saveable=False),
 )
 SAVEABLE = {p.url_path: p for p in ALL if p.saveable}
 STORY = next(p for p in ALL if p.url_path == "story")

@@ -180,6 +180,7 @@ LINKS = {
                 values(["from", "to", "shift", "avoid", "cost", "years", "contact"]) | {"sec": "whatif"},
                 NAMES | {"sec": "whatif"}],
     "story.py": [values(["story", "present"]), NAMES],
+    "dictionary.py": [values(["var", "rows"]), NAMES, {"var": "sex"}],
 }
 CASES = [(page, i, present) for page, links in LINKS.items() for i in range(len(links)) for present in (False, True)]
 
@@ -266,6 +267,7 @@ HOSTILE_VIEWS = [
     ("need.py", {"by": "sex", "f.stage": ["1"]}),
     ("need.py", {"sec": "services", "f.cpp": ["1"]}),
     ("need.py", {"sec": "whatif"}),
+    ("dictionary.py", {"var": "sex"}),
 ]
 HOSTILE_CASES = [(p, i, pr) for i, (p, _) in enumerate(HOSTILE_VIEWS) for pr in (False, True)]
 
@@ -327,3 +329,41 @@ def test_a_story_step_shows_its_title_and_note_as_text(step, app_test):
     assert not at.exception, at.exception
     found = found_on(at)
     assert not found, f"{len(found)} foreign:\n" + "\n".join(found)
+
+
+# ------------------------------------------------------------------------------------------ a file the user opened
+
+@pytest.fixture
+def hostile_upload(tmp_path):
+    """A CSV opened in the session, with no dictionary: every column name and many values are payloads, and a
+    guessed weight; loaded as Overview → Open your own data loads it."""
+    from rcs_viz.engine.load import load_dataset
+
+    n = 60
+    frame = pd.DataFrame({p: [PAYLOADS[(i + j) % len(PAYLOADS)] for j in range(n)] for i, p in enumerate(PAYLOADS)})
+    frame["weight"] = [1.0 + (j % 5) / 10 for j in range(n)]
+    path = tmp_path / "www.evil.example.csv"
+    frame.to_csv(path, index=False)
+    return load_dataset(path, cache_dir=tmp_path / "db", salt="untrusted-text-test")
+
+
+def test_a_hostile_file_under_review_stays_text(hostile_upload, app_test):
+    at = app_test("app.py").run()
+    at.session_state["rcs_dataset"] = hostile_upload
+    seen = []
+    for page in ("dictionary", "overview", "explore"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, at.exception
+        seen += found_on(at)
+    at.switch_page("app_pages/dictionary.py").run()
+    edits = [  # a refused edit (its messages name the payloads), then one that is used (its changes name them)
+        {0: {"label": PAYLOADS[1], "missing": PAYLOADS[2]}, 1: {"role": PAYLOADS[3]}, 2: {"type": PAYLOADS[4]}},
+        {0: {"label": PAYLOADS[1], "missing": PAYLOADS[2]}, 3: {"role": "(none)"}, 5: {"missing": PAYLOADS[5]}},
+    ]
+    for edited, said in zip(edits, ("error", "info")):
+        at.session_state["dd_editor"] = {"edited_rows": edited, "added_rows": [], "deleted_rows": []}
+        at.run()
+        assert not at.exception, at.exception
+        assert any("evil" in e.value for e in getattr(at, said)), f"the edits' {said} names the payloads"
+        seen += found_on(at)
+    assert not seen, f"{len(seen)} foreign:\n" + "\n".join(seen)

@@ -110,8 +110,13 @@ def parse(params: Mapping[str, Sequence[str]], dictionary: Dictionary,
         flag = link.switch(key)
         if flag is not None:
             view = replace(view, **{key: flag})
-    if view.weighted and dictionary.by_role("weight") is None:
+    weight = dictionary.by_role("weight")
+    if view.weighted and weight is None:
         notes.append("This data has no survey weight; estimates are unweighted.")
+        view = replace(view, weighted=False)
+    elif view.weighted and weight.role_guessed:
+        notes.append(f"'{weight.label}' is only guessed to be the survey weight ({weight.guessed}); "
+                     "estimates are unweighted until it is confirmed.")
         view = replace(view, weighted=False)
 
     link.unknown({f.name for f in fields(ExploreView)} | {"page"})
