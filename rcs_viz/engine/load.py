@@ -117,6 +117,9 @@ class Dataset:
     dictionary_source: str  # path or "inferred"
     rows: int
     notes: tuple[str, ...] = ()  # plain-English notes: what was inferred, encoding used, columns ignored, ...
+    # what a server has released from this data (rcs_viz.engine.disclosure.ledger.Ledger): every view of it is
+    # judged against the ledger and recorded in it. None: each view protected on its own (a desk, the CLI).
+    ledger: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass

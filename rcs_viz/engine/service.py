@@ -204,18 +204,18 @@ def validate(dataset: Dataset, query: CrossTab, measure: str) -> None:
 
 
 def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: Rules = Rules(),
-             level: float = 0.95, ledger: Ledger | None = None) -> Protected:
+             level: float = 0.95) -> Protected:
     """The protected table for a question: the same object feeds screen, export and CLI.
 
-    With a `ledger` (the server's memory of what every view released), the
-    gate also keeps what other views decided: see `_protect`.
+    Where the dataset carries a ledger (the server's memory of what every
+    view released), the gate also keeps what other views decided: see `_protect`.
     """
     dataset = with_flags(dataset, query.flags)
     validate(dataset, query, measure)
     sql, params = views.crosstab(query, _schema(dataset.db_path, dataset.dictionary))
     raw = db.run(dataset.db_path, sql, params)
     grid = _fill_grid(dataset, query, raw)
-    cells = _protect(grid, rules, ledger)
+    cells = _protect(grid, rules, dataset.ledger)
     cells = _measure(cells, query, measure, rules, level)
     cells = _label(cells, dataset.dictionary, query)
     summary = disclosure.public_summary(disclosure.summary(cells))
@@ -455,12 +455,12 @@ def base_cells(dataset: Dataset, filters) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=object).astype({"n": "int64", "ckey": "int64"})
 
 
-def bases(dataset: Dataset, filters, rules: Rules = Rules(), ledger: Ledger | None = None) -> list[Base]:
+def bases(dataset: Dataset, filters, rules: Rules = Rules()) -> list[Base]:
     """The base left by no filter, then by each filter added in turn: one query, one gate (and the ledger)."""
     cells = base_cells(dataset, filters)
     out = []
     for i in range(len(cells)):  # each base is a table of its own: protect them one by one
-        cell = _protect(cells.iloc[[i]].reset_index(drop=True), rules, ledger).iloc[0]
+        cell = _protect(cells.iloc[[i]].reset_index(drop=True), rules, dataset.ledger).iloc[0]
         shown = cell["status"] == "shown"
         out.append(Base(int(cell["count"]) if shown else None, None if shown else disclosure.PUBLIC_REASON))
     return out

@@ -12,6 +12,7 @@ result is shared by every session asking the same question under the same rules.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -27,7 +28,17 @@ KEY = "rcs_dataset"
 
 @st.cache_resource(show_spinner="Opening the data…")
 def _configured(cfg: config_mod.Config) -> Dataset:
-    return load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.salt())
+    """The configured data, once per server; where the rules ask for protection across views, with the ledger
+    every view of it is judged against and recorded in.
+
+    The ledger lives in the server store, so that protection holds across
+    every session and every server process sharing the store. A file a user
+    opens is theirs alone and has no ledger.
+    """
+    from rcs_viz.engine.disclosure.ledger import Ledger
+
+    ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.salt())
+    return dataclasses.replace(ds, ledger=Ledger(store(), ds.db_path.stem)) if cfg.rules.across_views else ds
 
 
 def config() -> config_mod.Config:

@@ -4,6 +4,8 @@ On the synthetic sample, through `service.crosstab` and `service.bases` with a
 ledger on a fresh store, as the app runs them.
 """
 
+import dataclasses
+
 import pytest
 
 from rcs_viz.engine import service
@@ -17,9 +19,10 @@ WAVE = (("wave", ("2019",)),)
 
 
 @pytest.fixture
-def ledger(tmp_path):
+def served(sample_dataset, tmp_path):
+    """The sample as a server holds it: with a ledger in a fresh store."""
     store = Store.open(None, tmp_path / "store.sqlite")
-    yield Ledger(store, "sample")
+    yield dataclasses.replace(sample_dataset, ledger=Ledger(store, "sample"))
     store.close()
 
 
@@ -38,19 +41,19 @@ def small_group(ds):
     return pick["row"], pick["col"]
 
 
-def test_asking_again_gives_the_same_answer(sample_dataset, ledger):
+def test_asking_again_gives_the_same_answer(served):
     q = CrossTab(rows="simd", cols="sex", filters=WAVE)
-    first = service.crosstab(sample_dataset, q, "count", RULES, ledger=ledger).cells
-    again = service.crosstab(sample_dataset, q, "count", RULES, ledger=ledger).cells
+    first = service.crosstab(served, q, "count", RULES).cells
+    again = service.crosstab(served, q, "count", RULES).cells
     assert first[["status", "count"]].equals(again[["status", "count"]])
 
 
-def test_two_views_that_differ_by_a_small_group_are_never_both_shown(sample_dataset, ledger):
+def test_two_views_that_differ_by_a_small_group_are_never_both_shown(served, sample_dataset):
     school, sex = small_group(sample_dataset)
     with_group = WAVE + (("school", (school,)),)
     without = with_group + (("sex", tuple(s for s in ("1", "2", "∅") if s != sex)),)
-    a = service.crosstab(sample_dataset, CrossTab(rows="simd", filters=with_group), "count", RULES, ledger=ledger)
-    b = service.crosstab(sample_dataset, CrossTab(rows="simd", filters=without), "count", RULES, ledger=ledger)
+    a = service.crosstab(served, CrossTab(rows="simd", filters=with_group), "count", RULES)
+    b = service.crosstab(served, CrossTab(rows="simd", filters=without), "count", RULES)
     assert shown(a) is not None, "the first view's total is shown"
     assert shown(b) is None, "the second total differs from it by the small group: hidden"
     # and without a ledger (one view at a time) both would be shown: the test can fail
@@ -58,18 +61,18 @@ def test_two_views_that_differ_by_a_small_group_are_never_both_shown(sample_data
     assert shown(b_alone) is not None
 
 
-def test_the_filter_bases_go_through_the_ledger_too(sample_dataset, ledger):
+def test_the_filter_bases_go_through_the_ledger_too(served, sample_dataset):
     school, sex = small_group(sample_dataset)
     filters = WAVE + (("school", (school,)), ("sex", tuple(s for s in ("1", "2", "∅") if s != sex)))
-    counts = [b.count for b in service.bases(sample_dataset, filters, RULES, ledger=ledger)]
+    counts = [b.count for b in service.bases(served, filters, RULES)]
     assert counts[2] is not None and counts[3] is None, "the school's base is shown, the one without the group hidden"
 
 
-def test_a_cell_another_view_hid_stays_hidden_here(sample_dataset, ledger):
+def test_a_cell_another_view_hid_stays_hidden_here(served):
     q_all = CrossTab(rows="cluster", cols="bullied", filters=WAVE)
     q_one = CrossTab(rows="cluster", cols="bullied", filters=WAVE + (("cpp", ("1",)),))
-    one = service.crosstab(sample_dataset, q_one, "count", RULES, ledger=ledger).cells
-    every = service.crosstab(sample_dataset, q_all, "count", RULES, ledger=ledger).cells
+    one = service.crosstab(served, q_one, "count", RULES).cells
+    every = service.crosstab(served, q_all, "count", RULES).cells
     keys = ["row", "col"]
     hidden_one = one[one["status"] != "shown"].dropna(subset=keys)[keys]
     merged = hidden_one.merge(every, on=keys)

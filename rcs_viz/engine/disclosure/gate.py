@@ -56,13 +56,16 @@ class Rules:
     min_base: int = 30         # a %, mean or interval needs an unweighted base at least this big
     secondary: bool = True     # hide more cells so suppressed ones cannot be worked back
     perturbation: bool = True  # cell-key noise on shown counts, against differencing
+    # every view judged against the server's ledger of released figures (docs/disclosure.md): off by default
+    # until its cost to honest users is brought down (measured there)
+    across_views: bool = False
 
     def __post_init__(self):
         for name in ("threshold", "min_base"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be a whole number, not {value!r}")
-        for name in ("secondary", "perturbation"):
+        for name in ("secondary", "perturbation", "across_views"):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ValueError(f"{name} must be true or false, not {value!r}")
@@ -90,6 +93,8 @@ class Rules:
         parts.append(f"percentages, means and intervals are shown only where their base is at least {self.min_base}")
         if self.perturbation:
             parts.append("shown counts carry small random adjustments (at most 3), so totals may not add up exactly")
+        if self.across_views:
+            parts.append("no figure is shown that differs by a few people from one this server has shown before")
         return "; ".join(parts) + "."
 
 
