@@ -61,7 +61,7 @@ def _u64(values) -> np.ndarray:
     """Hashes as unsigned 64-bit integers; an empty cell's missing hash as the largest value."""
     out = np.full(len(values), np.iinfo(np.uint64).max, dtype=np.uint64)
     for i, v in enumerate(values):
-        if v is not None and not (isinstance(v, float) and np.isnan(v)):
+        if not pd.isna(v):
             out[i] = np.uint64(int(v))
     return out
 
