@@ -101,7 +101,8 @@ def test_each_column_says_what_was_inferred_and_why(sav):
     assert "proposed as missing" in like["why"] and "outweigh the SPSS measure level" in like["why"]
     assert like["values"].startswith("0 Not at all · 1 · 2")
     sex = row(rows, "sex")
-    assert (sex["role"], sex["evidence"], sex["values"]) == (model.NO_ROLE, "", "1 Female · 2 Male")
+    assert (sex["role"], sex["confirmed"], sex["evidence"]) == (model.NO_ROLE, None, "")  # nothing to confirm
+    assert sex["values"] == "1 Female · 2 Male"
 
 
 def test_a_declared_dictionary_shows_declared_roles_confirmed(sample_dataset):
@@ -227,7 +228,7 @@ def test_a_mangled_table_never_raises(csv):
     _, _, ds = csv
     rows = rows_of(ds)
     for r in rows:
-        r.update(label=None, type=float("nan"), role=None, confirmed=None, missing=float("nan"))
+        r.update(label=None, type=float("nan"), role=None, confirmed=pd.NA, missing=float("nan"))
     result = model.apply(ds.dictionary, rows, ds.notes)  # empties fall back: name as label, type kept, no role
     assert result.problems == ()
     assert all(v.label == v.name and v.role is None for v in result.dictionary.variables)

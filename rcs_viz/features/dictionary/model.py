@@ -28,7 +28,7 @@ from rcs_viz.engine.sql.views import CrossTab
 
 NO_ROLE = "(none)"
 EDITABLE = ("label", "type", "role", "confirmed", "missing")
-COLUMNS = ("name", "label", "type", "role", "confirmed", "evidence", "values", "missing", "missing_from", "why")
+COLUMNS = ("name", "label", "type", "role", "confirmed", "evidence", "missing", "missing_from", "values", "why")
 TITLES = {
     "name": "Column", "label": "Label", "type": "Type", "role": "Role", "confirmed": "Role confirmed",
     "evidence": "Role evidence", "values": "Value labels", "missing": "Missing codes",
@@ -161,7 +161,7 @@ def review_rows(d: Dictionary, notes: Sequence[str] = ()) -> list[dict[str, Any]
         "label": v.label,
         "type": v.type,
         "role": v.role or NO_ROLE,
-        "confirmed": v.role is not None and not v.role_guessed,
+        "confirmed": None if v.role is None else not v.role_guessed,  # None: no role, nothing to confirm
         "evidence": evidence(v, d),
         "values": values_text(v),
         "missing": ", ".join(v.missing),
@@ -199,7 +199,10 @@ def _text(value: Any) -> str:
 def _yes(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "yes", "1", "y")
-    return bool(value) and value == value
+    try:
+        return bool(value) and value == value  # NaN is no
+    except (TypeError, ValueError):  # pandas' NA, an array: no
+        return False
 
 
 def parse_codes(text: Any) -> tuple[list[str], list[str]]:
