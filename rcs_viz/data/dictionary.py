@@ -185,7 +185,7 @@ def _yaml_key(code: str) -> int | str:
         return code
 
 
-def _code(value: Any) -> str:
+def code_text(value: Any) -> str:
     """Codes are compared as text: 1, 1.0 and "1" are the same code."""
     if isinstance(value, bool):
         return str(int(value))
@@ -242,7 +242,7 @@ def _missing_text(value: Any, source: str) -> tuple[str, ...]:
         elif isinstance(item, (dict, list)):
             raise DictionaryError(f"{source}: 'missing_text' must be a list of texts, not {type(item).__name__}s")
         else:
-            out.append(_code(item).strip())
+            out.append(code_text(item).strip())
     out = list(dict.fromkeys(t for t in out if t))
     if len(out) > MISSING_TEXT_MAX:
         raise DictionaryError(f"{source}: 'missing_text' lists {len(out)} texts; at most {MISSING_TEXT_MAX} are allowed")
@@ -278,11 +278,11 @@ def _parse_variable(entry: Any, index: int, source: str) -> Variable:
         raw_values = {0: "No", 1: "Yes"}
     if not isinstance(raw_values, dict):
         raise DictionaryError(f"{where}: 'values' must map codes to labels")
-    values = tuple((_code(c), str(lab)) for c, lab in raw_values.items())
+    values = tuple((code_text(c), str(lab)) for c, lab in raw_values.items())
     if any(c == MISSING for c, _ in values):
         raise DictionaryError(f"{where}: the code '{MISSING}' is reserved")
     codes = {c for c, _ in values}
-    positive = tuple(_code(c) for c in entry.get("positive") or ())
+    positive = tuple(code_text(c) for c in entry.get("positive") or ())
     if vtype == "flag" and not positive:
         positive = ("1",) if "1" in codes else ()
     unknown = [c for c in positive if c not in codes]
@@ -298,7 +298,7 @@ def _parse_variable(entry: Any, index: int, source: str) -> Variable:
         values=values,
         polarity=polarity,
         positive=positive,
-        missing=tuple(_code(c) for c in entry.get("missing") or ()),
+        missing=tuple(code_text(c) for c in entry.get("missing") or ()),
         guessed=guessed,
         values_defaulted=defaulted,
     )

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rcs_viz.engine.sql import ingest
-from rcs_viz.data.dictionary import Dictionary, Variable, _code
+from rcs_viz.data.dictionary import Dictionary, Variable, code_text
 from rcs_viz.engine.sql.ingest import Col
 
 LEVELS_MAX = 12  # an integer column with at most this many codes is categorical
@@ -189,7 +189,7 @@ def summarise(relation: Any, columns: Sequence[str] | None = None) -> list[Colum
             got = relation.query(ingest.SCAN, ingest.distinct_values([expr for _, expr in batch])).fetchall()
             for k, vals in got:
                 n = batch[int(k)][0]
-                codes = [_code(v) for v in (vals or []) if v is not None]
+                codes = [code_text(v) for v in (vals or []) if v is not None]
                 values[n] = [v for v in codes if v not in stats[n][3]]
 
     out = []
@@ -243,7 +243,7 @@ def _sav_missing(meta: Any, column: str, labelled: Iterable[str]) -> list[str]:
     for rng in _sav_attr(meta, "missing_ranges").get(column) or ():
         lo, hi = rng.get("lo"), rng.get("hi")
         if lo == hi and lo is not None:
-            out.append(_code(lo))
+            out.append(code_text(lo))
             continue
         for code in labelled:  # a range: the labelled codes that fall in it
             try:
@@ -252,7 +252,7 @@ def _sav_missing(meta: Any, column: str, labelled: Iterable[str]) -> list[str]:
             except (TypeError, ValueError):
                 pass
     for value in _sav_attr(meta, "missing_user_values").get(column) or ():
-        out.append(_code(value))
+        out.append(code_text(value))
     return list(dict.fromkeys(out))
 
 
@@ -425,7 +425,7 @@ def infer_dictionary(
         role = roles.get(s.name)
 
         # The file's labels, in code order; the codes it declares missing, and those that read as non-answers.
-        all_labels = {_code(k): str(v) for k, v in (sav_values.get(s.name) or {}).items()}
+        all_labels = {code_text(k): str(v) for k, v in (sav_values.get(s.name) or {}).items()}
         missing = _sav_missing(sav_meta, s.name, all_labels) if sav_meta is not None else []
         if missing:
             sav_missing_cols.append(s.name)

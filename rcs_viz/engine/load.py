@@ -1018,7 +1018,7 @@ def _fill_from_sav(d: Dictionary, meta: Any, name: str) -> tuple[Dictionary, lis
         if v.label == v.name and col_labels.get(v.name):
             changes["label"] = str(col_labels[v.name])
             named.append(v.name)
-        file_values = {dictmod._code(c): str(lab) for c, lab in (value_labels.get(v.name) or {}).items()}
+        file_values = {dictmod.code_text(c): str(lab) for c, lab in (value_labels.get(v.name) or {}).items()}
         takes = v.type != "numeric" and (not v.values or v.values_defaulted)
         if takes and file_values:
             pairs = sorted(file_values.items(), key=_code_order)

@@ -1,4 +1,7 @@
-"""The only module that draws data in Streamlit: tables, charts, chips, downloads.
+"""How every page draws data in Streamlit: tables, charts, chips, the download row, the link to a view.
+
+Pages and their sections (`ui/sections`) lay these out; only `rcs_viz.ui`
+draws at all (tests/unit/test_layers.py).
 
 Everything it receives is already protected; it decides how things look,
 never what may be shown. Text from the data, its dictionary or a link is

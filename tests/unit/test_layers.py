@@ -133,3 +133,30 @@ def test_pages_are_thin(page: Path):
     imports = {imp.split(".")[0] for _, imp in _imports(page)}
     assert len(lines) <= 120, f"{page.name} has {len(lines)} lines"
     assert not imports & {"pandas", "numpy", "duckdb"}, f"{page.name} computes: imports {imports & {'pandas', 'numpy', 'duckdb'}}"
+
+
+def _private_uses(path: Path) -> list[str]:
+    """`from rcs_viz.x import _name`, and `module._name` on a module imported from rcs_viz."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = _modules()
+    aliases, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rcs_viz"):
+            for a in node.names:
+                if a.name.startswith("_"):
+                    found.append(f"{path.name}:{node.lineno} imports {node.module}.{a.name}")
+                if f"{node.module}.{a.name}" in modules:
+                    aliases.add(a.asname or a.name)
+        elif isinstance(node, ast.Import):
+            aliases |= {a.asname for a in node.names if a.name.startswith("rcs_viz") and a.asname}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and node.attr.startswith("_") and not node.attr.startswith("__")):
+            found.append(f"{path.name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_private_name_crosses_a_module_boundary():
+    paths = list(_modules().values()) + sorted((ROOT / "app_pages").glob("*.py")) + [ROOT / "app.py"]
+    found = [use for path in paths for use in _private_uses(path)]
+    assert not found, "private names used from another module:\n" + "\n".join(found)

@@ -276,7 +276,7 @@ def test_dictionary_reads_synthetic_and_names_every_column(df, dic):
 def test_every_categorical_code_in_the_data_has_a_label(df, dic):
     for v in dic.variables:
         if v.is_categorical:
-            codes = {dd._code(int(c)) for c in df[v.name].dropna().unique()}
+            codes = {dd.code_text(int(c)) for c in df[v.name].dropna().unique()}
             assert codes <= set(v.value_labels), (v.name, codes - set(v.value_labels))
             assert v.values, v.name
 

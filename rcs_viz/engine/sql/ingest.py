@@ -116,7 +116,7 @@ class Col:
 
     * ``text``: the value's canonical code text, NULL when blank. Codes compare
       as text, and 1, 1.0, "1.0", "1.00" and True are all the code "1" (as in
-      ``rcs_viz.data.dictionary._code``); other text is trimmed of spaces.
+      ``rcs_viz.data.dictionary.code_text``); other text is trimmed of spaces.
     * ``num``: the value as a finite DOUBLE, NULL when blank, text, NaN or infinite.
     * ``present``: true when the value is not blank.
 
