@@ -42,6 +42,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats as _st
 
+from rcs_viz.engine.stats import as_array, z_value
+
 __all__ = [
     "FunnelLimits",
     "FUNNEL_LABELS",
@@ -60,17 +62,6 @@ __all__ = [
 # The two funnel levels the profiles draw: 95 % (about 2 SD) and 99.8 % (about 3 SD).
 FUNNEL_LEVELS = (0.95, 0.998)
 FUNNEL_LABELS = ("above 99.8%", "above 95%", "within", "below 95%", "below 99.8%", "not compared")
-
-
-def _f(a) -> np.ndarray:
-    return np.asarray(a, dtype=float)
-
-
-def _z(level: float) -> float:
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
-    return float(_st.norm.isf((1.0 - level) / 2.0))
 
 
 # --------------------------------------------------------------------------- funnels
@@ -121,7 +112,7 @@ def funnel_limits_proportion(target, n, method: str = "wilson") -> FunnelLimits:
 
     n <= 0 or any NaN gives NaN limits (a protected base draws no funnel).
     """
-    t, n = np.broadcast_arrays(_f(target), _f(n))
+    t, n = np.broadcast_arrays(as_array(target), as_array(n))
     with np.errstate(invalid="ignore"):
         if np.any((t < 0) | (t > 1)):
             raise ValueError("funnel_limits_proportion: the target is a proportion between 0 and 1")
@@ -134,7 +125,7 @@ def funnel_limits_proportion(target, n, method: str = "wilson") -> FunnelLimits:
     for level in FUNNEL_LEVELS:
         if method == "wilson":
             with np.errstate(invalid="ignore"):
-                half = _z(level) * np.sqrt(tt * (1.0 - tt) / nn)
+                half = z_value(level) * np.sqrt(tt * (1.0 - tt) / nn)
             low, high = np.clip(tt - half, 0.0, 1.0), np.clip(tt + half, 0.0, 1.0)
         elif method == "exact":
             tail = (1.0 - level) / 2.0
@@ -154,14 +145,14 @@ def funnel_limits_mean(target, sd, n) -> FunnelLimits:
     n pupils drawn from the reference would stray by chance (Spiegelhalter
     2005, section 2, normal outcome). n <= 0, sd < 0 or any NaN gives NaN.
     """
-    t, s, n = np.broadcast_arrays(_f(target), _f(sd), _f(n))
+    t, s, n = np.broadcast_arrays(as_array(target), as_array(sd), as_array(n))
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = (n > 0) & (s >= 0) & ~np.isnan(t)
         se = np.where(ok, s / np.sqrt(np.where(ok, n, np.nan)), np.nan)
     tt = np.where(ok, t, np.nan)
     out = []
     for level in FUNNEL_LEVELS:
-        half = _z(level) * se
+        half = z_value(level) * se
         out += [tt - half, tt + half]
     return FunnelLimits(tt, *out)
 
@@ -175,7 +166,7 @@ def funnel_position(value, limits: FunnelLimits) -> np.ndarray:
     Polarity (better/worse) is the caller's: these labels only say high/low.
     """
     v, lo95, hi95, lo998, hi998 = np.broadcast_arrays(
-        _f(value), limits.low95, limits.high95, limits.low998, limits.high998)
+        as_array(value), limits.low95, limits.high95, limits.low998, limits.high998)
     missing = np.isnan(v) | np.isnan(lo95) | np.isnan(hi95) | np.isnan(lo998) | np.isnan(hi998)
     out = np.full(v.shape, "within", dtype=object)
     with np.errstate(invalid="ignore"):
@@ -213,7 +204,7 @@ def expected_events(unit_n, ref_events, ref_n) -> np.ndarray:
     rate, so the expectation is NaN. Any NaN stratum gives NaN: unlike
     PHEindicatormethods (`na.zero`), a protected stratum is never read as 0.
     """
-    un, re, rn = np.broadcast_arrays(_f(unit_n), _f(ref_events), _f(ref_n))
+    un, re, rn = np.broadcast_arrays(as_array(unit_n), as_array(ref_events), as_array(ref_n))
     with np.errstate(invalid="ignore"):
         if np.any((un < 0) | (re < 0) | (rn < 0)) or np.any(re > rn):
             raise ValueError("expected_events: counts must satisfy 0 <= events <= size")
@@ -236,12 +227,12 @@ def poisson_limits(observed, level: float = 0.95, method: str = "phe") -> tuple[
     upper = (O + 1) (1 - 1/(9 (O + 1)) + z/(3 sqrt(O + 1)))^3.
     Byar is within a fraction of a percent of exact from 10 events up.
     """
-    o = _f(observed)
+    o = as_array(observed)
     if np.any(o < 0):
         raise ValueError("poisson_limits: a count cannot be negative")
     if method not in ("phe", "exact"):
         raise ValueError(f"method must be 'phe' or 'exact', got {method!r}")
-    z = _z(level)
+    z = z_value(level)
     a = 1.0 - level
     with np.errstate(divide="ignore", invalid="ignore"):
         ex_low = np.where(o > 0, _st.chi2.ppf(a / 2.0, 2.0 * o) / 2.0, 0.0)
@@ -275,9 +266,9 @@ def indirect_standardisation(observed, unit_n, ref_events, ref_n, level: float =
     NaN anywhere in a unit (its count, or any stratum) gives NaN throughout;
     expected 0 gives NaN (no pupils to expect anything of).
     """
-    o = _f(observed)
+    o = as_array(observed)
     e = expected_events(unit_n, ref_events, ref_n)
-    size = _f(unit_n).sum(axis=-1)
+    size = as_array(unit_n).sum(axis=-1)
     o, e, size = np.broadcast_arrays(o, e, size)
     low, high, used = poisson_limits(o, level, method)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -325,7 +316,7 @@ def relative_rank(population) -> np.ndarray:
     has rank 0.06, a second of 10 % then 0.12 + 0.05 = 0.17 (PHE `FindXValues`,
     ScotPHO `relative_rank`).
     """
-    pop = _f(population)
+    pop = as_array(population)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = pop / pop.sum(axis=-1, keepdims=True)
     return np.cumsum(share, axis=-1) - share / 2.0
@@ -378,8 +369,8 @@ def inequality_measures(rate, population, low=None, high=None, overall=None, lev
     a NaN limit, for "normal") gives NaN for every measure of that unit, as
     does a group with no population. Needs at least 3 groups.
     """
-    r = _f(rate)
-    pop = _f(population)
+    r = as_array(rate)
+    pop = as_array(population)
     r, pop = np.broadcast_arrays(r, pop)
     k = r.shape[-1] if r.ndim else 0
     if k < 3:
@@ -392,9 +383,9 @@ def inequality_measures(rate, population, low=None, high=None, overall=None, lev
     if method == "normal":
         if low is None or high is None:
             raise ValueError("inequality_measures: method 'normal' needs each group's 95 % limits (low, high)")
-        lo, hi = np.broadcast_arrays(_f(low), _f(high), r)[:2]
+        lo, hi = np.broadcast_arrays(as_array(low), as_array(high), r)[:2]
         bad = bad | np.isnan(lo).any(axis=-1) | np.isnan(hi).any(axis=-1)
-    z = _z(level)
+    z = z_value(level)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         a = pop / pop.sum(axis=-1, keepdims=True)
@@ -415,7 +406,7 @@ def inequality_measures(rate, population, low=None, high=None, overall=None, lev
             half = float(_st.t.isf((1.0 - level) / 2.0, df)) * np.sqrt(s2 / sxx[..., 0])
         sii = -slope
         mean = ybar[..., 0]
-        ov = mean if overall is None else np.broadcast_to(_f(overall), mean.shape)
+        ov = mean if overall is None else np.broadcast_to(as_array(overall), mean.shape)
         most, least = r[..., 0], r[..., -1]
 
         def over(v):

@@ -81,11 +81,13 @@ class DiffCI(NamedTuple):
     high: np.ndarray
 
 
-def _f(a) -> np.ndarray:
+def as_array(a) -> np.ndarray:
+    """Scalars, lists, arrays or Series as a float array: every function here takes any of them."""
     return np.asarray(a, dtype=float)
 
 
-def _z(level: float) -> float:
+def z_value(level: float) -> float:
+    """The two-sided normal critical value for a confidence level (1.96 for 0.95)."""
     level = float(level)
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
@@ -133,11 +135,11 @@ def wilson_ci(x, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     n == 0 gives NaN (no estimate); x == 0 gives low == 0, x == n high == 1.
     Matches ``statsmodels...proportion_confint(x, n, 1 - level, "wilson")``.
     """
-    x, n = np.broadcast_arrays(_f(x), _f(n))
+    x, n = np.broadcast_arrays(as_array(x), as_array(n))
     _check_count_base(x, n, "wilson_ci")
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(n > 0, x / n, np.nan)
-    return _wilson_from_p(np.clip(p, 0.0, 1.0), n, _z(level))
+    return _wilson_from_p(np.clip(p, 0.0, 1.0), n, z_value(level))
 
 
 def kish_effective_base(sum_w, sum_w2) -> np.ndarray:
@@ -146,7 +148,7 @@ def kish_effective_base(sum_w, sum_w2) -> np.ndarray:
     Equal weights give n_eff == n; the more unequal the weights, the smaller
     n_eff, i.e. the less information the weighted cell really carries.
     """
-    sum_w, sum_w2 = np.broadcast_arrays(_f(sum_w), _f(sum_w2))
+    sum_w, sum_w2 = np.broadcast_arrays(as_array(sum_w), as_array(sum_w2))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sum_w2 > 0, sum_w**2 / sum_w2, np.nan)
 
@@ -165,14 +167,14 @@ def weighted_proportion_ci(
     With equal weights this reproduces `wilson_ci` on the unweighted counts.
     """
     wx, wn, sw2 = np.broadcast_arrays(
-        _f(weighted_count), _f(weighted_base), _f(sum_w2_base)
+        as_array(weighted_count), as_array(weighted_base), as_array(sum_w2_base)
     )
     _check_count_base(wx, wn, "weighted_proportion_ci")
     n_eff = kish_effective_base(wn, sw2)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(wn > 0, np.clip(wx / wn, 0.0, 1.0), np.nan)
     n_eff = np.where(np.isnan(p), np.nan, n_eff)
-    low, high = _wilson_from_p(p, n_eff, _z(level))
+    low, high = _wilson_from_p(p, n_eff, z_value(level))
     return ProportionCI(np.asarray(p), low, high, np.asarray(n_eff))
 
 
@@ -190,7 +192,7 @@ def _spread_floor(spread, mean_sq_level):
 
 def _t_interval(mean, var_of_mean, df, level):
     """mean +/- t(df) * sqrt(var_of_mean); NaN where df is not positive."""
-    _z(level)  # validate level with the same message as the proportions
+    z_value(level)  # validate level with the same message as the proportions
     with np.errstate(invalid="ignore"):
         dfv = np.where(df > 0, df, np.nan)
         t = _st.t.isf((1.0 - level) / 2.0, dfv)
@@ -209,7 +211,7 @@ def mean_ci(n, s, ss, level: float = 0.95) -> MeanCI:
     with a tiny spread around a huge mean (centre the data in SQL for those).
     Matches ``scipy.stats.t.interval`` on the raw values.
     """
-    n, s, ss = np.broadcast_arrays(_f(n), _f(s), _f(ss))
+    n, s, ss = np.broadcast_arrays(as_array(n), as_array(s), as_array(ss))
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = n >= 2
         nn = np.where(ok, n, np.nan)
@@ -231,7 +233,7 @@ def weighted_mean_ci(sum_w, sum_wy, sum_wy2, sum_w2, level: float = 0.95) -> Mea
     rescaled to sum to n_eff. n_eff < 2 gives NaN, mirroring `mean_ci`'s n < 2.
     """
     sw, swy, swy2, sw2 = np.broadcast_arrays(
-        _f(sum_w), _f(sum_wy), _f(sum_wy2), _f(sum_w2)
+        as_array(sum_w), as_array(sum_wy), as_array(sum_wy2), as_array(sum_w2)
     )
     n_eff = kish_effective_base(sw, sw2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -247,7 +249,7 @@ def weighted_mean_ci(sum_w, sum_wy, sum_wy2, sum_w2, level: float = 0.95) -> Mea
 
 
 def _newcombe(p1, n1, p2, n2, level) -> DiffCI:
-    z = _z(level)
+    z = z_value(level)
     l1, u1 = _wilson_from_p(p1, n1, z)
     l2, u2 = _wilson_from_p(p2, n2, z)
     d = p1 - p2
@@ -265,7 +267,7 @@ def proportion_diff_ci(x1, n1, x2, n2, level: float = 0.95) -> DiffCI:
     interval collapses. Either base 0 gives NaN.
     Matches statsmodels ``confint_proportions_2indep(..., method="newcomb")``.
     """
-    x1, n1, x2, n2 = np.broadcast_arrays(_f(x1), _f(n1), _f(x2), _f(n2))
+    x1, n1, x2, n2 = np.broadcast_arrays(as_array(x1), as_array(n1), as_array(x2), as_array(n2))
     _check_count_base(x1, n1, "proportion_diff_ci (group 1)")
     _check_count_base(x2, n2, "proportion_diff_ci (group 2)")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -299,7 +301,7 @@ def difference_ci(v1, low1, high1, v2, low2, high2) -> DiffCI:
     symmetric t limits it is close to a Welch interval. NaN in any input
     (a protected estimate) gives NaN.
     """
-    v1, l1, h1, v2, l2, h2 = np.broadcast_arrays(*(_f(a) for a in (v1, low1, high1, v2, low2, high2)))
+    v1, l1, h1, v2, l2, h2 = np.broadcast_arrays(*(as_array(a) for a in (v1, low1, high1, v2, low2, high2)))
     d = v1 - v2
     low = d - np.sqrt((v1 - l1) ** 2 + (h2 - v2) ** 2)
     high = d + np.sqrt((h1 - v1) ** 2 + (v2 - l2) ** 2)
@@ -330,7 +332,7 @@ def compare(value, low, high, comparator, polarity) -> np.ndarray:
             f"polarity must be one of 'higher_is_better', 'lower_is_better', "
             f"'neutral' or None, got {polarity!r}"
         )
-    v, lo, hi, c = np.broadcast_arrays(_f(value), _f(low), _f(high), _f(comparator))
+    v, lo, hi, c = np.broadcast_arrays(as_array(value), as_array(low), as_array(high), as_array(comparator))
     missing = np.isnan(v) | np.isnan(lo) | np.isnan(hi) | np.isnan(c)
     with np.errstate(invalid="ignore"):
         above = ~missing & (lo > c)

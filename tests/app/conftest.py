@@ -9,6 +9,7 @@ more than the default seconds.
 import re
 
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from rcs_viz import config
@@ -83,3 +84,18 @@ def run(request, open_page):
 def plain():
     """plain(markdown): the text as a reader sees it where the app escaped it (backslashes and joiners gone)."""
     return lambda text: re.sub(r"\\(.)", r"\1", str(text)).replace(JOINER, "")
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """What each download button would give the browser, by file name."""
+    got: dict[str, bytes] = {}
+    real = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            got[filename] = path_or_data
+        return real(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return got

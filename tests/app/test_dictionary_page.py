@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from grids import shown_text
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from rcs_viz.data import dictionary as dictmod
 from rcs_viz.output.markdown import JOINER
@@ -16,21 +15,6 @@ from rcs_viz.ui.pages import ALL
 TIMEOUT = 90
 PAGE = next(p.file for p in ALL if p.url_path == "dictionary")
 EDITOR = "dd_editor"
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """What each download button would give the browser, by file name."""
-    got: dict[str, bytes] = {}
-    real = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            got[filename] = path_or_data
-        return real(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return got
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ it is now on with `on(at, ...)` before touching that page's widgets.
 import json
 
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from rcs_viz.features.story import model as sv
@@ -91,21 +90,6 @@ def test_titles_and_notes_are_edited_and_a_blank_name_is_refused(app):
     at.text_input(key="sv_name_1").input("   ").run()
     assert "empty" in at.error[0].value
     assert names(at) == ["Deprivation by sex", "Cluster spine"]  # the widget shows the kept name again
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """What each download button would give the browser, by file name."""
-    got: dict[str, bytes] = {}
-    real = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            got[filename] = path_or_data
-        return real(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return got
 
 
 def test_export_then_import_round_trips_the_list(downloads, app):
