@@ -32,6 +32,22 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Access:
+    """Who may use a server with sign-in, and as what (the `access:` setting; see README, "Sign-in and roles").
+
+    Each list holds e-mail addresses (``ana@council.gov.uk``), whole domains
+    (``@council.gov.uk``) and, when `group_claim` names the identity
+    provider's claim that lists a user's groups, group names. Addresses and
+    domains are kept in lower case and compared without case; group names
+    exactly as the provider sends them. Someone in both lists is an explorer.
+    """
+
+    explorers: tuple[str, ...] = ()
+    viewers: tuple[str, ...] = ()
+    group_claim: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     data: Path = SAMPLE_DIR / "respondents.parquet"
     dictionary: Path | None = SAMPLE_DIR / "dictionary.yaml"
@@ -41,6 +57,7 @@ class Config:
     cache_dir: Path = PROJECT_ROOT / ".cache" / "db"
     record_key_salt: str | None = field(default=None, repr=False)  # None: generated (see `salt`)
     store: str | None = field(default=None, repr=False)  # a database URL, which may hold a password
+    access: Access | None = None  # None: no sign-in asked for by this file (see rcs_viz.ui.access)
     source: str = "built-in defaults (synthetic sample)"
 
     def salt(self, data: Path | None = None) -> str:
@@ -65,7 +82,9 @@ class Config:
         return self.cache_dir.parent / "store.sqlite"
 
 
-KEYS = {"data", "dictionary", "services", "comparators", "disclosure", "cache_dir", "record_key_salt", "store"}
+KEYS = {"data", "dictionary", "services", "comparators", "disclosure", "cache_dir", "record_key_salt", "store",
+        "access"}
+ACCESS_KEYS = ("explorers", "viewers", "group_claim")
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -119,6 +138,7 @@ def _read(path: Path, stamp: int) -> Config:
         cache_dir=resolve("cache_dir", Config.cache_dir),
         record_key_salt=_salt_setting(path, mapping),
         store=store,
+        access=_access_setting(path, mapping),
         source=str(path),
     )
 
@@ -131,6 +151,53 @@ def _salt_setting(path: Path, mapping: dict) -> str | None:
         raise ConfigError(f"{path}: record_key_salt is empty; leave it out to have a secret one generated and kept "
                           "beside the data cache, or set a long random text")
     return salt
+
+
+def _access_setting(path: Path, mapping: dict) -> Access | None:
+    """The `access:` setting, checked: a list of whom may explore, a list of whom may view, and the group claim."""
+    if "access" not in mapping:
+        return None
+    access = mapping["access"]
+    example = "e.g. access: {explorers: [ana@council.gov.uk], viewers: ['@council.gov.uk']}"
+    if not isinstance(access, dict):
+        raise ConfigError(f"{path}: access: expected the lists explorers and viewers, {example}")
+    unknown = sorted(set(access) - set(ACCESS_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: access: unknown setting(s) {', '.join(map(str, unknown))}; "
+                          f"known: {', '.join(ACCESS_KEYS)}")
+    claim = access.get("group_claim")
+    if claim is not None and not (isinstance(claim, str) and claim.strip()):
+        raise ConfigError(f"{path}: access: group_claim: expected the name of the identity provider's claim that "
+                          "lists a user's groups, e.g. groups")
+    claim = claim.strip() if claim is not None else None
+    lists = {}
+    for key in ("explorers", "viewers"):
+        entries = access.get(key) or []
+        if isinstance(entries, str):
+            entries = [entries]
+        if not isinstance(entries, list):
+            raise ConfigError(f"{path}: access: {key}: expected a list of e-mail addresses, @domains or groups")
+        lists[key] = tuple(_access_entry(path, key, entry, claim) for entry in entries)
+    if not lists["explorers"] and not lists["viewers"]:
+        raise ConfigError(f"{path}: access: names nobody, so nobody could use the app; list the explorers and "
+                          f"viewers, {example}")
+    return Access(explorers=lists["explorers"], viewers=lists["viewers"], group_claim=claim)
+
+
+def _access_entry(path: Path, key: str, entry, claim: str | None) -> str:
+    text = entry.strip() if isinstance(entry, str) else ""
+    where = f"{path}: access: {key}: {str(entry)[:60]!r}"
+    if not text or any(ch.isspace() for ch in text):
+        raise ConfigError(f"{where} is not an e-mail address, an @domain or a group name")
+    if "@" in text:
+        local, _, domain = text.rpartition("@")
+        if "@" in local or "." not in domain or domain.startswith(".") or domain.endswith("."):
+            raise ConfigError(f"{where} is not an e-mail address (name@council.gov.uk) or a domain (@council.gov.uk)")
+        return text.lower()
+    if claim is None:
+        raise ConfigError(f"{where} is neither an e-mail address nor an @domain; to name a group, set "
+                          "access: group_claim to the identity provider's claim that lists a user's groups")
+    return text  # a group name, compared exactly as the identity provider sends it
 
 
 def _generated_salt(path: Path) -> str:
