@@ -33,7 +33,10 @@ SAVEABLE = {p.url_path: p for p in ALL if p.saveable}
 STORY = next(p for p in ALL if p.url_path == "story")
 
 
-def navigation():
-    """The router over every page; the first is the home page."""
-    return st.navigation([st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path or None, default=i == 0)
-                          for i, p in enumerate(ALL)])
+def navigation(visible: frozenset[str] | None = None):
+    """The router over every page; the first is the home page. Every page keeps its URL, so a link always reaches
+    the router's gate (`rcs_viz.ui.access`); only those in `visible` (url paths; None: all) are in the menu."""
+    shown = [p.url_path for p in ALL] if visible is None else visible
+    return st.navigation([st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path or None, default=i == 0,
+                                  visibility="visible" if p.url_path in shown else "hidden")
+                          for i, p in enumerate(ALL)], position="sidebar" if shown else "hidden")

@@ -7,7 +7,8 @@ a restart and a second server process. `st.session_state["saved_views"]` holds
 this session's copy (a tuple of SavedView), written through to the store on
 every change; it still travels between machines as a file (app_pages/story.py).
 
-Whose list it is: until the app has sign-in, the browser's. A random id is
+Whose list it is: with sign-in, the signed-in user's (on any browser);
+without, the browser's. A random id is
 kept in a cookie (`rcs_browser`, set by a small script the first time this
 browser saves, SameSite=Strict, a year), read from the request on each new
 session. A cookie rather than the link, because links are made to be shared:
@@ -29,7 +30,8 @@ import streamlit as st
 
 from rcs_viz.engine.store import StoreError
 from rcs_viz.output.markdown import escape
-from rcs_viz.ui import presenter, session
+from rcs_viz.features import access as policy
+from rcs_viz.ui import access, presenter, session
 from rcs_viz.ui.pages import SAVEABLE as PAGES
 from rcs_viz.features.story import kept, model as sv
 
@@ -53,7 +55,10 @@ def _cookie() -> str | None:
 def owner() -> str:
     """This browser's id: its cookie's, or a new one (which `remember_browser` then stores in a cookie)."""
     ss = st.session_state
-    if OWNER not in ss:
+    signed_in = access.owner_id()
+    if signed_in is not None:  # with sign-in, the list is the user's, on any browser
+        ss[OWNER], ss[OWNER + "_new"] = signed_in, False
+    elif OWNER not in ss:
         cookie = _cookie()
         ss[OWNER] = cookie if kept.valid_id(cookie) else kept.new_id()
         ss[OWNER + "_new"] = not kept.valid_id(cookie)
@@ -295,6 +300,7 @@ def shared(sid: str, views, label) -> None:
             if view.note:
                 left.caption(escape(view.note))
             if right.button("Open", key=f"sh_open_{i}", icon=":material/open_in_new:", width="stretch"):
-                go(view)
+                # a viewer sees a saved view only as its story's step (rcs_viz.features.access)
+                go(view, *((i + 1, sid) if access.current() == policy.VIEWER else ()))
             if right.button("Play from here", key=f"sh_play_{i}", icon=":material/play_arrow:", width="stretch"):
                 go(view, i + 1, sid)
