@@ -26,13 +26,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serving(root: Path, log: Path, env: dict):
-    """A Streamlit server on app.py, started as `make run` starts it; yields its URL once it answers."""
-    port = _free_port()
+def _serving(root: Path, log: Path, env: dict, port: int | None = None, args: tuple[str, ...] = ()):
+    """A Streamlit server on app.py, started as `make run` starts it (on `port`, with more options `args`);
+    yields its URL once it answers."""
+    port = port or _free_port()
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true"],
+             "--server.headless", "true", *args],
             cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://localhost:{port}"
     started = time.monotonic()
@@ -80,6 +81,16 @@ def second_server(tmp_path_factory, root, server_env):
     """Another server process on the same configuration and store (a restart, or the next machine)."""
     with _serving(root, tmp_path_factory.mktemp("server2") / "streamlit.log", server_env) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def serving(root):
+    """A server of a test's own: `with serving(log, env, port=None, args=()) as url`; and `serving.free_port()`."""
+    def start(log: Path, env: dict, port: int | None = None, args: tuple[str, ...] = ()):
+        return _serving(root, log, env, port, args)
+
+    start.free_port = _free_port
+    return start
 
 
 @pytest.fixture(scope="session")
