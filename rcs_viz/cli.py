@@ -118,7 +118,7 @@ def _known(var, label: str) -> bool:
 
 
 def _rules(args, cfg):
-    """The data owner's rules, with the flags' changes; a change that loosens them prints one warning line."""
+    """The data owner's rules with the flags' changes, and the warning line to print if they loosen them."""
     base = cfg.rules
     changes = {}
     if args.threshold is not None:
@@ -135,10 +135,9 @@ def _rules(args, cfg):
               f"--min-base {rules.min_base} (configured {base.min_base})" * (rules.min_base < base.min_base),
               "--perturbation off (configured on)" * (base.perturbation and not rules.perturbation)]
     looser = [x for x in looser if x]
-    if looser:
-        print(f"warning: {', '.join(looser)} loosens the data owner's rules from {cfg.source}: "
-              "this output may disclose small groups and must not be published", file=sys.stderr)
-    return rules
+    warning = (f"warning: {', '.join(looser)} loosens the data owner's rules from {cfg.source}: "
+               "this output may disclose small groups and must not be published") if looser else None
+    return rules, warning
 
 
 def crosstab(args) -> None:
@@ -151,7 +150,7 @@ def crosstab(args) -> None:
         cfg = config_mod.load(args.config)  # the data owner's file: --config, $RCS_EXPLORER_CONFIG or ./rcs_explorer.yaml
     except config_mod.ConfigError as exc:
         raise CliError(str(exc)) from None
-    rules = _rules(args, cfg)
+    rules, warning = _rules(args, cfg)
     cache = Path(tempfile.gettempdir()) / "rcs-explorer-cli"
     try:
         ds = load_dataset(args.data, args.dictionary, cache_dir=cache, salt=cfg.salt(args.data))
@@ -171,6 +170,8 @@ def crosstab(args) -> None:
         result = service.crosstab(ds, query, measure, rules)
     except QueryError as exc:
         raise CliError(str(exc)) from None
+    if warning:  # said once, with the output it is about (an error is the one line instead)
+        print(warning, file=sys.stderr)
     if args.format == "xlsx":
         if args.out is None:
             raise CliError("--format xlsx needs --out FILE")
