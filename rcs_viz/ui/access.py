@@ -19,9 +19,11 @@ signed identity cookie; AppTest sets it with `at.user` (see tests/app/test_acces
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import streamlit as st
 
+from rcs_viz import config as config_mod
 from rcs_viz.engine.store import StoreError
 from rcs_viz.features import access as policy
 from rcs_viz.features.story import kept, model as sv
@@ -29,6 +31,7 @@ from rcs_viz.output.markdown import escape
 from rcs_viz.ui import presenter, session
 from rcs_viz.ui.pages import ALL, SAVEABLE, STORY
 
+_LOG = logging.getLogger(__name__)
 OPEN = "open"  # no sign-in configured: every page, as before sign-in existed
 ROLE = "rcs_role"  # this run's role, for screens that differ by role (the gate itself never reads it back)
 
@@ -57,7 +60,15 @@ def current() -> str | None:
 def who() -> str | None:
     """This session's role: OPEN without sign-in, else the signed-in user's; None once the screen says why not."""
     st.session_state.pop(ROLE, None)
-    access, user = session.config().access, _user()
+    try:
+        access = session.config().access
+    except config_mod.ConfigError as err:  # fail closed; the details (paths) go to the owner's log, not the screen
+        _LOG.error("%s", err)
+        st.title("RCS Explorer")
+        st.error("The server's configuration cannot be used, so nothing opens. The data owner will find why in "
+                 "the server's log.", icon=":material/error:")
+        return None
+    user = _user()
     if access is None and "is_logged_in" not in user:
         found = OPEN
     elif "is_logged_in" not in user:

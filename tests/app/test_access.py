@@ -124,3 +124,12 @@ def test_a_viewer_plays_a_saved_step_in_presenter_mode(app_test, page, params, s
     assert at.title[0].value == PAGES[page].title.split(" ")[0]
     assert any(step in str(h.proto) for h in at.get("html"))
     assert not at.sidebar.selectbox  # presenter mode: no controls
+
+
+def test_a_broken_access_setting_opens_nothing_and_shows_no_details(app_test, tmp_path, monkeypatch):
+    cfg = tmp_path / "rcs_explorer_broken.yaml"
+    cfg.write_text("access:\n  explorers: [not an address]\n", encoding="utf-8")
+    monkeypatch.setenv(config.ENV_VAR, str(cfg))
+    at = as_user(app_test, EXPLORER)
+    assert "configuration cannot be used" in texts(at)
+    assert str(tmp_path) not in texts(at) and not at.dataframe and not at.button
