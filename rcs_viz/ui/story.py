@@ -112,6 +112,11 @@ def store(views) -> None:
     """Replace this session's list, and keep it in the server store under its story id (a new one the first time)."""
     ss = st.session_state
     ss[KEY] = tuple(views)
+    if access.current() == policy.VIEWER:
+        # Only explorers publish: a story in the store is one a viewer may play (rcs_viz.features.access), so a
+        # viewer's own list (copied or imported, with any settings a file can hold) is never kept there.
+        ss[PROBLEM] = "with the viewer role, your own list is not kept on the server and its steps do not open"
+        return
     where = _store()
     if where is None:
         return

@@ -133,3 +133,12 @@ def test_a_broken_access_setting_opens_nothing_and_shows_no_details(app_test, tm
     at = as_user(app_test, EXPLORER)
     assert "configuration cannot be used" in texts(at)
     assert str(tmp_path) not in texts(at) and not at.dataframe and not at.button
+
+
+def test_a_viewers_own_list_is_never_kept_so_cannot_publish_a_view(app_test, server_store):
+    at = open_link(as_user(app_test, VIEWER), "story", {"id": SID})
+    at.button(key="sh_copy").click().run()  # a list of their own: it could as well be imported from any file
+    assert not at.exception, at.exception
+    where = Store.open(f"sqlite:///{server_store}", Path(server_store))
+    assert kept.latest(where, at.session_state["rcs_browser_id"], PAGES) == (None, ())
+    assert "not kept on the server" in texts(at)
