@@ -18,7 +18,7 @@ def open_file(page, path, wait_for_app):
 
 def test_bad_file_gets_a_message_and_the_data_stays(app_server, page, wait_for_app, tmp_path, artifacts):
     bad = tmp_path / "pupils.csv"
-    bad.write_text("id,school,attendance\n1,A,95\n1,A,n/a\n", encoding="utf-8")
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # an image saved with a .csv name
     digest = hashlib.sha256(bad.read_bytes()).hexdigest()
     page.goto(app_server)
     wait_for_app(page)
