@@ -39,8 +39,9 @@ if base.too_small:
 result = session.crosstab(query, view.measure)
 render.protected_table(result, show_ci=view.ci, key="explore_table")
 stacked, why_not = charts.stacking(result, view.stacked, view.ci)
-figure = charts.chart(result, show_ci=view.ci, stacked=stacked, scale=presenter.SCALE if presenter.active() else 1.0)
-render.chart(result, figure)
+scale = presenter.SCALE if presenter.active() else 1.0
+figure = charts.chart(result, show_ci=view.ci, stacked=stacked, scale=scale)
+render.chart(result, figure, charts.on_screen(result, show_ci=view.ci, stacked=stacked, scale=scale))
 if why_not:
     st.caption(escape(why_not))
 

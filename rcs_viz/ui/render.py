@@ -164,9 +164,26 @@ def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def chart(result: Protected, figure) -> None:
-    """The chart, and a note naming what it leaves out and why."""
-    st.altair_chart(figure, width="content", height=figure.usermeta["height"])
+def draw(c, **kwargs):
+    """One chart as wide as its column when it is drawn to fit one (width "container"), at its own height."""
+    width = "stretch" if getattr(c, "width", None) == "container" else "content"
+    return st.altair_chart(c, width=width, height="content", **kwargs)
+
+
+def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None) -> None:
+    """The chart (small multiples in columns, under their heading and legend), and a note naming what it leaves out.
+
+    `on_screen` is `charts.on_screen`'s: the charts to draw and how many columns their panels take; without it
+    the figure itself is drawn.
+    """
+    drawn, columns = on_screen or ([figure], 1)
+    draw(drawn[0])
+    panels = drawn[1:]
+    for start in range(0, len(panels), columns):
+        cells = st.columns(columns) if columns > 1 else [st.container()]
+        for cell, c in zip(cells, panels[start:start + columns]):
+            with cell:
+                draw(c)
     _, missing = charts.drawable(result)
     if missing:
         shown = ", ".join(escape(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")

@@ -127,3 +127,35 @@ def test_an_exported_chart_says_where_it_came_from_and_how_it_was_protected(samp
     for words in ("Source: respondents.parquet", "counts under 10 suppressed", "secondary suppression",
                   "Produced", "Synthetic sample", "Survey wave: 2019"):
         assert words in svg, words
+
+
+def test_a_chart_takes_its_containers_width_and_an_export_a_fixed_one(result):
+    c = charts.chart(result)
+    spec = c.to_dict()
+    assert spec["width"] == "container" and spec["autosize"]["type"] == "fit-x"
+    assert json.loads(figures._spec(c, []))["width"] == figures.EXPORT_WIDTH  # vl-convert has no container
+    assert figures.to_png(c)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_long_labels_are_shortened_distinctly_with_the_whole_text_in_the_tooltip(result):
+    long = ["The Very Long Name of a School in the Borders Area", "The Very Long Name of a School in the Highlands",
+            "Short"]
+    short = figures.shorten_all(long)
+    assert short["Short"] == "Short" and short[long[0]].endswith("…") and len(short[long[0]]) <= figures.SHORT
+    assert len(set(short.values())) == 3
+    spec = charts.chart(result).to_dict()
+    tips = [t["field"] for layer in [spec] + spec.get("layer", []) for t in layer.get("encoding", {}).get("tooltip", [])]
+    assert "row_label" in tips  # the axis shows row_short, the tooltip the whole label
+
+
+def test_small_multiples_have_their_own_axes_and_one_complete_legend(sample_dataset):
+    q = CrossTab(rows="simd", cols="safe_home", panel="stage", filters=(("wave", ("2019",)),))
+    r = service.crosstab(sample_dataset, q, "row_pct", Rules())
+    spec = charts.chart(r).to_dict()
+    assert spec["resolve"]["axis"] == {"x": "independent", "y": "independent"}
+    drawn, columns = charts.on_screen(r)
+    head = drawn[0].to_dict()
+    legend = head["encoding"]["color"]["legend"]
+    assert legend["labelLimit"] == 0 and "No answer" in head["encoding"]["color"]["scale"]["domain"]
+    assert len(drawn) - 1 == r.cells["panel"].dropna().nunique() and columns in (1, 2)
+    assert all(d.to_dict()["width"] == "container" for d in drawn)

@@ -12,7 +12,8 @@ import altair as alt
 import pandas as pd
 
 from rcs_viz.engine.service import Protected
-from rcs_viz.output.figures import FONT_SIZE, OKABE_ITO
+from rcs_viz.output import figures
+from rcs_viz.output.figures import OKABE_ITO
 
 
 
@@ -57,66 +58,141 @@ def stacking(result: Protected, asked: bool, show_ci: bool = False) -> tuple[boo
 
 
 def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale: float = 1.0) -> alt.Chart:
-    """Bars for counts and percentages; dots with whiskers where intervals are asked for."""
-    data, _ = drawable(result)
-    data = data.astype({"value": float, "ci_low": float, "ci_high": float})
-    with_ci = show_ci and result.measure != "count" and data["ci_low"].notna().any()
-    keep = ["row_label", "col_label", "panel_label", "value"] + (["ci_low", "ci_high"] if with_ci else [])
-    data = data[keep].copy()
-    if with_ci:  # a cell that is its own base (100 %) has no interval: draw it as a point only
-        data["ci_low"] = data["ci_low"].fillna(data["value"])
-        data["ci_high"] = data["ci_high"].fillna(data["value"])
-    rows_order = list(dict.fromkeys(result.cells.loc[result.cells["row"].notna(), "row_label"]))
-    cols_order = list(dict.fromkeys(result.cells.loc[result.cells["col"].notna(), "col_label"]))
-    is_pct = result.measure.endswith("pct")
-    title = result.measure_label + (" (%)" if is_pct else "")
-    y = alt.Y("row_label:N", title=None, sort=rows_order)
-    color = (alt.Color("col_label:N", title=None, sort=cols_order,
-                       scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(orient="top"))
-             if result.query.cols is not None else alt.value(OKABE_ITO[0]))
-    figure = ",.0f" if result.measure == "count" else ",~g" if result.measure == "median" else ",.1f"
-    tooltip = [alt.Tooltip("row_label:N", title="Row"), alt.Tooltip("value:Q", title=title, format=figure)]
-    if result.query.cols is not None:
-        tooltip.insert(1, alt.Tooltip("col_label:N", title="Column"))
-    if with_ci:
-        tooltip += [alt.Tooltip("ci_low:Q", title="95% CI low", format=",.1f"),
-                    alt.Tooltip("ci_high:Q", title="95% CI high", format=",.1f")]
-        offset = {"yOffset": alt.YOffset("col_label:N", sort=cols_order)} if result.query.cols else {}
-        base = alt.Chart(data).encode(y=y, color=color, **offset)
-        zero = result.measure not in ("mean", "median")  # a mean's axis need not start at zero
-        layer = (base.mark_rule(strokeWidth=2.5 * scale).encode(
-                     x=alt.X("ci_low:Q", title=title, scale=alt.Scale(zero=zero)), x2="ci_high:Q")
-                 + base.mark_point(filled=True, size=110 * scale, opacity=1).encode(x="value:Q", tooltip=tooltip))
-    else:
-        x_scale = alt.Scale(domain=[0, 100]) if stacked and result.measure in ("row_pct", "total_pct") else alt.Undefined
-        enc = {"x": alt.X("value:Q", title=title, stack="zero" if stacked else None, scale=x_scale), "y": y,
-               "color": color, "tooltip": tooltip}
-        if stacked and result.query.cols is not None:
-            data["order"] = data["col_label"].map({c: i for i, c in enumerate(cols_order)})
+    """The whole figure: one view as wide as its container, or small multiples (each with its own axes) for panels.
+
+    This is the chart exported as PNG/SVG too (`figures.to_png` gives a container-wide chart a fixed width).
+    On screen, small multiples are drawn by `on_screen` instead, so that each panel fits the page's width.
+    """
+    p = _Plot(result, show_ci, stacked, scale)
+    if result.query.panel is None:
+        return figures.fit(p.layer(p.data).properties(width="container", height=p.height),
+                           p.heading, p.subtitle, p.height + figures.head_height(p.subtitle, scale, p.legend), scale)
+    columns = 1 if p.long_rows else 2
+    faceted = p.layer(p.data).properties(width=300 * scale, height=p.height).facet(
+        facet=alt.Facet("panel_label:N", title=None, sort=p.panels,
+                        header=alt.Header(labelOrient="top", labelAnchor="start", labelFontWeight="bold",
+                                          labelLimit=0)),
+        columns=columns, spacing=24 * scale).resolve_axis(x="independent", y="independent")
+    rows = -(-len(p.panels) // columns)
+    total = rows * (p.height + 90 * scale) + figures.head_height(p.subtitle, scale, p.legend)
+    return figures.finish(faceted, p.heading, p.subtitle, total, scale)
+
+
+def on_screen(result: Protected, show_ci: bool = False, stacked: bool = False,
+              scale: float = 1.0) -> tuple[list[alt.Chart], int]:
+    """The charts the page draws, and how many columns its panels take.
+
+    One view is the figure itself. Small multiples are a heading (title, subtitle and the legend of every series)
+    and then one chart per panel, each as wide as its column with its own axes, on the same scale.
+    """
+    if result.query.panel is None:
+        return [chart(result, show_ci, stacked, scale)], 1
+    p = _Plot(result, show_ci, stacked, scale)
+    head_data = p.data.drop_duplicates("col_label") if p.legend else p.data.head(1)
+    head = alt.Chart(head_data).mark_point(opacity=0, aria=False).encode(
+        **({"color": p.color(legend=True)} if p.legend else {}))
+    head = figures.fit(head.properties(width="container", height=1), p.heading, p.subtitle,
+                       figures.head_height(p.subtitle, scale, p.legend), scale)
+    out = [head]
+    for panel in p.panels:
+        mine = p.data[p.data["panel_label"] == panel]
+        if not len(mine):
+            continue
+        view = p.layer(mine, legend=False).properties(width="container", height=p.height)
+        out.append(figures.fit(view, panel, [], p.height + 80 * scale, scale))
+    return out, 1 if p.long_rows else 2
+
+
+# The x scale ends on a tick, and the axis shows every tick it has: no bar runs past its axis. As many ticks
+# as the plot's width leaves room for (a narrow panel keeps 0, the middle and the end).
+TICKS = alt.expr("max(2, min(6, floor(width / 90)))")
+
+
+class _Plot:
+    """What every form of the chart shares: its data, orders, encodings, size and words."""
+
+    def __init__(self, result: Protected, show_ci: bool, stacked: bool, scale: float):
+        data, _ = drawable(result)
+        data = data.astype({"value": float, "ci_low": float, "ci_high": float})
+        self.with_ci = show_ci and result.measure != "count" and data["ci_low"].notna().any()
+        keep = ["row_label", "col_label", "panel_label", "value"] + (["ci_low", "ci_high"] if self.with_ci else [])
+        data = data[keep].copy()
+        if self.with_ci:  # a cell that is its own base (100 %) has no interval: draw it as a point only
+            data["ci_low"] = data["ci_low"].fillna(data["value"])
+            data["ci_high"] = data["ci_high"].fillna(data["value"])
+        cells = result.cells
+        self.rows_order = list(dict.fromkeys(cells.loc[cells["row"].notna(), "row_label"]))
+        self.cols_order = list(dict.fromkeys(cells.loc[cells["col"].notna(), "col_label"]))
+        self.panels = (list(dict.fromkeys(cells.loc[cells["panel"].notna(), "panel_label"]))
+                       if result.query.panel is not None else [])
+        short = figures.shorten_all(self.rows_order)
+        data["row_short"] = data["row_label"].map(short)
+        self.row_sort = [short[r] for r in self.rows_order]
+        self.long_rows = max((len(s) for s in self.row_sort), default=0) > 18
+        self.data = data
+        self.result, self.stacked, self.scale = result, stacked, scale
+        self.legend = result.query.cols is not None
+        self.is_pct = result.measure.endswith("pct")
+        self.title = result.measure_label + (" (%)" if self.is_pct else "")
+        n_rows = max(len(self.rows_order), 1)
+        per_row = 26 if stacked or not self.legend else max(26, 16 * len(self.cols_order) + 8)
+        self.height = max(per_row * scale * n_rows, 80 * scale)
+        subtitle = [f"Filters: {'; '.join(result.filters_text)}" if result.filters_text else "All respondents"]
+        if result.synthetic:
+            subtitle.append("Synthetic sample — not real statistics")
+        self.subtitle = subtitle
+        heading = result.row_title + (f" by {result.col_title}" if result.col_title else "")
+        self.heading = (heading + (f", for each {result.panel_title}" if result.panel_title else "")
+                        + f" — {result.measure_label}")
+
+    def color(self, legend: bool = True):
+        if not self.legend:
+            return alt.value(OKABE_ITO[0])
+        palette = (OKABE_ITO * (len(self.cols_order) // len(OKABE_ITO) + 1))[:len(self.cols_order)]
+        return alt.Color("col_label:N", title=None, sort=self.cols_order,
+                         scale=alt.Scale(domain=self.cols_order, range=palette),
+                         legend=figures.legend(self.cols_order, self.scale) if legend else None)
+
+    def x_scale(self) -> alt.Scale:
+        """One scale for every panel, ending on a tick (`nice`), so no bar runs past its axis."""
+        d = self.data
+        if self.stacked and self.result.measure in ("row_pct", "total_pct"):
+            return alt.Scale(domain=[0, 100], nice=TICKS)
+        if self.with_ci:
+            zero = self.result.measure not in ("mean", "median")  # a mean's axis need not start at zero
+            low, high = float(d["ci_low"].min()) if len(d) else 0.0, float(d["ci_high"].max()) if len(d) else 1.0
+            return alt.Scale(domain=[min(low, 0.0) if zero else low, high], nice=TICKS, zero=zero)
+        if self.stacked:
+            high = float(d.groupby(["panel_label", "row_label"], dropna=False)["value"].sum().max()) if len(d) else 1.0
+        else:
+            high = float(d["value"].max()) if len(d) else 1.0
+        return alt.Scale(domain=[min(0.0, float(d["value"].min()) if len(d) else 0.0), high], nice=TICKS)
+
+    def layer(self, data: pd.DataFrame, legend: bool = True):
+        r, scale, cols = self.result, self.scale, self.cols_order
+        y = alt.Y("row_short:N", title=None, sort=self.row_sort, axis=alt.Axis(labelLimit=0))
+        color = self.color(legend)
+        figure = ",.0f" if r.measure == "count" else ",~g" if r.measure == "median" else ",.1f"
+        tooltip = [alt.Tooltip("row_label:N", title="Row"), alt.Tooltip("value:Q", title=self.title, format=figure)]
+        if r.query.cols is not None:
+            tooltip.insert(1, alt.Tooltip("col_label:N", title="Column"))
+        if r.query.panel is not None:
+            tooltip.insert(0, alt.Tooltip("panel_label:N", title="Panel"))
+        x_scale = self.x_scale()
+        if self.with_ci:
+            tooltip += [alt.Tooltip("ci_low:Q", title="95% CI low", format=",.1f"),
+                        alt.Tooltip("ci_high:Q", title="95% CI high", format=",.1f")]
+            offset = {"yOffset": alt.YOffset("col_label:N", sort=cols)} if r.query.cols else {}
+            base = alt.Chart(data).encode(y=y, color=color, **offset)
+            return (base.mark_rule(strokeWidth=2.5 * scale).encode(
+                        x=alt.X("ci_low:Q", title=self.title, scale=x_scale, axis=alt.Axis(tickCount=TICKS)), x2="ci_high:Q", tooltip=tooltip)
+                    + base.mark_point(filled=True, size=110 * scale, opacity=1).encode(x="value:Q", tooltip=tooltip))
+        enc = {"x": alt.X("value:Q", title=self.title, stack="zero" if self.stacked else None, scale=x_scale,
+                          axis=alt.Axis(tickCount=TICKS)),
+               "y": y, "color": color, "tooltip": tooltip}
+        if self.stacked and r.query.cols is not None:
+            data = data.assign(order=data["col_label"].map({c: i for i, c in enumerate(cols)}))
             enc["order"] = alt.Order("order:Q")
-        if result.query.cols is not None and not stacked:
-            enc["yOffset"] = alt.YOffset("col_label:N", sort=cols_order)
-        layer = alt.Chart(data).mark_bar().encode(**enc)
-    n_rows = max(len(rows_order), 1) * (1 if stacked or result.query.cols is None else max(len(cols_order), 1))
-    plot_height = min(max(28 * scale * n_rows, 120), 900)
-    layer = layer.properties(width=520 * scale, height=plot_height)
-    facet_rows = 1
-    if result.query.panel is not None:
-        panels = list(dict.fromkeys(result.cells.loc[result.cells["panel"].notna(), "panel_label"]))
-        layer = layer.properties(width=300 * scale).facet(
-            facet=alt.Facet("panel_label:N", title=None, sort=panels), columns=3)
-        facet_rows = -(-len(panels) // 3)
-    subtitle = [f"Filters: {'; '.join(result.filters_text)}" if result.filters_text else "All respondents"]
-    if result.synthetic:
-        subtitle.append("Synthetic sample — not real statistics")
-    heading = result.row_title + (f" by {result.col_title}" if result.col_title else "")
-    heading += (f", for each {result.panel_title}" if result.panel_title else "") + f" — {result.measure_label}"
-    # Streamlit squeezes title, legend and axes into a chart's own height unless told the whole height.
-    total = facet_rows * (plot_height + 40 * scale) + 170 * scale
-    return (layer.properties(title=alt.TitleParams(heading, subtitle=subtitle, anchor="start"),
-                             usermeta={"height": int(total)})
-            .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=320)
-            .configure_legend(labelFontSize=FONT_SIZE * scale, labelLimit=320)
-            .configure_title(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale)
-            .configure_header(labelFontSize=FONT_SIZE * scale)
-            .configure_view(stroke=None))
+        if r.query.cols is not None and not self.stacked:
+            enc["yOffset"] = alt.YOffset("col_label:N", sort=cols)
+        return alt.Chart(data).mark_bar().encode(**enc)

@@ -1,0 +1,130 @@
+"""Charts that fit: over a matrix of views, at a desk and presenting, nothing a chart draws is cut.
+
+For every chart on the page the test reads the drawn SVG in the browser and compares boxes: the SVG with
+the chart's element and the column it sits in, every piece of text (title, axis labels, legend) with both,
+each bar with the last value written on its axis; then that every small multiple has an x-axis with values of its own, that
+no legend or title text was truncated, and that the legend names every series the marks draw ("No answer"
+included). A screenshot of each view is kept in artifacts/charts_fit/ to be looked at.
+"""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+VIEWS = {
+    "cluster_schools": "/explore?rows=school&f.cluster=101",
+    "ci_legend": "/explore?rows=cluster&cols=safe_home&measure=row_pct&ci=1&f.cpp=1",
+    "panels": "/explore?rows=simd&cols=fsm&panel=stage&measure=row_pct",
+    "all_schools": "/explore?rows=school",
+    "long_labels": "/explore?rows=school&cols=sex&measure=row_pct&f.cluster=101",
+    "panels_ci": "/explore?rows=sex&cols=safe_school&panel=urban_rural&measure=row_pct&ci=1",
+}
+SCREENS = {"desk": ({"width": 1400, "height": 1000}, ""), "narrow": ({"width": 1000, "height": 900}, ""),
+           "present": ({"width": 1280, "height": 800}, "&present=1")}
+
+MEASURE = """() => {
+  const box = e => { const r = e.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  return [...document.querySelectorAll("[data-testid='stVegaLiteChart']")].map(el => {
+    const svg = el.querySelector('svg.marks');
+    if (!svg) return {missing: true};
+    const column = el.closest("[data-testid='stVerticalBlock']");
+    const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+      .map(t => ({text: t.textContent, box: box(t),
+                  role: (t.closest('.role-legend, .role-title, .role-axis, .role-mark') || {classList: ['other']})
+                        .classList[1] || 'other'}));
+    const xAxes = [...svg.querySelectorAll(".role-axis[aria-label^='X-axis']")];
+    const labelledX = xAxes.filter(a => a.querySelectorAll('.role-axis-label text').length >= 2).length;
+    const cells = svg.querySelectorAll('.cell').length;
+    const overruns = [];
+    // where each tick label says its value is: its anchor (a flushed last label ends at its tick)
+    const at = t => { const r = box(t), a = t.getAttribute('text-anchor');
+                      return a === 'end' ? r.r : a === 'start' ? r.l : (r.l + r.r) / 2; };
+    for (const m of svg.querySelectorAll('.role-mark path, .role-mark line')) {
+      let g = m.parentElement, axis = null;
+      while (g && g !== svg && !axis) { axis = g.querySelector(".role-axis[aria-label^='X-axis']"); g = g.parentElement; }
+      if (!axis) continue;
+      const ticks = [...axis.querySelectorAll('.role-axis-label text')].map(at);
+      if (!ticks.length) continue;
+      const end = Math.max(...ticks), mark = box(m);
+      if (mark.r > end + 2) overruns.push((m.getAttribute('aria-label') || '').slice(0, 80) + ` ends ${mark.r - end}px past the last value on its axis`);
+    }
+    const series = new Set();
+    for (const m of svg.querySelectorAll('.role-mark [aria-label]')) {
+      const found = /col_label: ([^;]*)/.exec(m.getAttribute('aria-label'));
+      if (found) series.add(found[1].trim());
+    }
+    const marks = svg.querySelectorAll('.role-mark [aria-label]').length;
+    return {el: box(el), svg: box(svg), column: column ? box(column) : box(el), texts, labelledX, cells, marks,
+            overruns: overruns.slice(0, 5), series: [...series]};
+  });
+}"""
+
+
+def _inside(inner, outer, slack=1.5) -> bool:
+    return (inner["l"] >= outer["l"] - slack and inner["t"] >= outer["t"] - slack
+            and inner["r"] <= outer["r"] + slack and inner["b"] <= outer["b"] + slack)
+
+
+def cut(charts) -> list[str]:
+    """Everything drawn that a reader would not see whole, in words."""
+    problems = []
+    legend = set()
+    series = set()
+    for i, c in enumerate(charts):
+        if c.get("missing"):
+            problems.append(f"chart {i}: nothing drawn")
+            continue
+        if not _inside(c["svg"], c["el"]):
+            problems.append(f"chart {i}: drawing {c['svg']} larger than its element {c['el']}")
+        if not _inside(c["el"], c["column"]):
+            problems.append(f"chart {i}: element {c['el']} wider than its column {c['column']}")
+        for t in c["texts"]:
+            if not (_inside(t["box"], c["svg"]) and _inside(t["box"], c["el"]) and _inside(t["box"], c["column"])):
+                problems.append(f"chart {i}: {t['role']} text {t['text']!r} cut at {t['box']}")
+            if t["role"] in ("role-legend", "role-title") and t["text"].endswith("…"):
+                problems.append(f"chart {i}: {t['role']} text {t['text']!r} truncated")
+        if c["marks"] and c["labelledX"] < max(c["cells"], 1):  # a chart that draws data has an x-axis per panel
+            problems.append(f"chart {i}: {c['cells']} panels but {c['labelledX']} x-axes with values")
+        problems += [f"chart {i}: {o}" for o in c["overruns"]]
+        legend |= {t["text"] for t in c["texts"] if t["role"] == "role-legend"}
+        series |= set(c["series"])
+    if series - legend:
+        problems.append(f"series drawn but not in any legend: {sorted(series - legend)}")
+    return problems
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_chart_fits_its_container(app_server, browser, wait_for_app, artifacts, screen):
+    viewport, suffix = SCREENS[screen]
+    folder = artifacts / "charts_fit"
+    folder.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    failures = {}
+    try:
+        for name, link in VIEWS.items():
+            page.goto(app_server + link + suffix)
+            wait_for_app(page)
+            chart = page.locator("[data-testid='stVegaLiteChart']").first
+            chart.wait_for(state="visible")
+            page.wait_for_timeout(800)  # vega lays out after the element appears
+            chart.scroll_into_view_if_needed()
+            page.screenshot(path=str(folder / f"{name}_{screen}.png"), full_page=True)
+            problems = cut(page.evaluate(MEASURE))
+            if problems:
+                failures[name] = problems[:6] + ([f"... and {len(problems) - 6} more"] if len(problems) > 6 else [])
+    finally:
+        context.close()
+    assert not failures, "\n".join(f"{name} ({screen}):\n  " + "\n  ".join(p) for name, p in failures.items())
+
+
+def test_the_measure_finds_what_is_cut():
+    """The checker itself: a legend entry past the drawing, a bar past its axis and a missing series are caught."""
+    box = {"l": 0, "t": 0, "r": 500, "b": 400}
+    chart = {"el": box, "svg": box, "column": box, "labelledX": 1, "cells": 0, "marks": 3, "overruns": [], "series": ["Never"],
+             "texts": [{"text": "Nev", "box": {"l": 480, "t": 10, "r": 520, "b": 20}, "role": "role-legend"}]}
+    problems = cut([chart])
+    assert any("cut at" in p for p in problems) and any("not in any legend" in p for p in problems)
+    assert re.search("panels but", " ".join(cut([{**chart, "cells": 4}])))
