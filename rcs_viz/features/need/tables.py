@@ -236,7 +236,7 @@ def services_notes(source: str, synthetic: bool, where: str, threshold: int, not
     rows = [
         ("Data", "Services table" + (" (synthetic sample: fictional services, not real spend)" if synthetic else "")),
         ("Source file", source), ("Partnership", where),
-        ("Children served", f"Counts of children served from 1 to {threshold - 1} are protected ({SUPPRESSED}), "
+        ("Children served", f"Counts of children served below {threshold}, zeros included, are protected ({SUPPRESSED}), "
                             "in every total too, with any count that would let one be worked out; no spend per "
                             "child is given beside a protected count."),
         ("Spend per child", "Spend ÷ children served: a cost per place, as a child using two services counts in "

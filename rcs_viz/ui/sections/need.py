@@ -94,7 +94,8 @@ def _header(table, kind: str, synthetic: bool) -> None:
 def services(ds, b: Binding, view: NeedView) -> None:
     """The services map: spend and children served by tier, sector and funder, protected counts marked."""
     table, kind, problem = nc.services()
-    d, presenting, threshold = ds.dictionary, presenter.active(), session.rules().threshold
+    d, presenting, rules = ds.dictionary, presenter.active(), session.rules()
+    threshold = rules.threshold
     st.subheader("Services map")
     synthetic = nc.services_synthetic(kind)
     _header(table, kind, synthetic)
@@ -112,7 +113,7 @@ def services(ds, b: Binding, view: NeedView) -> None:
     cpp, why = nc.services_scope(view, d, t)
     if why:
         st.caption(escape(why))
-    s = services_map.summarise(t, cpp, threshold)
+    s = services_map.summarise(t, cpp, rules)
     where, tiers, sectors, tier_sector, prevent, funders, listed = (
         s.where, s.tiers, s.sectors, s.tier_sector, s.prevent, s.funders, s.services)
     total = tiers.iloc[-1]
@@ -152,7 +153,7 @@ def services(ds, b: Binding, view: NeedView) -> None:
 def what_if(ds, b: Binding, view: NeedView) -> None:
     """Shift upstream: the arithmetic of moving spend between tiers, every assumption beside it."""
     table, kind, problem = nc.services()
-    d, presenting, threshold = ds.dictionary, presenter.active(), session.rules().threshold
+    d, presenting, rules = ds.dictionary, presenter.active(), session.rules()
     default = nc.default(ds)
     st.subheader("Shift upstream: what if spend moved between tiers?")
     st.warning(whatif.CAUTION, icon=":material/lightbulb:")
@@ -174,7 +175,7 @@ def what_if(ds, b: Binding, view: NeedView) -> None:
         with inputs:
             nc.whatif_inputs(b)
     try:
-        scenario = whatif.shift_upstream(services_map.summarise(t, cpp, threshold).tiers, view.shift_from,
+        scenario = whatif.shift_upstream(services_map.summarise(t, cpp, rules).tiers, view.shift_from,
                                          view.shift_to, view.shift_pct)
     except whatif.WhatIfError as err:
         results.warning(f"This move cannot be worked out: {escape(err)}. Choose other tiers, or another partnership.",
