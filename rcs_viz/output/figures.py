@@ -17,6 +17,9 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "
 FONT_SIZE = 15
 EXPORT_WIDTH = 760  # a PNG/SVG of a chart drawn as wide as its container on screen
 SHORT = 30  # characters of a category's label on an axis; the tooltip holds the whole label
+# An x (or y) scale that ends on a tick it writes, with as many ticks as the plot's width leaves room for:
+# no bar or whisker runs past its axis on a chart as wide as its container.
+TICKS = alt.expr("max(2, min(6, floor(width / 90)))")
 LEGEND_WIDTH = 480  # pixels (times the scale) a legend's row may take: it wraps to rows within the narrowest column
 
 

@@ -245,7 +245,10 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
     event = None
     if figure is not None:
         kwargs = dict(key=chart_key, on_select="rerun", selection_mode="pick") if chart_key else {}
-        event = st.altair_chart(figure, width="content", height=figure.usermeta["height"], **kwargs)
+        if getattr(figure, "width", None) == "container":  # rank, trend, gradient: as wide as the column
+            event = draw(figure, **kwargs)
+        else:  # the spine: its own width and height
+            event = st.altair_chart(figure, width="content", height=figure.usermeta["height"], **kwargs)
     hidden = getattr(result, "protected", None)
     if hidden:
         st.caption(f"Not drawn (protected or base too small): {', '.join(escape(h) for h in hidden[:12])}"

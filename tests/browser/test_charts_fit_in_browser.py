@@ -20,6 +20,11 @@ VIEWS = {
     "all_schools": "/explore?rows=school",
     "long_labels": "/explore?rows=school&cols=sex&measure=row_pct&f.cluster=101",
     "panels_ci": "/explore?rows=sex&cols=safe_school&panel=urban_rural&measure=row_pct&ci=1",
+    "compare_rank": "/compare?view=rank",
+    "compare_trend": "/compare?view=trend",
+    "compare_gradient": "/compare?view=gradient",
+    "need_fit": "/need?sec=fit",
+    "need_services": "/need?sec=services",
 }
 SCREENS = {"desk": ({"width": 1400, "height": 1000}, ""), "narrow": ({"width": 1000, "height": 900}, ""),
            "present": ({"width": 1280, "height": 800}, "&present=1")}
@@ -28,6 +33,7 @@ MEASURE = """() => {
   const box = e => { const r = e.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
   return [...document.querySelectorAll("[data-testid='stVegaLiteChart']")].map(el => {
     const svg = el.querySelector('svg.marks');
+    if (!el.getClientRects().length || !el.getBoundingClientRect().width) return {hidden: true};  // an unopened tab
     if (!svg) return {missing: true};
     const column = el.closest("[data-testid='stVerticalBlock']");
     const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
@@ -44,7 +50,8 @@ MEASURE = """() => {
     for (const m of svg.querySelectorAll('.role-mark path, .role-mark line')) {
       let g = m.parentElement, axis = null;
       while (g && g !== svg && !axis) { axis = g.querySelector(".role-axis[aria-label^='X-axis']"); g = g.parentElement; }
-      if (!axis) continue;
+      // a bar or point on a categorical x (waves, quintiles) sits around its label: only a scale of values has an end
+      if (!axis || /discrete/.test(axis.getAttribute('aria-label') || '')) continue;
       const ticks = [...axis.querySelectorAll('.role-axis-label text')].map(at);
       if (!ticks.length) continue;
       const end = Math.max(...ticks), mark = box(m);
@@ -73,6 +80,8 @@ def cut(charts) -> list[str]:
     legend = set()
     series = set()
     for i, c in enumerate(charts):
+        if c.get("hidden"):  # drawn when its tab is opened
+            continue
         if c.get("missing"):
             problems.append(f"chart {i}: nothing drawn")
             continue

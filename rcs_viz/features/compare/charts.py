@@ -72,17 +72,20 @@ def _axis_title(statistic: str) -> str:
 
 
 def _verdict_scale(polarity: str | list[str] | None, title: str, scale: float, orient: str = "top",
-                   offset: float = 12) -> alt.Color:
-    """Verdict colours, fixed whatever is in the data; `polarity` picks the legend's entries."""
+                   offset: float = 12, whole: bool = False) -> alt.Color:
+    """Verdict colours, fixed whatever is in the data; `polarity` picks the legend's entries.
+
+    `whole`: a legend for a chart as wide as its container, every entry whole, wrapped into rows (`figures.legend`).
+    """
     if isinstance(polarity, list):
         domain = [v for v in VERDICT_COLOURS if v in polarity or v in ("no different", "not compared")]
     else:
         domain = NEUTRAL if polarity in (None, "neutral") else POLAR
+    style = dict(symbolStrokeColor="#777777", symbolStrokeWidth=0.5, symbolSize=160 * scale, offset=offset * scale)
+    legend = (figures.legend(domain, scale, titleLimit=0, **style) if whole
+              else alt.Legend(orient=orient, columns=len(domain), titleLimit=900 * scale, **style))
     return alt.Color("verdict:N", title=title,
-                     scale=alt.Scale(domain=domain, range=[VERDICT_COLOURS[v] for v in domain]),
-                     legend=alt.Legend(orient=orient, symbolStrokeColor="#777777", symbolStrokeWidth=0.5,
-                                       symbolSize=160 * scale, columns=len(domain), titleLimit=900 * scale,
-                                       offset=offset * scale))
+                     scale=alt.Scale(domain=domain, range=[VERDICT_COLOURS[v] for v in domain]), legend=legend)
 
 
 def _lower(label: str) -> str:
@@ -132,22 +135,24 @@ def rank_chart(r: Ranked, scale: float = 1.0) -> alt.Chart:
         data["comparator"] = drawn["comparator"].astype(float).to_numpy()
         data["comparator_text"] = [_num(v, dp, ind.unit) or "not available" for v in drawn["comparator"]]
         tooltip.insert(4, alt.Tooltip("comparator_text:N", title=r.comparator_label))
-    order = list(data["unit"])
+    short = figures.shorten_all(list(data["unit"]))  # the axis shows a long name shortened; the tooltip whole
+    data["unit_short"] = data["unit"].map(short)
+    order = list(data["unit_short"])
     is_pct = ind.statistic == "pct"
     x_title = _axis_title(ind.statistic)
-    x_scale = alt.Scale(zero=is_pct, nice=True)
-    y = alt.Y("unit:N", sort=order, title=None, axis=alt.Axis(labelLimit=340 * scale))
-    color = _verdict_scale(ind.polarity, f"Compared with {r.comparator_label}", scale, offset=30)
+    x_scale = alt.Scale(zero=is_pct, nice=figures.TICKS)
+    y = alt.Y("unit_short:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
+    color = _verdict_scale(ind.polarity, f"Compared with {r.comparator_label}", scale, offset=30, whole=True)
     base = alt.Chart(data).encode(y=y)
     step = 30 * scale
     if is_pct:
         marks = base.mark_bar(size=step * 0.7, stroke="#777777", strokeWidth=0.5).encode(
-            x=alt.X("value:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=",~r")), color=color,
-            tooltip=tooltip)
+            x=alt.X("value:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=",~r", tickCount=figures.TICKS)),
+            color=color, tooltip=tooltip)
     else:
         marks = base.mark_point(filled=True, size=170 * scale, opacity=1, stroke="#555555", strokeWidth=0.7).encode(
-            x=alt.X("value:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=",~r")), color=color,
-            tooltip=tooltip)
+            x=alt.X("value:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=",~r", tickCount=figures.TICKS)),
+            color=color, tooltip=tooltip)
     whiskers = base.mark_rule(color=WHISKER, strokeWidth=1.4 * scale).encode(x="ci_low:Q", x2="ci_high:Q",
                                                                             tooltip=tooltip)
     caps = (base.mark_tick(color=WHISKER, thickness=1.4 * scale, size=step * 0.3).encode(x="ci_low:Q")
@@ -174,8 +179,8 @@ def rank_chart(r: Ranked, scale: float = 1.0) -> alt.Chart:
     subtitle = _subtitle(r.context, f"Each {noun} compared with the {_lower(r.comparator_label)}; "
                                     f"lines are 95% confidence intervals. {key}".strip(), hidden)
     plot_height = max(step * max(len(data), 1), 80 * scale)
-    chart = alt.layer(*layers).properties(width=560 * scale, height=plot_height)
-    return figures.finish(chart, r.title, subtitle, plot_height + figures.head_height(subtitle, scale), scale)
+    chart = alt.layer(*layers).properties(width="container", height=plot_height)
+    return figures.fit(chart, r.title, subtitle, plot_height + figures.head_height(subtitle, scale), scale)
 
 
 # --------------------------------------------------------------------------- spine
@@ -314,7 +319,7 @@ def trend_chart(t: Trend, scale: float = 1.0) -> alt.Chart:
     palette["National"] = "#000000"
     color = alt.Color("series:N", title=None, sort=names,
                       scale=alt.Scale(domain=names, range=[palette[n] for n in names]),
-                      legend=alt.Legend(orient="top", symbolStrokeWidth=3 * scale))
+                      legend=figures.legend(names, scale, symbolStrokeWidth=3 * scale))
     dash = alt.StrokeDash("national:N", scale=alt.Scale(domain=[False, True], range=[[1, 0], [7, 4]]), legend=None)
     tooltip = [alt.Tooltip("series:N", title="Series"), alt.Tooltip("wave_label:N", title="Wave"),
                alt.Tooltip("value_text:N", title="Value"), alt.Tooltip("ci_text:N", title="95% CI"),
@@ -345,8 +350,8 @@ def trend_chart(t: Trend, scale: float = 1.0) -> alt.Chart:
                          *changes, f"{n_hidden} point{'s' if n_hidden != 1 else ''} not shown: too few pupils."
                          if n_hidden else "")
     plot_height = 320 * scale
-    chart = alt.layer(lines, bars, points).properties(width=max(140 * len(waves), 420) * scale, height=plot_height)
-    return figures.finish(chart, f"{t.title} — trend", subtitle,
+    chart = alt.layer(lines, bars, points).properties(width="container", height=plot_height)
+    return figures.fit(chart, f"{t.title} — trend", subtitle,
                          plot_height + figures.head_height(subtitle, scale) + 30 * scale,
                          scale)
 
@@ -368,7 +373,7 @@ def gradient_chart(g: Gradient, scale: float = 1.0) -> alt.Chart:
               axis=alt.Axis(labelAngle=0, labelLimit=200 * scale))
     y_scale = alt.Scale(zero=True, nice=True)
     base = alt.Chart(data).encode(x=x, tooltip=tooltip)
-    bars = base.mark_bar(color=GRADIENT_BAR, size=52 * scale).encode(
+    bars = base.mark_bar(color=GRADIENT_BAR, width=alt.RelativeBandSize(0.6)).encode(
         y=alt.Y("value:Q", title=_axis_title(ind.statistic), scale=y_scale))
     whiskers = base.mark_rule(color=INK, strokeWidth=1.8 * scale).encode(y="ci_low:Q", y2="ci_high:Q")
     caps = (base.mark_tick(color=INK, thickness=1.8 * scale, size=16 * scale).encode(y="ci_low:Q")
@@ -388,8 +393,8 @@ def gradient_chart(g: Gradient, scale: float = 1.0) -> alt.Chart:
         lines.append(f"Not shown, too few pupils: {', '.join(hidden)}.")
     subtitle = _subtitle(g.context, *lines)
     plot_height = 300 * scale
-    chart = alt.layer(bars, whiskers, caps).properties(width=520 * scale, height=plot_height)
-    return figures.finish(chart, f"{g.title} — by deprivation", subtitle,
+    chart = alt.layer(bars, whiskers, caps).properties(width="container", height=plot_height)
+    return figures.fit(chart, f"{g.title} — by deprivation", subtitle,
                          plot_height + figures.head_height(subtitle, scale, legend=False) + 30 * scale, scale)
 
 

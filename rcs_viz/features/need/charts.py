@@ -114,20 +114,24 @@ def fit_chart(fit: Fit, side: str = "need", synthetic: bool = False, scale: floa
     tooltip = [alt.Tooltip("group:N", title=fit.by_label or "Group"), alt.Tooltip("part:N", title="Part"),
                alt.Tooltip("count_text:N", title="Pupils"), alt.Tooltip("pct_text:N", title=x_title)]
     step = 32 * scale
-    y = alt.Y("group:N", sort=groups, title=None, axis=alt.Axis(labelLimit=340 * scale))
+    # small random adjustments can take a bar a little past 100%: the axis runs on to a tick past its end
+    top = max(100.0, float(data.groupby("group")["pct"].sum().max()) if len(data) else 100.0)
+    short = figures.shorten_all(groups)  # a long category shortened on the axis; the tooltip has it whole
+    data = data.assign(group_short=data["group"].map(short))
+    y = alt.Y("group_short:N", sort=[short[g] for g in groups], title=None, axis=alt.Axis(labelLimit=0))
     bars = alt.Chart(data).mark_bar(size=step * 0.72, stroke="white", strokeWidth=0.5).encode(
-        y=y, x=alt.X("pct:Q", title=x_title, stack="zero", axis=alt.Axis(values=[0, 25, 50, 75, 100])),
+        y=y, x=alt.X("pct:Q", title=x_title, stack="zero", axis=alt.Axis(tickCount=figures.TICKS),
+                     scale=alt.Scale(domain=[0, top], nice=figures.TICKS)),
         color=alt.Color("part:N", title=None, sort=list(colours),
                         scale=alt.Scale(domain=list(colours), range=list(colours.values())),
-                        legend=alt.Legend(orient="top", direction="vertical", symbolSize=160 * scale)),
+                        legend=figures.legend(list(colours), scale, symbolSize=160 * scale)),
         order=alt.Order("order:Q"), tooltip=tooltip)
     labels = alt.Chart(data).transform_filter("datum.highlight").mark_text(
         align="right", dx=-6 * scale, color="white", fontWeight="bold").encode(
         y=y, x="end:Q", text="pct_text:N", tooltip=tooltip)
     plot_height = max(step * max(len(groups), 1), 80 * scale)
-    chart = alt.layer(bars, labels).properties(width=560 * scale, height=plot_height)
-    return figures.finish(chart, title, subtitle, plot_height + figures.head_height(subtitle, scale) + 25 * scale,
-                         scale, legend_limit=420)
+    chart = alt.layer(bars, labels).properties(width="container", height=plot_height)
+    return figures.fit(chart, title, subtitle, plot_height + figures.head_height(subtitle, scale) + 25 * scale, scale)
 
 
 # --------------------------------------------------------------------------- services map
@@ -154,14 +158,15 @@ def spend_chart(tier_sector: pd.DataFrame, where: str = "", synthetic: bool = Fa
     step = 44 * scale
     chart = alt.Chart(data).mark_bar(size=step * 0.7, stroke="white", strokeWidth=0.5).encode(
         y=alt.Y("tier:N", sort=tiers, title=None),
-        x=alt.X("spend_m:Q", title="Annual spend (£ million)", stack="zero", axis=alt.Axis(format=",.1~f")),
+        x=alt.X("spend_m:Q", title="Annual spend (£ million)", stack="zero",
+                axis=alt.Axis(format=",.1~f", tickCount=figures.TICKS), scale=alt.Scale(nice=figures.TICKS)),
         color=alt.Color("sector:N", title="Sector", sort=sectors, scale=alt.Scale(domain=sectors, range=palette),
-                        legend=alt.Legend(orient="top", columns=min(len(sectors), 3) or 1)),
+                        legend=figures.legend(sectors, scale)),
         order=alt.Order("order:Q"), tooltip=tooltip)
     plot_height = step * max(len(tiers), 1)
     legend_rows = -(-len(sectors) // 3)
-    chart = chart.properties(width=700 * scale, height=plot_height)
-    return figures.finish(chart, "Annual spend by tier of intervention", subtitle,
+    chart = chart.properties(width="container", height=plot_height)
+    return figures.fit(chart, "Annual spend by tier of intervention", subtitle,
                          plot_height + figures.head_height(subtitle, scale) + 20 * scale * legend_rows, scale)
 
 
@@ -185,13 +190,14 @@ def per_child_chart(tiers: pd.DataFrame, where: str = "", synthetic: bool = Fals
     step = 44 * scale
     base = alt.Chart(data).encode(y=alt.Y("tier:N", sort=order, title=None), tooltip=tooltip)
     bars = base.mark_bar(size=step * 0.7, color=OKABE_ITO[0]).encode(
-        x=alt.X("per_child:Q", title="Annual spend per child served (£)", axis=alt.Axis(format=",.0f"),
-                scale=alt.Scale(domain=[0, 1.2 * float(data["per_child"].max()) if len(data) else 1], nice=True)))
+        x=alt.X("per_child:Q", title="Annual spend per child served (£)", axis=alt.Axis(format=",.0f", tickCount=figures.TICKS),
+                scale=alt.Scale(domain=[0, 1.2 * float(data["per_child"].max()) if len(data) else 1],
+                                nice=figures.TICKS)))
     text = base.mark_text(align="left", dx=5 * scale, fontWeight="bold").encode(x="per_child:Q",
                                                                                 text="per_child_text:N")
     plot_height = step * max(len(order), 1)
-    chart = alt.layer(bars, text).properties(width=560 * scale, height=plot_height)
-    return figures.finish(chart, "Spend per child served, by tier", subtitle,
+    chart = alt.layer(bars, text).properties(width="container", height=plot_height)
+    return figures.fit(chart, "Spend per child served, by tier", subtitle,
                          plot_height + figures.head_height(subtitle, scale, legend=False), scale)
 
 

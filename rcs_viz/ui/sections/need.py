@@ -61,8 +61,10 @@ def need(ds, b: Binding, view: NeedView) -> None:
     unmet_chart = need_charts.fit_chart(fit, "need", d.synthetic)
     unasked_chart = need_charts.fit_chart(fit, "contact", d.synthetic)
     tabs = st.tabs(["Need without contact", "Contact without reported need"])
-    tabs[0].altair_chart(unmet_chart, width="content", height=unmet_chart.usermeta["height"])
-    tabs[1].altair_chart(unasked_chart, width="content", height=unasked_chart.usermeta["height"])
+    with tabs[0]:
+        render.draw(unmet_chart)
+    with tabs[1]:
+        render.draw(unasked_chart)
     table = nt.breakdown_display(fit)
     render.table(table, key="n_breakdown",
                  column_config={k: st.column_config.TextColumn(k, help=v) for k, v in nt.BREAKDOWN_HELP.items()})
@@ -125,9 +127,9 @@ def services(ds, b: Binding, view: NeedView) -> None:
                    help="Universal and early help / targeted services, as a share of all spend.")
     spend_chart = need_charts.spend_chart(tier_sector, where, synthetic)
     per_child_chart = need_charts.per_child_chart(tiers, where, synthetic)
-    st.altair_chart(spend_chart, width="content", height=spend_chart.usermeta["height"])
+    render.draw(spend_chart)
     render.table(nt.tier_display(tiers), key="n_tiers")
-    st.altair_chart(per_child_chart, width="content", height=per_child_chart.usermeta["height"])
+    render.draw(per_child_chart)
     st.markdown("**Prevention against intensive and specialist services** (spend only)")
     render.table(nt.prevent_display(prevent), key="n_prevent")
     st.markdown("**Which sectors carry each tier** (annual spend; in brackets, the share of the tier)")
