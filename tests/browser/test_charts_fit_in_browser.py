@@ -105,7 +105,9 @@ def cut(charts) -> list[str]:
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
-def test_every_chart_fits_its_container(app_server, browser, wait_for_app, artifacts, screen):
+def test_every_chart_fits_its_container(app_server, browser, wait_for_app, artifacts, screen, full):
+    if screen != "desk" and not full:
+        pytest.skip("the narrow and presenting screens run with --full (make test-full), to keep make test short")
     viewport, suffix = SCREENS[screen]
     folder = artifacts / "charts_fit"
     folder.mkdir(exist_ok=True)
