@@ -3,9 +3,6 @@
 import pytest
 
 from rcs_viz import config
-from rcs_viz.engine import service
-from rcs_viz.engine.disclosure.gate import Rules
-from rcs_viz.engine.sql.views import CrossTab
 
 PAGE = "explore.py"
 TIMEOUT = 90
@@ -20,16 +17,7 @@ def across(request, tmp_path, monkeypatch):
     return request.param
 
 
-def small_group(ds):
-    """A school with 1–9 pupils of one sex in 2019: the group a pair of links would give away."""
-    q = CrossTab(rows="school", cols="sex", filters=(("wave", ("2019",)),))
-    cells = service.crosstab(ds, q, "count", Rules(threshold=1, secondary=False, perturbation=False)).cells
-    inner = cells[cells["row"].notna() & cells["col"].isin(["1", "2"])]
-    pick = inner[(inner["count"] >= 1) & (inner["count"] <= 9)].iloc[0]
-    return pick["row"], pick["col"]
-
-
-def test_a_second_link_that_differs_by_a_small_group_shows_nothing(across, ds, run):
+def test_a_second_link_that_differs_by_a_small_group_shows_nothing(across, ds, run, small_group):
     school, sex = small_group(ds)
     first = run({"rows": "simd", "wave": "2019", "f.school": school})
     assert not first.warning, "the school alone is shown"

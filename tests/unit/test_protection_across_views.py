@@ -32,15 +32,6 @@ def shown(result, row=None, col=None):
     return None if pick["status"].iloc[0] != "shown" else int(pick["count"].iloc[0])
 
 
-def small_group(ds):
-    """A school with pupils of one sex numbering 1–9 in 2019, and the sex: a group to protect."""
-    q = CrossTab(rows="school", cols="sex", filters=WAVE)
-    truth = service.crosstab(ds, q, "count", Rules(threshold=1, secondary=False, perturbation=False)).cells
-    inner = truth[truth["row"].notna() & truth["col"].isin(["1", "2"])]
-    pick = inner[(inner["count"] >= 1) & (inner["count"] <= 9)].iloc[0]
-    return pick["row"], pick["col"]
-
-
 def test_asking_again_gives_the_same_answer(served):
     q = CrossTab(rows="simd", cols="sex", filters=WAVE)
     first = service.crosstab(served, q, "count", RULES).cells
@@ -48,7 +39,7 @@ def test_asking_again_gives_the_same_answer(served):
     assert first[["status", "count"]].equals(again[["status", "count"]])
 
 
-def test_two_views_that_differ_by_a_small_group_are_never_both_shown(served, sample_dataset):
+def test_two_views_that_differ_by_a_small_group_are_never_both_shown(served, sample_dataset, small_group):
     school, sex = small_group(sample_dataset)
     with_group = WAVE + (("school", (school,)),)
     without = with_group + (("sex", tuple(s for s in ("1", "2", "∅") if s != sex)),)
@@ -61,7 +52,7 @@ def test_two_views_that_differ_by_a_small_group_are_never_both_shown(served, sam
     assert shown(b_alone) is not None
 
 
-def test_the_filter_bases_go_through_the_ledger_too(served, sample_dataset):
+def test_the_filter_bases_go_through_the_ledger_too(served, sample_dataset, small_group):
     school, sex = small_group(sample_dataset)
     filters = WAVE + (("school", (school,)), ("sex", tuple(s for s in ("1", "2", "∅") if s != sex)))
     counts = [b.count for b in service.bases(served, filters, RULES)]
