@@ -17,15 +17,16 @@ read-then-write transaction and the database decides who was first.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, exc, select
+from sqlalchemy import create_engine, delete, exc, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine, make_url
 
-from rcs_viz.engine.sql.store_schema import SQLITE_BUSY_MS, SQLITE_ON_CONNECT, documents, metadata, released
+from rcs_viz.engine.sql.store_schema import SQLITE_BUSY_MS, SQLITE_WAL, documents, metadata, released
 
 MAX_NAME = 256  # characters in a kind, key or owner: well inside PostgreSQL's index entry limit
 DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
@@ -74,8 +75,7 @@ class Store:
         engine = None
         try:
             engine = _engine(parsed)
-            with engine.connect():
-                pass
+            _connect_first(engine)
         except Exception as error:  # whatever the driver raises, the message is one line without the password
             if engine is not None:
                 engine.dispose()
@@ -186,19 +186,33 @@ class Store:
 
 
 def _engine(url: URL) -> Engine:
-    """An engine for the URL; SQLite connections get the settings that let several processes share the file."""
+    """An engine for the URL; SQLite connections wait for a lock rather than fail at once."""
     if url.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True)  # a restarted server costs a reconnect, not an error
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+    return create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
 
-    @event.listens_for(engine, "connect")
-    def _settings(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        for setting in SQLITE_ON_CONNECT:
-            cursor.execute(setting)
-        cursor.close()
 
-    return engine
+def _connect_first(engine: Engine) -> None:
+    """Connect once (a wrong URL fails here), switching a SQLite file to the write-ahead log.
+
+    The switch needs the file to itself, and SQLite answers "locked" at once,
+    without waiting, while another process is opening the same new file: so
+    the switch is tried again, for as long as a write would wait.
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.connect():
+            return
+    deadline, pause = time.monotonic() + SQLITE_BUSY_MS / 1000, 0.01
+    while True:
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql(SQLITE_WAL)
+            return
+        except exc.OperationalError as error:
+            if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.5)
 
 
 def _name(what: str, text: Any, empty: bool = False) -> str:

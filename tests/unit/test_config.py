@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from processes import race  # tests/unit is on sys.path, and so in spawned workers
 from rcs_viz import config
 
 
@@ -53,21 +54,13 @@ def test_own_data_gets_a_secret_salt_made_once_and_kept_beside_the_cache(tmp_pat
     assert _own_data(tmp_path / "other").salt() != salt, "another cache, another secret"
 
 
-def _make_salt(path: str, out) -> None:
-    out.put(config._generated_salt(config.Path(path)))
+def _make_salt(barrier, path: str) -> str:
+    barrier.wait()
+    return config._generated_salt(config.Path(path))
 
 
 def test_processes_racing_to_make_the_salt_agree_on_one(tmp_path):
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_make_salt, args=(str(tmp_path / "cache" / config.SALT_FILE), out)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    salts = {out.get(timeout=60) for _ in procs}
-    for p in procs:
-        p.join()
+    salts = set(race(_make_salt, str(tmp_path / "cache" / config.SALT_FILE)))
     assert len(salts) == 1 and len(next(iter(salts))) == 64
 
 

@@ -45,12 +45,9 @@ released = Table(
 )
 Index("rcs_released_since", released.c.dataset, released.c.seq)
 
-# Applied to every new SQLite connection: the write-ahead log lets readers go
-# on while one process writes, and a writer that finds the file locked waits
-# (milliseconds) instead of failing at once, so several server processes share
-# one file.
+# SQLite settings. The write-ahead log lets readers go on while one process
+# writes; it is a property of the file, switched on once when the store opens.
+# A writer that finds the file locked waits (up to SQLITE_BUSY_MS) instead of
+# failing at once, so several server processes share one file.
 SQLITE_BUSY_MS = 30_000
-SQLITE_ON_CONNECT = (
-    "PRAGMA journal_mode=WAL",
-    f"PRAGMA busy_timeout={SQLITE_BUSY_MS}",
-)
+SQLITE_WAL = "PRAGMA journal_mode=WAL"
