@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test test-full bench sample chromium postgresql clean
+.PHONY: run test test-full bench sample chromium postgresql nginx clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,12 +19,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.dev chromium postgresql
+test: $(VENV)/.dev chromium postgresql nginx
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 # The long disclosure suites in full, off by default (see README).
-test-full: $(VENV)/.dev chromium postgresql
+test-full: $(VENV)/.dev chromium postgresql nginx
 	$(PY) -m pytest --full
 
 bench: $(VENV)/.dev
@@ -48,6 +48,14 @@ postgresql:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
+
+# The two-process test puts Debian's nginx in front of the app (docs/serving.md); install it when it is
+# missing. Only the binary is used: the test runs its own nginx, unprivileged, on a configuration of its own.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx; }
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
