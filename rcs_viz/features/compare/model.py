@@ -21,6 +21,7 @@ from rcs_viz.data.comparators import EMPTY, Comparators, stage_scope
 from rcs_viz.data.dictionary import Dictionary, Variable
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
+from rcs_viz.features.compare.measures import Measures, inequality
 from rcs_viz.engine.sql.views import YES, CrossTab, Flag, QueryError
 from rcs_viz.output.tables import LOW_BASE, SUPPRESSED
 
@@ -100,22 +101,22 @@ class Scope:
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def _var(dictionary: Dictionary, role: str) -> str:
+def role_var(dictionary: Dictionary, role: str) -> str:
     var = dictionary.by_role(role)
     if var is None:
         raise QueryError(f"this data has no {role} variable")
     return var.name
 
 
-def _place_filters(d: Dictionary, scope: Scope, *, cluster: bool = True, wave: str | None = "scope"):
+def place_filters(d: Dictionary, scope: Scope, *, cluster: bool = True, wave: str | None = "scope"):
     out = []
     if scope.cpp is not None:
-        out.append((_var(d, "cpp"), (scope.cpp,)))
+        out.append((role_var(d, "cpp"), (scope.cpp,)))
     if cluster and scope.cluster is not None:
-        out.append((_var(d, "cluster"), (scope.cluster,)))
+        out.append((role_var(d, "cluster"), (scope.cluster,)))
     wave = scope.wave if wave == "scope" else wave
     if wave is not None:
-        out.append((_var(d, "wave"), (wave,)))
+        out.append((role_var(d, "wave"), (wave,)))
     return tuple(out) + scope.filters
 
 
@@ -212,8 +213,8 @@ def rank(ds: Dataset, ind: Indicator, level: str, scope: Scope, comparator: str 
         raise QueryError(f"compare clusters or schools, not '{level}'")
     if comparator not in COMPARATORS:
         raise QueryError(f"compare with {', '.join(COMPARATORS)}, not '{comparator}'")
-    by = _var(d, level)
-    units = estimates(ds, ind, by, _place_filters(d, scope, cluster=level == "school"), rules)
+    by = role_var(d, level)
+    units = estimates(ds, ind, by, place_filters(d, scope, cluster=level == "school"), rules)
     units = units[units["code"].notna()].reset_index(drop=True)
     notes = []
     value = None
@@ -225,7 +226,7 @@ def rank(ds: Dataset, ind: Indicator, level: str, scope: Scope, comparator: str 
             units["comparator"] = np.nan
             units["verdict"] = "not compared"
         else:
-            then = estimates(ds, ind, by, _place_filters(d, scope, cluster=level == "school", wave=before), rules)
+            then = estimates(ds, ind, by, place_filters(d, scope, cluster=level == "school", wave=before), rules)
             then = then.set_index("code").reindex(units["code"]).reset_index()
             change = difference(units, then)
             units["comparator"] = then["value"].to_numpy()
@@ -234,7 +235,7 @@ def rank(ds: Dataset, ind: Indicator, level: str, scope: Scope, comparator: str 
             label = f"{label} ({d.by_role('wave').label_of(before)})"
     else:
         if comparator == "cpp":
-            value = _one(_cpp_estimate(ds, ind, scope, rules), scope.cpp)["value"]
+            value = _one(cpp_estimate(ds, ind, scope, rules), scope.cpp)["value"]
             value = None if pd.isna(value) else float(value)
             if value is None:
                 notes.append("The CPP figure itself is protected, so no unit is compared with it.")
@@ -247,12 +248,12 @@ def rank(ds: Dataset, ind: Indicator, level: str, scope: Scope, comparator: str 
                                          np.nan if value is None else value, ind.polarity)
     units = _sorted(units)
     return Ranked(ind, ind.title(d), d[by].label, comparator, label, value, units,
-                  _context(ds, scope, rules, notes))
+                  context(ds, scope, rules, notes))
 
 
-def _cpp_estimate(ds: Dataset, ind: Indicator, scope: Scope, rules: Rules) -> pd.DataFrame:
+def cpp_estimate(ds: Dataset, ind: Indicator, scope: Scope, rules: Rules) -> pd.DataFrame:
     d = ds.dictionary
-    return estimates(ds, ind, _var(d, "cpp"), _place_filters(d, scope, cluster=False), rules)
+    return estimates(ds, ind, role_var(d, "cpp"), place_filters(d, scope, cluster=False), rules)
 
 
 def _sorted(units: pd.DataFrame) -> pd.DataFrame:
@@ -262,7 +263,7 @@ def _sorted(units: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([shown, hidden]).reset_index(drop=True)
 
 
-def _context(ds: Dataset, scope: Scope, rules: Rules, notes) -> Context:
+def context(ds: Dataset, scope: Scope, rules: Rules, notes) -> Context:
     d = ds.dictionary
     place = []
     for role, code in (("cpp", scope.cpp), ("cluster", scope.cluster), ("wave", scope.wave)):
@@ -293,7 +294,7 @@ def spine(ds: Dataset, level: str, unit: str, scope: Scope, comparator: str = "c
           comps: Comparators = EMPTY, chosen: list[Indicator] | None = None) -> Spine:
     """ScotPHO's spine: the unit, the range across the CPP's units of its level, the CPP and national marks."""
     d = ds.dictionary
-    by = _var(d, level)
+    by = role_var(d, level)
     scope_cpp = Scope(scope.cpp, None, scope.wave, scope.filters)
     notes = []
     if comparator not in ("cpp", "national"):
@@ -301,7 +302,7 @@ def spine(ds: Dataset, level: str, unit: str, scope: Scope, comparator: str = "c
         comparator = "cpp"
     rows = []
     for ind in chosen if chosen is not None else indicators(d):
-        table = estimates(ds, ind, by, _place_filters(d, scope_cpp, cluster=False), rules)
+        table = estimates(ds, ind, by, place_filters(d, scope_cpp, cluster=False), rules)
         units = table[table["code"].notna()]
         shown = units["value"].dropna()
         me = units[units["code"].eq(unit)]
@@ -321,7 +322,7 @@ def spine(ds: Dataset, level: str, unit: str, scope: Scope, comparator: str = "c
     frame = pd.DataFrame(rows)
     if len(frame):
         frame["base"] = frame["base"].astype("Int64")
-    return Spine(d[by].label_of(unit), d[by].label, comparator, frame, _context(ds, scope_cpp, rules, notes))
+    return Spine(d[by].label_of(unit), d[by].label, comparator, frame, context(ds, scope_cpp, rules, notes))
 
 
 # --------------------------------------------------------------------------- trend
@@ -341,14 +342,14 @@ class Trend:
 def trend(ds: Dataset, ind: Indicator, level: str | None, unit: str | None, scope: Scope,
           rules: Rules = Rules(), comps: Comparators = EMPTY) -> Trend:
     d = ds.dictionary
-    wave = _var(d, "wave")
+    wave = role_var(d, "wave")
     base_scope = Scope(scope.cpp, None, None, scope.filters)
     parts = []
     if level is not None and unit is not None:
-        unit_filters = _place_filters(d, base_scope, cluster=False) + ((_var(d, level), (unit,)),)
-        parts.append((d[_var(d, level)].label_of(unit), estimates(ds, ind, wave, unit_filters, rules)))
+        unit_filters = place_filters(d, base_scope, cluster=False) + ((role_var(d, level), (unit,)),)
+        parts.append((d[role_var(d, level)].label_of(unit), estimates(ds, ind, wave, unit_filters, rules)))
     cpp_name = d.by_role("cpp").label_of(scope.cpp) if scope.cpp is not None else "All"
-    parts.append((f"{cpp_name} (CPP)", estimates(ds, ind, wave, _place_filters(d, base_scope), rules)))
+    parts.append((f"{cpp_name} (CPP)", estimates(ds, ind, wave, place_filters(d, base_scope), rules)))
     frames = []
     for name, table in parts:
         table = table[table["code"].notna()]
@@ -371,7 +372,7 @@ def trend(ds: Dataset, ind: Indicator, level: str | None, unit: str | None, scop
                                 **ch.to_dict(), "verdict": stats.compare(ch["diff"], ch["diff_low"], ch["diff_high"],
                                                                          0.0, ind.polarity).item()})
     notes = [] if level is None or unit is not None else ["Choose a unit to see its own trend."]
-    return Trend(ind, ind.title(d), series, pd.DataFrame(changes), _context(ds, base_scope, rules, notes))
+    return Trend(ind, ind.title(d), series, pd.DataFrame(changes), context(ds, base_scope, rules, notes))
 
 
 # --------------------------------------------------------------------------- deprivation gradient
@@ -387,6 +388,7 @@ class Gradient:
     groups: pd.DataFrame  # COLUMNS, SIMD order (most deprived first)
     gap: dict = field(default_factory=dict)  # most, least, diff, diff_low, diff_high, ratio, verdict
     context: Context | None = None
+    inequality: Measures = field(default_factory=Measures)  # SII, RII, PAR, ranges; or why they are not given
 
 
 def gradient(ds: Dataset, ind: Indicator, scope: Scope, rules: Rules = Rules()) -> Gradient:
@@ -394,7 +396,7 @@ def gradient(ds: Dataset, ind: Indicator, scope: Scope, rules: Rules = Rules()) 
     simd = deprivation(d)
     if simd is None:
         raise QueryError("this data has no deprivation (SIMD) variable")
-    table = estimates(ds, ind, simd.name, _place_filters(d, scope), rules)
+    table = estimates(ds, ind, simd.name, place_filters(d, scope), rules)
     groups = table[table["code"].notna()].reset_index(drop=True)
     gap = {}
     notes = []
@@ -409,7 +411,11 @@ def gradient(ds: Dataset, ind: Indicator, scope: Scope, rules: Rules = Rules()) 
             gap = {"most": most["label"].iloc[0], "least": least["label"].iloc[0], **diff.to_dict(),
                    "ratio": ratio, "verdict": stats.compare(diff["diff"], diff["diff_low"], diff["diff_high"], 0.0,
                                                             ind.polarity).item()}
-    return Gradient(ind, ind.title(d), simd.label, groups, gap, _context(ds, scope, rules, notes))
+    some = simd.name in dict(scope.filters)
+    measures = inequality(groups, ind.statistic, ind.polarity, complete=not some,
+                          why_incomplete=f"The inequality measures need every quintile; this view keeps only some "
+                                         f"{simd.label} values.")
+    return Gradient(ind, ind.title(d), simd.label, groups, gap, context(ds, scope, rules, notes), measures)
 
 
 # --------------------------------------------------------------------------- map
@@ -428,18 +434,18 @@ class SchoolMap:
 
 def school_map(ds: Dataset, ind: Indicator, scope: Scope, rules: Rules = Rules()) -> SchoolMap:
     d = ds.dictionary
-    school, cluster = _var(d, "school"), _var(d, "cluster")
+    school, cluster = role_var(d, "school"), role_var(d, "cluster")
     places = service.school_places(ds)
-    table = estimates(ds, ind, school, _place_filters(d, scope), rules)
+    table = estimates(ds, ind, school, place_filters(d, scope), rules)
     table = table[table["code"].notna()]
     schools = table.merge(places, on="code", how="inner")
     if scope.cluster is not None:
         schools = schools[schools["cluster"].eq(scope.cluster)]
     schools["cluster_label"] = schools["cluster"].map(d[cluster].label_of)
-    value = _one(_cpp_estimate(ds, ind, scope, rules), scope.cpp)["value"] if scope.cpp is not None else np.nan
+    value = _one(cpp_estimate(ds, ind, scope, rules), scope.cpp)["value"] if scope.cpp is not None else np.nan
     value = None if pd.isna(value) else float(value)
     schools["comparator"] = np.nan if value is None else value
     schools["verdict"] = stats.compare(schools["value"], schools["ci_low"], schools["ci_high"],
                                        np.nan if value is None else value, ind.polarity)
     notes = [] if len(places) else ["This data has no school locations, so there is no map."]
-    return SchoolMap(ind, ind.title(d), schools.reset_index(drop=True), value, _context(ds, scope, rules, notes))
+    return SchoolMap(ind, ind.title(d), schools.reset_index(drop=True), value, context(ds, scope, rules, notes))
