@@ -5,6 +5,7 @@ import streamlit as st
 from rcs_viz.engine import service
 from rcs_viz.engine.sql.views import QueryError
 from rcs_viz.features.compare import charts as compare_charts, model as compare
+from rcs_viz.features.compare.state import drawn_place
 from rcs_viz.features.compare.model import Scope
 from rcs_viz.output.markdown import escape
 from rcs_viz.ui import binding, presenter, render, session, story
@@ -34,7 +35,7 @@ if not presenting:
     compare_controls.view_picker(bound)
 
 chips = list(zip([n for n, _ in view.filters], service.describe_filters(d, view.filters)))
-place = compare_controls.drawn_place(d, view)  # the base is of what is drawn: its place and wave, then filters
+place = drawn_place(d, view)  # the base is of what is drawn: its place and wave, then filters
 left = session.bases(place + view.filters)[len(place):]
 render.filter_chips([(name, text, left[i + 1]) for i, (name, text) in enumerate(chips)], left[-1],
                     on_remove=bound.remove_filter, within=service.describe_filters(d, place))

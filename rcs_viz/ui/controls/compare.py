@@ -125,17 +125,3 @@ def report_pack(ds, view, scope) -> None:
                               "application/pdf", icon=":material/download:", on_click="ignore")
 
 
-def drawn_place(d, view) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The place and wave the chart draws, as filters: its CPP, its cluster where the view keeps to one (schools
-    ranked within a cluster, the gradient and the map), and its wave (a trend draws every wave). The base the
-    page states is counted within these and the user's filters, so it is the base of what is drawn."""
-    out = []
-    cpp, cluster, wave = (d.by_role(r) for r in ("cpp", "cluster", "wave"))
-    if view.cpp is not None and cpp is not None:
-        out.append((cpp.name, (view.cpp,)))
-    in_cluster = view.view in ("gradient", "map") or (view.view == "rank" and view.level == "school")
-    if in_cluster and view.cluster is not None and cluster is not None:
-        out.append((cluster.name, (view.cluster,)))
-    if view.view != "trend" and view.wave is not None and wave is not None:
-        out.append((wave.name, (view.wave,)))
-    return tuple(out)
