@@ -10,6 +10,7 @@ from rcs_viz.features.compare.model import Scope
 from rcs_viz.output.markdown import escape
 from rcs_viz.ui import binding, presenter, render, session, story
 from rcs_viz.ui.controls import compare as compare_controls
+from rcs_viz.ui.sections import compare as compare_sections
 
 ds = session.dataset()
 d = ds.dictionary
@@ -49,6 +50,12 @@ try:
         st.subheader(f"{escape(result.title)} — {escape(result.level_label.lower())}s against the "
                      f"{escape(result.comparator_label.lower().replace('cpp', 'CPP'))}")
         render.comparison(result, compare_charts.rank_chart(result, scale), result.title, ds.source.name, stem)
+    elif view.view == "funnel":
+        result = session.compared("funnel", ind, view.level, scope, view.vs)
+        st.subheader(f"{escape(result.title)} — {escape(result.level_label.lower())}s by size, against the "
+                     f"{escape(result.comparator_label.lower().replace('cpp', 'CPP'))}")
+        compare_sections.funnel_findings(result)
+        render.comparison(result, compare_charts.funnel_chart(result, scale), result.title, ds.source.name, stem)
     elif view.view == "spine":
         result = session.compared("spine", view.level, view.unit, scope, view.vs)
         st.subheader(f"{escape(result.unit_label)}: every indicator against the "
@@ -80,6 +87,7 @@ try:
                         f"**Gap, {most} minus {least}: {g['diff']:+.1f}{ind.unit}** "
                         f"(95% CI {g['diff_low']:+.1f} to {g['diff_high']:+.1f}): {escape(g['verdict'])}.")
         render.comparison(result, compare_charts.gradient_chart(result, scale), result.title, ds.source.name, stem)
+        compare_sections.inequality(result)
     else:
         result = session.compared("school_map", ind, scope)
         st.subheader(f"{escape(result.title)}: schools")

@@ -21,6 +21,7 @@ import pydeck as pdk
 
 from rcs_viz.output import figures
 from rcs_viz.output.figures import OKABE_ITO
+from rcs_viz.features.compare.funnel import Funnel
 from rcs_viz.features.compare.model import Gradient, Ranked, SchoolMap, Spine, Trend
 
 VERDICT_COLOURS = {
@@ -391,11 +392,92 @@ def gradient_chart(g: Gradient, scale: float = 1.0) -> alt.Chart:
     hidden = [o for o in order if o not in set(data["group"])]
     if hidden:
         lines.append(f"Not shown, too few pupils: {', '.join(hidden)}.")
+    lines.append(g.inequality.sii_reading or g.inequality.reason)
     subtitle = _subtitle(g.context, *lines)
     plot_height = 300 * scale
     chart = alt.layer(bars, whiskers, caps).properties(width="container", height=plot_height)
     return figures.fit(chart, f"{g.title} — by deprivation", subtitle,
                          plot_height + figures.head_height(subtitle, scale, legend=False) + 30 * scale, scale)
+
+
+# --------------------------------------------------------------------------- funnel
+
+
+def funnel_chart(f: Funnel, scale: float = 1.0) -> alt.Chart:
+    """Each drawn unit at (pupils, figure), coloured by its flag, inside the comparator's 95% and 99.8% curves.
+
+    Only drawn units enter the chart's data; the y scale is framed on them and on the limits at the smallest
+    drawn size, so the widest part of the funnel does not flatten the points.
+    """
+    ind = f.indicator
+    drawn = f.drawn.reset_index(drop=True)
+    curves = f.curves()
+    dp = _decimals(ind.statistic, drawn["value"])
+    data = _estimates(drawn, "unit", dp, ind.unit).assign(
+        base=drawn["base"].astype(float).to_numpy(), verdict=drawn["verdict"].astype(str).to_numpy(),
+        flag=drawn["flag"].astype(str).to_numpy())
+    against = _lower(f.comparator_label)
+    tooltip = [alt.Tooltip("unit:N", title=f.level_label), alt.Tooltip("value_text:N", title="Value"),
+               alt.Tooltip("ci_text:N", title="95% CI"), alt.Tooltip("base_text:N", title="Pupils (base)"),
+               alt.Tooltip("flag:N", title=f"Against the {against}")]
+    ys = list(data["value"]) + ([float(curves["low998"].iloc[0]), float(curves["high998"].iloc[0])]
+                                if len(curves) else []) + ([f.comparator_value] if f.comparator_value is not None else [])
+    lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    pad = max((hi - lo) * 0.08, 0.5)
+    lo, hi = lo - pad, hi + pad
+    if ind.statistic == "pct":
+        lo, hi = max(lo, 0.0), min(hi, 100.0)
+    y_scale = alt.Scale(domain=[lo, hi], nice=False, zero=False)
+    x_scale = alt.Scale(zero=False, nice=figures.TICKS)
+    y = alt.Y("value:Q", title=_axis_title(ind.statistic).replace(" (95% CI)", ""), scale=y_scale)
+    x = alt.X("base:Q", title=f"Pupils in the {f.level_label.lower()} (base)", scale=x_scale,
+              axis=alt.Axis(format=",~r", tickCount=figures.TICKS))
+    layers = []
+    if len(curves):
+        long = curves.melt(id_vars="n", value_vars=["low95", "high95", "low998", "high998"], var_name="line",
+                           value_name="limit")
+        long["level"] = np.where(long["line"].str.endswith("998"), "99.8% limits", "95% limits")
+        long["limit_text"] = [_num(v, dp, ind.unit) for v in long["limit"]]
+        long["n_text"] = [f"{v:,.0f}" for v in long["n"]]
+        limit_tip = [alt.Tooltip("level:N", title="Limit"), alt.Tooltip("n_text:N", title="Pupils"),
+                     alt.Tooltip("limit_text:N", title="Value")]
+        dash = alt.StrokeDash("level:N", scale=alt.Scale(domain=["95% limits", "99.8% limits"], range=[[1, 0], [6, 4]]),
+                              legend=None)
+        layers.append(alt.Chart(long).mark_line(clip=True, color="#555555", strokeWidth=1.6 * scale).encode(
+            x=alt.X("n:Q", scale=x_scale), y=alt.Y("limit:Q", scale=y_scale), detail="line:N", strokeDash=dash,
+            tooltip=limit_tip))
+        line = pd.DataFrame({"n": [float(curves["n"].min()), float(curves["n"].max())],
+                             "target": [float(f.comparator_value)] * 2,
+                             "label": [f"{f.comparator_label} {_num(f.comparator_value, dp, ind.unit)}"] * 2})
+        layers.append(alt.Chart(line).mark_line(color="#000000", strokeWidth=2 * scale).encode(
+            x=alt.X("n:Q", scale=x_scale), y=alt.Y("target:Q", scale=y_scale),
+            tooltip=[alt.Tooltip("label:N", title="Comparator")]))
+    points = alt.Chart(data).mark_point(filled=True, size=150 * scale, opacity=1, stroke="#333333",
+                                        strokeWidth=0.7).encode(
+        x=x, y=y, color=_verdict_scale(ind.polarity, f"Against the {against}", scale, offset=20, whole=True),
+        tooltip=tooltip)
+    layers.append(points)
+    noun = f.level_label.lower()
+    lines = []
+    if f.comparator_value is not None:
+        lines.append(f"Black line: {against} ({_num(f.comparator_value, dp, ind.unit)}); solid grey curves: 95% "
+                     f"limits; dashed: 99.8% limits. A {noun} outside them differs by more than chance would "
+                     f"usually give.")
+    outside = f.outside
+    for verdict, group in outside.groupby("verdict", sort=False):
+        names = list(group["label"].astype(str))
+        lines.append(f"Outside the limits, {verdict}: " + ", ".join(names[:6])
+                     + (f" and {len(names) - 6} more" if len(names) > 6 else "") + ".")
+    if not len(outside) and f.comparator_value is not None and len(drawn):
+        lines.append(f"Every {noun} drawn lies within the 95% limits.")
+    hidden = f.protected
+    if hidden:
+        lines.append(f"{len(hidden)} {noun}{'s' if len(hidden) != 1 else ''} not drawn (protected): "
+                     + ", ".join(hidden[:12]) + (f" and {len(hidden) - 12} more." if len(hidden) > 12 else "."))
+    subtitle = _subtitle(f.context, *lines)
+    plot_height = 360 * scale
+    chart = alt.layer(*layers).properties(width="container", height=plot_height)
+    return figures.fit(chart, f"{f.title} — funnel", subtitle, plot_height + figures.head_height(subtitle, scale), scale)
 
 
 # --------------------------------------------------------------------------- school map

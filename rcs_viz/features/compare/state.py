@@ -16,7 +16,8 @@ from rcs_viz.features.compare.model import COMPARATORS, LEVELS, indicators
 from rcs_viz.data.dictionary import Dictionary
 from rcs_viz.features.link import Link, filter_params, show
 
-VIEWS = {"rank": "Rank", "spine": "Spine", "trend": "Trend", "gradient": "Deprivation gradient", "map": "Map"}
+VIEWS = {"rank": "Rank", "funnel": "Funnel", "spine": "Spine", "trend": "Trend", "gradient": "Deprivation gradient",
+         "map": "Map"}
 PLACE_ROLES = ("cpp", "cluster", "school", "wave", "id", "weight", "x", "y")
 
 

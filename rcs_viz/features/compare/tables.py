@@ -13,6 +13,7 @@ import math
 
 import pandas as pd
 
+from rcs_viz.features.compare.funnel import Funnel
 from rcs_viz.features.compare.model import Context, Gradient, Ranked, SchoolMap, Spine, Trend
 from rcs_viz.output.tables import LOW_BASE, MARKERS, SUPPRESSED, count_text
 
@@ -24,6 +25,25 @@ def _num(value) -> str:
 
 def _interval(row) -> str:
     return "" if pd.isna(row["ci_low"]) else f"{row['ci_low']:.1f}–{row['ci_high']:.1f}"
+
+
+def _range(lo, hi) -> str:
+    return "" if pd.isna(lo) or pd.isna(hi) else f"{lo:.1f}–{hi:.1f}"
+
+
+def measures(result: Gradient) -> pd.DataFrame:
+    """The inequality measures as text for the screen: measure, value, 95% CI, what it says."""
+    m = result.inequality.rows
+    return pd.DataFrame({"Measure": m["measure"], "Value": [_measure_text(n, v) for n, v in zip(m["measure"], m["value"])],
+                         "95% CI": [_range(lo, hi) if not n.startswith("RII") else
+                                    ("" if pd.isna(lo) else f"{lo:.2f}–{hi:.2f}")
+                                    for n, lo, hi in zip(m["measure"], m["ci_low"], m["ci_high"])],
+                         "What it says": m["reading"]})
+
+
+def _measure_text(name: str, value) -> str:
+    return f"{value:.2f}" if name.startswith(("RII", "Relative")) else f"{value:+.1f}" if name != "Overall (population-weighted)" \
+        else f"{value:.1f}"
 
 
 def _value_text(row) -> str:
@@ -54,8 +74,22 @@ def tidy(result) -> pd.DataFrame:
                             "value": s["value"], "ci_low": s.get("ci_low"), "ci_high": s.get("ci_high")})
     elif isinstance(result, Gradient):
         g = result.groups
-        out = pd.DataFrame({result.by_label: g["label"], "respondents": g["base"], "value": g["value"],
-                            "ci_low": g["ci_low"], "ci_high": g["ci_high"]})
+        out = pd.DataFrame({"row": "quintile", result.by_label: g["label"], "respondents": g["base"],
+                            "value": g["value"], "ci_low": g["ci_low"], "ci_high": g["ci_high"]})
+        m = result.inequality.rows
+        if len(m):  # the measures below the quintiles, in the same columns: one table for a CSV
+            out = pd.concat([out, pd.DataFrame({"row": "inequality measure", result.by_label: m["measure"],
+                                                "value": m["value"], "ci_low": m["ci_low"], "ci_high": m["ci_high"],
+                                                "reading": m["reading"]})], ignore_index=True)
+            out["respondents"] = out["respondents"].astype("Int64")
+    elif isinstance(result, Funnel):
+        u = result.units
+        out = pd.DataFrame({"unit": u["label"], "respondents": u["base"], "value": u["value"],
+                            "ci_low": u["ci_low"], "ci_high": u["ci_high"],
+                            "comparator": result.comparator_value if result.comparator_value is not None else None,
+                            "limit95_low": u["low95"], "limit95_high": u["high95"], "limit998_low": u["low998"],
+                            "limit998_high": u["high998"], "position": u["position"], "flag": u["flag"]})
+        out["comparator"] = out["comparator"].astype(float)
     else:
         raise TypeError(f"not a comparison: {type(result).__name__}")
     numeric = [c for c in out.columns if out[c].dtype.kind == "f"]
@@ -95,6 +129,17 @@ def display(result) -> pd.DataFrame:
         g = result.groups
         out = pd.DataFrame({result.by_label: g["label"], "Respondents": g["base"].map(count_text),
                             "Value": g.apply(_value_text, axis=1), "95% CI": g.apply(_interval, axis=1)})
+    elif isinstance(result, Funnel):
+        u = result.units
+        out = pd.DataFrame({
+            result.level_label: u["label"],
+            "Respondents": u["base"].map(count_text),
+            result.indicator.label + (" (%)" if result.indicator.statistic == "pct" else ""):
+                u.apply(_value_text, axis=1),
+            "95% limits": [_range(lo, hi) for lo, hi in zip(u["low95"], u["high95"])],
+            "99.8% limits": [_range(lo, hi) for lo, hi in zip(u["low998"], u["high998"])],
+            "Against the " + result.comparator_label.replace("National", "national"): u["flag"],
+        })
     else:
         raise TypeError(f"not a comparison: {type(result).__name__}")
     return out.reset_index(drop=True)
@@ -114,5 +159,11 @@ def notes(result, title: str, source: str = "") -> list[tuple[str, str]]:
         ("Markers", "; ".join(f"{k} {v}" for k, v in MARKERS.items())),
         ("Produced", dt.datetime.now().strftime("%Y-%m-%d %H:%M") + " by RCS Explorer"),
     ]
+    if isinstance(result, Funnel):
+        rows.insert(6, ("Funnel", result.method + " A unit on a limit is within it; a protected unit is listed, "
+                                                  "not drawn, and not compared."))
+    if isinstance(result, Gradient):
+        rows.insert(6, ("Inequality measures", result.inequality.method if result.inequality.given
+                        else result.inequality.reason))
     rows += [("Note", n) for n in ctx.notes]
     return [(k, v) for k, v in rows if v != ""]

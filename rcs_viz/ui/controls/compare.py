@@ -59,10 +59,10 @@ def sidebar(ds, b: Binding) -> None:
     cpp, cluster = d.by_role("cpp"), d.by_role("cluster")
     st.selectbox(escape(cpp.label), service.categories(ds, cpp.name), format_func=cpp.label_of, **kw("c_cpp"))
     in_cpp = ((cpp.name, (st.session_state["c_cpp"],)),)
-    if view in ("rank", "spine", "trend"):
+    if view in ("rank", "funnel", "spine", "trend"):
         st.radio("Compare", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, horizontal=True, **kw("c_level"))
     school_level = st.session_state["c_level"] == "school"
-    if view in ("map", "gradient") or (school_level and view == "rank"):
+    if view in ("map", "gradient") or (school_level and view in ("rank", "funnel")):
         clusters = service.categories(ds, cluster.name, in_cpp)
         st.selectbox(escape(cluster.label), [ALL] + clusters, **kw("c_cluster"),
                      format_func=lambda c: f"All {cluster.label.lower()}s" if c == ALL else cluster.label_of(c))
@@ -72,7 +72,7 @@ def sidebar(ds, b: Binding) -> None:
         if st.session_state.get("c_unit") not in units:
             st.session_state["c_unit"] = units[0] if units else None
         st.selectbox(escape(level.label), units, format_func=level.label_of, **kw("c_unit"))
-    if view in ("rank", "spine"):
+    if view in ("rank", "funnel", "spine"):
         options = list(COMPARATORS) if view == "rank" else ["cpp", "national"]
         if st.session_state["c_vs"] not in options:
             st.session_state["c_vs"] = "cpp"
