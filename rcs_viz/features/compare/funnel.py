@@ -152,9 +152,8 @@ def funnel(ds: Dataset, ind: Indicator, level: str, scope: Scope, comparator: st
     units["position"] = position
     units["verdict"] = [v for v, _ in judged]
     units["flag"] = [f for _, f in judged]
-    # a protected unit carries its name and marker only: whatever the gate left beside it is blanked
+    # a protected unit carries its name, its marker and its base as the gate shows it (or [c]): no value or side
     units.loc[~shown, ["value", "ci_low", "ci_high"]] = np.nan
-    units["base"] = units["base"].astype("Int64").where(shown, pd.NA)
     order = list(units[shown].sort_values("base", kind="stable").index)
     order += list(units[~shown].sort_values("label", kind="stable").index)
     units = units.loc[order].reset_index(drop=True)
