@@ -167,3 +167,22 @@ def notes(result, title: str, source: str = "") -> list[tuple[str, str]]:
                         else result.inequality.reason))
     rows += [("Note", n) for n in ctx.notes]
     return [(k, v) for k, v in rows if v != ""]
+
+
+def as_text(result, title: str) -> str:
+    """The comparison for a terminal: the table as the screen shows it, the measures (a gradient), then notes."""
+    out = [title, "", display(result).to_string(index=False)]
+    hidden = getattr(result, "protected", None)
+    if hidden:
+        out += ["", f"Not drawn (protected or base too small): {', '.join(hidden)}."]
+    if isinstance(result, Funnel):
+        if result.comparator_value is not None:
+            out += ["", f"{result.comparator_label}: {result.comparator_value:.1f}{result.indicator.unit}"]
+        for verdict, group in result.outside.groupby("verdict", sort=False):
+            out.append(f"Outside the limits, {verdict}: {', '.join(group['label'])}")
+    if isinstance(result, Gradient):
+        m = result.inequality
+        out += ["", "Inequality measures"]
+        out += [measures(result).to_string(index=False)] if m.given else [m.reason]
+    out += [""] + [f"{k}: {v}" for k, v in notes(result, title) if k not in ("Source file", "Produced")]
+    return "\n".join(out) + "\n"
