@@ -8,8 +8,17 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import getpass
+import os
+import secrets
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import time
+import tomllib
+import urllib.request
 from pathlib import Path
 
 from rcs_viz import config as config_mod
@@ -66,6 +75,38 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--config", type=Path, help="a data owner's rcs_explorer.yaml (data, rules, comparators)")
     r.add_argument("--format", choices=["html", "pdf"], help="default: from --out's suffix, else html")
     r.add_argument("--out", type=Path, required=True, help="the file to write")
+
+    m = sub.add_parser("compare", help="clusters or schools of the configured data ranked, in a funnel, or by "
+                                      "deprivation with inequality measures, as a table")
+    m.add_argument("--indicator", required=True, metavar="VAR", help="the indicator (a variable with positive codes "
+                   "or a polarity)")
+    m.add_argument("--cpp", required=True, help="the CPP, by code or label")
+    m.add_argument("--level", choices=["cluster", "school"], default="cluster")
+    m.add_argument("--cluster", help="keep to one cluster (schools; the gradient), by code or label")
+    m.add_argument("--wave", help="survey wave, by code or label (default: the latest)")
+    m.add_argument("--vs", choices=["cpp", "national", "previous"], default="cpp",
+                   help="the comparator (a funnel: cpp or national)")
+    m.add_argument("--where", action="append", default=[], metavar="VAR=VALUE[,VALUE…]",
+                   help=WHERE_HELP.replace("keep only these values", "keep only these pupils"))
+    shown = m.add_mutually_exclusive_group()
+    shown.add_argument("--funnel", action="store_true", help="a funnel: each unit against its size, with the "
+                       "95%% and 99.8%% limits and the units outside them")
+    shown.add_argument("--inequality", action="store_true", help="the deprivation gradient with SII, RII, PAR and "
+                       "ranges (given only when every quintile is shown)")
+    m.add_argument("--format", choices=["table", "csv"], default="table",
+                   help="table: as on screen, with notes; csv: the export's figures")
+    m.add_argument("--config", type=Path, help="a data owner's rcs_explorer.yaml (data, rules, comparators)")
+
+    v = sub.add_parser("serve", help="several app processes behind nginx, sharing one server store (docs/serving.md)")
+    v.add_argument("--processes", type=int, default=2, help="Streamlit processes (default 2: one per core of a "
+                   "2-core machine)")
+    v.add_argument("--port", type=int, default=8080, help="where nginx listens (default 8080)")
+    v.add_argument("--host", default="127.0.0.1", help="nginx's address (default 127.0.0.1; 0.0.0.0 only with "
+                   "sign-in configured or a TLS proxy in front, see docs/serving.md)")
+    v.add_argument("--backend-port", type=int, default=8601, help="the first process's port on 127.0.0.1; the "
+                   "others follow it (default 8601)")
+    v.add_argument("--run-dir", type=Path, default=config_mod.PROJECT_ROOT / ".cache" / "serve",
+                   help="nginx's configuration, logs and temporary files (default .cache/serve)")
     return p
 
 
@@ -246,6 +287,54 @@ def report(args) -> None:
     print(args.out)
 
 
+def compare(args) -> None:
+    from rcs_viz.data import comparators
+    from rcs_viz.engine import service
+    from rcs_viz.engine.load import LoadError, load_dataset
+    from rcs_viz.engine.sql.views import QueryError
+    from rcs_viz.features.compare import funnel as funnel_mod, model as compare_mod, tables as compare_tables
+    from rcs_viz.output import export
+
+    try:
+        cfg = config_mod.load(args.config)
+        ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=Path(tempfile.gettempdir()) / "rcs-explorer-cli",
+                          salt=cfg.salt())
+    except (config_mod.ConfigError, LoadError, DictionaryError) as exc:
+        raise CliError(str(exc)) from None
+    d = ds.dictionary
+    roles = {role: d.by_role(role) for role in ("cpp", "cluster", "school", "wave")}
+    if any(v is None for k, v in roles.items() if k != "wave"):
+        raise CliError("this data has no cpp, cluster or school variable, so it cannot make comparisons")
+    known = {i.name: i for i in compare_mod.indicators(d)}
+    if args.indicator not in known:
+        raise CliError(f"--indicator: '{args.indicator}' is not an indicator; choose from {', '.join(known)}")
+    try:
+        comps = comparators.read(cfg.comparators)
+    except comparators.ComparatorError as exc:
+        print(f"warning: national comparators are off: {exc}", file=sys.stderr)
+        comps = comparators.EMPTY
+    wave = roles["wave"]
+    waves = service.categories(ds, wave.name) if wave is not None else []
+    scope = compare_mod.Scope(_code(roles["cpp"], args.cpp, "--cpp"), _code(roles["cluster"], args.cluster, "--cluster"),
+                              _code(wave, args.wave, "--wave") if wave is not None and args.wave else
+                              (waves[-1] if waves else None), _filters(d, args.where))
+    ind = known[args.indicator]
+    try:
+        if args.funnel:
+            result = funnel_mod.funnel(ds, ind, args.level, scope, args.vs, cfg.rules, comps)
+        elif args.inequality:
+            result = compare_mod.gradient(ds, ind, scope, cfg.rules)
+        else:
+            result = compare_mod.rank(ds, ind, args.level, scope, args.vs, cfg.rules, comps)
+    except QueryError as exc:
+        raise CliError(str(exc)) from None
+    if args.format == "csv":
+        sys.stdout.write(export.frame_csv(compare_tables.tidy(result)).decode("utf-8"))
+    else:
+        kind = "funnel" if args.funnel else "by deprivation" if args.inequality else "ranked"
+        sys.stdout.write(compare_tables.as_text(result, f"{result.title} — {kind}"))
+
+
 def sample(args) -> None:
     from rcs_viz.data import sample as sample_mod
 
@@ -254,10 +343,127 @@ def sample(args) -> None:
         print(path)
 
 
+NGINX_SITE = config_mod.PROJECT_ROOT / "deploy" / "rcs-explorer.nginx.conf"
+STREAMLIT_CONFIG = config_mod.PROJECT_ROOT / ".streamlit" / "config.toml"
+
+
+def nginx_site(listen: str, ports: list[int], max_upload_mb: int, access_log: Path) -> str:
+    """deploy/rcs-explorer.nginx.conf with its fields filled in (the same file a system nginx would include)."""
+    servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;\n" for port in ports)
+    text = NGINX_SITE.read_text(encoding="utf-8")
+    fields = {"listen": listen, "servers": servers.rstrip("\n"), "max_body": f"{max_upload_mb + 1}m",
+              "access_log": str(access_log)}
+    for name, value in fields.items():
+        text = text.replace("{{" + name + "}}", value)
+    return text
+
+
+def nginx_main(site: Path, run_dir: Path) -> str:
+    """A whole nginx configuration around the site, for an nginx run by its owner rather than by the system: its
+    temporary files in the run folder (Debian's are root's), and the workers as the owner (as root too, so they can
+    write there)."""
+    temp = "\n".join(f"    {kind}_temp_path {run_dir / 'temp' / kind};" for kind in
+                      ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""  # otherwise ignored, with a warning
+    return (f"# Written by `python -m rcs_viz serve`; the site is {site.name}.\n"
+            f"{user}worker_processes 1;\nevents {{ worker_connections 1024; }}\n"
+            f"http {{\n{temp}\n    include {site};\n}}\n")
+
+
+def _max_upload_mb() -> int:
+    """Streamlit's server.maxUploadSize as this project configures it (nginx must let such a file through)."""
+    try:
+        server = tomllib.loads(STREAMLIT_CONFIG.read_text(encoding="utf-8")).get("server", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        server = {}
+    return int(server.get("maxUploadSize", 200))
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def _wait_until_up(procs: list[subprocess.Popen], urls: list[str], seconds: float = 120) -> None:
+    """Every URL answers, or a process has died (its log says why) or time is up: then stop with one line."""
+    deadline = time.monotonic() + seconds
+    waiting = list(urls)
+    while waiting:
+        dead = [p for p in procs if p.poll() is not None]
+        if dead or time.monotonic() > deadline:
+            raise CliError(f"serve: {waiting[0]} did not answer; see the logs in the run folder")
+        waiting = [u for u in waiting if not _answers(u)]
+        time.sleep(0.3)
+
+
+def serve(args) -> None:
+    """N app processes on 127.0.0.1 and an nginx in front, until stopped (Ctrl+C or SIGTERM stops them all).
+
+    Every process gets the same environment, so the same configuration
+    ($RCS_EXPLORER_CONFIG), the same server store and record-key salt (from
+    that configuration, or beside its cache) and the same secrets file; and one
+    cookie secret for this run unless STREAMLIT_SERVER_COOKIE_SECRET is given.
+    """
+    nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    if nginx is None:
+        raise CliError("serve: nginx is not installed (`make nginx` installs Debian's)")
+    if args.processes < 1:
+        raise CliError("serve: --processes must be at least 1")
+    try:
+        cfg = config_mod.load()
+        cfg.salt()  # made once here, before the processes race to make it
+    except config_mod.ConfigError as exc:
+        raise CliError(str(exc)) from None
+    run_dir = args.run_dir.resolve()
+    logs = run_dir / "logs"
+    for folder in [logs] + [run_dir / "temp" / k for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")]:
+        folder.mkdir(parents=True, exist_ok=True)
+    ports = [args.backend_port + i for i in range(args.processes)]
+    site = run_dir / "rcs-explorer.conf"
+    site.write_text(nginx_site(f"{args.host}:{args.port}", ports, _max_upload_mb(), logs / "access.log"),
+                    encoding="utf-8")
+    (run_dir / "nginx.conf").write_text(nginx_main(site, run_dir), encoding="utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_hex(32))
+    procs: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the clean-up below
+    try:
+        for i, port in enumerate(ports, 1):
+            with open(logs / f"streamlit-{i}.log", "w") as out:
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+                     "--server.port", str(port), "--server.headless", "true"],
+                    cwd=config_mod.PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env))
+        _wait_until_up(procs, [f"http://127.0.0.1:{port}/_stcore/health" for port in ports])
+        procs.append(subprocess.Popen(
+            [nginx, "-p", str(run_dir), "-c", str(run_dir / "nginx.conf"), "-e", str(logs / "error.log"),
+             "-g", f"daemon off; pid {run_dir / 'nginx.pid'};"], stdin=subprocess.DEVNULL))
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "[::]") else args.host
+        _wait_until_up(procs, [f"http://{host}:{args.port}/_stcore/health"], seconds=20)
+        print(f"RCS Explorer: http://{host}:{args.port} ({args.processes} process(es) on 127.0.0.1:"
+              f"{', '.join(map(str, ports))}; logs in {logs})", flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        raise CliError(f"serve: a process stopped; see the logs in {logs}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        {"crosstab": crosstab, "sample": sample, "report": report}[args.command](args)
+        {"crosstab": crosstab, "sample": sample, "report": report, "serve": serve, "compare": compare}[args.command](args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
