@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+PROCESSES ?= 2
 
-.PHONY: run test test-full bench sample chromium postgresql nginx clean
+.PHONY: run serve test test-full bench sample chromium postgresql nginx clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +19,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# Several app processes behind nginx on $(PORT), sharing the server store (docs/serving.md).
+serve: $(VENV)/.runtime nginx
+	$(PY) -m rcs_viz serve --processes $(PROCESSES) --port $(PORT)
 
 test: $(VENV)/.dev chromium postgresql nginx
 	$(VENV)/bin/ruff check .

@@ -407,11 +407,11 @@ def serve(args) -> None:
     that configuration, or beside its cache) and the same secrets file; and one
     cookie secret for this run unless STREAMLIT_SERVER_COOKIE_SECRET is given.
     """
+    if args.processes < 1:
+        raise CliError("serve: --processes must be at least 1")
     nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
     if nginx is None:
         raise CliError("serve: nginx is not installed (`make nginx` installs Debian's)")
-    if args.processes < 1:
-        raise CliError("serve: --processes must be at least 1")
     try:
         cfg = config_mod.load()
         cfg.salt()  # made once here, before the processes race to make it
@@ -419,7 +419,7 @@ def serve(args) -> None:
         raise CliError(str(exc)) from None
     run_dir = args.run_dir.resolve()
     logs = run_dir / "logs"
-    for folder in [logs] + [run_dir / "temp" / k for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")]:
+    for folder in (logs, run_dir / "temp"):  # nginx makes the folders inside temp
         folder.mkdir(parents=True, exist_ok=True)
     ports = [args.backend_port + i for i in range(args.processes)]
     site = run_dir / "rcs-explorer.conf"
