@@ -264,7 +264,7 @@ def table_width(rows, size: float = BODY_PT) -> float:
     """The width a table would like: its label column (at most LABEL inches) and every other column."""
     if len(rows) < 2:
         return 0.0
-    cells = [[" ".join(str(c).split()) for c in r] for r in rows]
+    cells = [[" ".join(plain(c).split()) for c in r] for r in rows]
     label = min(LABEL, max(width(r[0], size, i == 0) for i, r in enumerate(cells)) + 2 * CELL_PAD)
     return label + sum(_column(cells, j, size)[0] for j in range(1, len(rows[0])))
 
@@ -275,7 +275,7 @@ def _table(rows: tuple[tuple[str, ...], ...], x: float, y: float, room_w: float,
     if len(rows) < 2:
         return None, []
     said = []
-    cells = [[" ".join(str(c).split()) for c in r] for r in rows]
+    cells = [[" ".join(plain(c).split()) for c in r] for r in rows]
     cols = len(cells[0])
     widths, heads = [], []
     for j in range(1, cols):
@@ -326,7 +326,7 @@ def _cover(deck: Deck) -> Page:
     foot = _footer(deck, 1, len(deck.steps) + 1)
     rules_room = int((foot[0].y - y - 0.1) / line_height(BODY_PT))
     boxes.append(_text(MARGIN, y, room, rules[:max(rules_room, 1)]))
-    return Page(tuple(boxes + foot), notes="\n".join([deck.title, *deck.rules]))
+    return Page(tuple(boxes + foot), notes=plain("\n".join([deck.title, *deck.rules])))
 
 
 def _bullet(text: str, room: float) -> list[str]:
