@@ -23,7 +23,7 @@ def test_default_is_clusters_of_the_first_cpp_in_the_latest_wave(d, codes):
     dict(view="spine", level="school", unit="10101"),
     dict(view="rank", level="school", cluster="102", unit="10201", vs="previous", indicator="wemwbs"),
     dict(view="map", cpp="2", cluster="201", unit="201", wave="2016"),
-    dict(view="funnel", level="school", cluster="102", vs="national", indicator="bullied"),
+    dict(view="funnel", level="school", cluster="102", unit="10201", vs="national", indicator="bullied"),
     dict(view="trend", indicator="bullied", filters=(("sex", ("2",)), ("stage", ("6", "7")))),
     dict(view="gradient", vs="national", filters=(("simd", ("1", "∅")),)),
 ])
