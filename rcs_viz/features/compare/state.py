@@ -104,13 +104,13 @@ def _filterable(d: Dictionary, name: str, notes: list[str]) -> bool:
 
 def drawn_place(d: Dictionary, view: CompareView) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The place and wave the chart draws, as filters: its CPP, its cluster where the view keeps to one (schools
-    ranked within a cluster, the gradient and the map), and its wave (a trend draws every wave). The base the
+    ranked or in a funnel within a cluster, the gradient and the map), and its wave (a trend draws every wave). The base the
     page states is counted within these and the user's filters, so it is the base of what is drawn."""
     out = []
     cpp, cluster, wave = (d.by_role(r) for r in ("cpp", "cluster", "wave"))
     if view.cpp is not None and cpp is not None:
         out.append((cpp.name, (view.cpp,)))
-    in_cluster = view.view in ("gradient", "map") or (view.view == "rank" and view.level == "school")
+    in_cluster = view.view in ("gradient", "map") or (view.view in ("rank", "funnel") and view.level == "school")
     if in_cluster and view.cluster is not None and cluster is not None:
         out.append((cluster.name, (view.cluster,)))
     if view.view != "trend" and view.wave is not None and wave is not None:

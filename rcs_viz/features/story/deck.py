@@ -28,7 +28,7 @@ from rcs_viz.engine import service
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.sql.views import QueryError
-from rcs_viz.features.compare import charts as compare_charts, model as compare, state as compare_state, \
+from rcs_viz.features.compare import charts as compare_charts, funnel, model as compare, state as compare_state, \
     tables as compare_tables
 from rcs_viz.features.explore import charts as explore_charts, state as explore_state
 from rcs_viz.features.need import charts as need_charts, model as need_model, state as need_state, \
@@ -133,6 +133,10 @@ def _compare(ds: Dataset, params, rules: Rules, comps: Comparators) -> Made:
         result = compare.trend(ds, ind, view.level, view.unit, scope, rules=rules, comps=comps)
         head = f"{result.title} over time"
         made.figure = compare_charts.trend_chart(result, SCALE)
+    elif view.view == "funnel":
+        result = funnel.funnel(ds, ind, view.level, scope, view.vs, rules=rules, comps=comps)
+        head = f"{result.title}: {result.level_label.lower()}s by size"
+        made.figure = compare_charts.funnel_chart(result, SCALE)
     elif view.view == "gradient":
         result = compare.gradient(ds, ind, scope, rules=rules)
         head = f"{result.title} by deprivation"
@@ -141,6 +145,7 @@ def _compare(ds: Dataset, params, rules: Rules, comps: Comparators) -> Made:
         if g:
             made.settings.append(f"Gap, {g['most']} minus {g['least']}: {g['diff']:+.1f}{ind.unit} (95% CI "
                                  f"{g['diff_low']:+.1f} to {g['diff_high']:+.1f}): {g['verdict']}")
+        made.settings.append(result.inequality.sii_reading or result.inequality.reason)
     else:
         result = compare.school_map(ds, ind, scope, rules=rules)
         head = f"{result.title}: schools"
