@@ -65,6 +65,20 @@ def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
     return pd.concat(blocks) if len(blocks) > 1 else blocks[0]
 
 
+WORDS = {SUPPRESSED: "protected", LOW_BASE: "base too small"}
+
+
+def in_words(result: Protected, show_ci: bool = False) -> pd.DataFrame:
+    """The wide table with each marker written as a word, for a screen reader, which would spell "[c]" out."""
+    return wide(result, show_ci).replace(WORDS).reset_index()
+
+
+def name(result: Protected) -> str:
+    """What a table is, in a few words: the accessible name of its grid."""
+    return (result.row_title + (f" by {result.col_title}" if result.col_title else "")
+            + (f", for each {result.panel_title}" if result.panel_title else "") + f" — {result.measure_label}")
+
+
 def number_format(measure: str) -> str:
     """How a measure's figures are written: counts as whole numbers with thousands separators, else one decimal."""
     return "{:,.0f}" if measure == "count" else "{:g}" if measure == "median" else "{:.1f}"

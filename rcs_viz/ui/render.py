@@ -12,7 +12,6 @@ Streamlit's Markdown, st.table cells included.
 from __future__ import annotations
 
 import math
-import sys
 import urllib.parse
 
 import pandas as pd
@@ -97,7 +96,7 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
     if presenter.active():
         table(wide.reset_index(), key)
     else:
-        grid(tables.grid(result, show_ci), tables.number_format(result.measure), key)
+        grid(tables.grid(result, show_ci), tables.number_format(result.measure), key, alt=tables.name(result))
     used = {m for m in tables.MARKERS if (wide == m).any().any()}
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
     st.caption(escape(tables.caption(result)) + (f"  \n{escape(legend)}" if legend else ""))
@@ -126,31 +125,37 @@ def table(frame, key: str | None = None, **kwargs) -> None:
 def _styled(values: pd.DataFrame, text: pd.DataFrame, fmt: str) -> Styler:
     """Numbers that sort as numbers and read as the table's text: formatted, with markers and intervals per cell."""
     numeric = [c for c in values.columns if pd.api.types.is_float_dtype(values[c])]
-    # A marker must be a value, not a gap: a grid reads a missing cell to a screen reader as nothing. [c] and [b]
-    # become the two lowest numbers there are, so they sort to one end, apart, and show as their text.
-    values = values.copy()
+    # A protected cell ([c]) stays a missing value, which the grid draws as its placeholder, [c], and its accessible
+    # table reads as an empty cell: any number there would be read out (-inf as "-Infinity"). [b] is the lowest
+    # number there is, so it sorts to one end, apart, and shows as its text.
+    # The grid's accessible table reads a cell's number, not its drawn text: rounded as drawn, it reads 50.3, not
+    # 50.33333333333333.
+    digits = {"{:,.0f}": 0, "{:.1f}": 1}.get(fmt)
+    values = values.round({c: digits for c in numeric}) if digits is not None else values
+    styler = values.style.format(fmt.format, subset=numeric, na_rep=tables.SUPPRESSED)
     for c in numeric:
-        values[c] = values[c].replace(-math.inf, -sys.float_info.max).fillna(-math.inf)
-    styler = values.style.format(fmt.format, subset=numeric)
-    for c in numeric:
-        written = values[c].map(lambda v: fmt.format(v) if math.isfinite(v) and v > -sys.float_info.max else "")
+        written = values[c].map(lambda v: fmt.format(v) if math.isfinite(v) else tables.SUPPRESSED if v != v else "")
         for i in values.index[(written != text[c]).to_numpy()]:
             styler = styler.format(lambda _v, t=text.at[i, c]: t, subset=pd.IndexSlice[[i], [c]])
     return styler.hide(axis="index")
 
 
-def grid(g: tables.Grid, fmt: str, key: str | None = None) -> None:
-    """A sortable grid of a table's body, then its margins (All) in a grid of their own that no sort moves."""
+def grid(g: tables.Grid, fmt: str, key: str | None = None, alt: str | None = None) -> None:
+    """A sortable grid of a table's body, then its margins (All) in a grid of their own that no sort moves.
+
+    `alt` names the grid for a screen reader; a protected cell is a missing value (see `_styled`)."""
     labels = [c for c in g.values.columns if not pd.api.types.is_float_dtype(g.values[c])]
     longest = {c: max([len(str(c))] + [len(str(v)) for v in g.values[c]]) for c in labels}
     config = {c: st.column_config.TextColumn(pinned=True, width=min(420, 24 + 8 * n)) for c, n in longest.items()}
     body, margins = g.values.iloc[g.body].reset_index(drop=True), g.values.iloc[g.margins].reset_index(drop=True)
     body_text, margin_text = g.text.iloc[g.body].reset_index(drop=True), g.text.iloc[g.margins].reset_index(drop=True)
     config.update({c: st.column_config.NumberColumn(width="small") for c in g.values.columns if c not in labels})
-    st.dataframe(_styled(body, body_text, fmt), width="stretch", hide_index=True, key=key, column_config=config)
+    st.dataframe(_styled(body, body_text, fmt), width="stretch", hide_index=True, key=key, column_config=config,
+                 placeholder=tables.SUPPRESSED, alt=alt)
     if len(margins):
         st.dataframe(_styled(margins, margin_text, fmt), width="stretch", hide_index=True, column_config=config,
-                     key=f"{key}_margins" if key else None)
+                     key=f"{key}_margins" if key else None, placeholder=tables.SUPPRESSED,
+                     alt=f"{alt}: all rows together" if alt else None)
 
 
 def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
@@ -170,7 +175,7 @@ def draw(c, **kwargs):
     return st.altair_chart(c, width=width, height="content", **kwargs)
 
 
-def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None) -> None:
+def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, show_ci: bool = False) -> None:
     """The chart (small multiples in columns, under their heading and legend), and a note naming what it leaves out.
 
     `on_screen` is `charts.on_screen`'s: the charts to draw and how many columns their panels take; without it
@@ -188,6 +193,9 @@ def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None) 
     if missing:
         shown = ", ".join(escape(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
         st.caption(f"Not drawn (protected or base too small): {shown}.")
+    if not presenter.active():  # the chart's figures, every cell read in words (a grid reads a protected one as empty)
+        with st.expander("Chart as a table", icon=":material/table_rows:"):
+            st.table(_escaped(tables.in_words(result, show_ci)))
 
 
 def downloads(stem: str, csv, excel, charts: dict[str, object] | None = None, lines=(), key: str = "") -> None:

@@ -20,9 +20,9 @@ LINK = "/explore?rows=simd&cols=sex&f.stage=6&f.stage=7&f.stage=8&f.young_carer=
 
 
 def _marker(text: str) -> str:
-    """A grid's accessible table holds a cell's number, not its drawn text: a marker's number read as the marker
-    (the canvas draws "[c]" and "[b]"; see render._styled)."""
-    return "[c]" if text == "-Infinity" else "[b]" if text.startswith("-1.797") else text
+    """A grid's accessible table holds a cell's number, not its drawn text: a protected cell is missing (read as an
+    empty cell) and [b] the lowest number (the canvas draws "[c]" and "[b]"; see render._styled)."""
+    return "[c]" if text == "" else "[b]" if text == "-Infinity" else text
 
 
 def table_cells(page) -> list[list[str]]:

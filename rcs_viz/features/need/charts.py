@@ -127,7 +127,7 @@ def fit_chart(fit: Fit, side: str = "need", synthetic: bool = False, scale: floa
                         legend=figures.legend(list(colours), scale, symbolSize=160 * scale)),
         order=alt.Order("order:Q"), tooltip=tooltip)
     labels = alt.Chart(data).transform_filter("datum.highlight").mark_text(
-        align="right", dx=-6 * scale, color="white", fontWeight="bold").encode(
+        align="right", dx=-6 * scale, color=figures.TEXT, fontWeight="bold").encode(  # 5.6:1 on vermillion, 9:1 on orange
         y=y, x="end:Q", text="pct_text:N", tooltip=tooltip)
     plot_height = max(step * max(len(groups), 1), 80 * scale)
     chart = alt.layer(bars, labels).properties(width="container", height=plot_height)
