@@ -6,7 +6,9 @@ browsers on different processes (it finds a route for each by asking once
 per candidate and reading the log), save a story through one and open it
 through the other, and check from the log that every WebSocket of a route,
 across reloads, went to one process. Needs Debian's nginx (`make nginx`,
-which `make test` runs); it is skipped without it.
+which `make test` runs); it is skipped without it. The store is the SQLite
+file of one machine; with --full the same runs on a PostgreSQL store, as
+processes on several machines would share it.
 """
 
 import os
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit import pg_server
 from test_story_in_browser import save_view, settle  # tests/browser is on sys.path
 
 pytestmark = pytest.mark.browser
@@ -91,8 +94,22 @@ class Proxy:
         pytest.fail(f"no route found to {upstream}")
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_env(request, full, server_env, tmp_path_factory):
+    """The processes' environment: the browser tests' own SQLite store, or a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield server_env
+        return
+    if not full:
+        pytest.skip("the PostgreSQL store runs with --full (make test-full), to keep make test short")
+    with pg_server.running() as server:
+        cfg = tmp_path_factory.mktemp("pg") / "rcs_explorer.yaml"
+        cfg.write_text(f"store: {server.database()}\n", encoding="utf-8")
+        yield {**server_env, "RCS_EXPLORER_CONFIG": str(cfg)}
+
+
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory, root, server_env):
+def proxy(tmp_path_factory, root, store_env):
     if NGINX is None:
         if os.environ.get("CI"):
             pytest.fail("nginx is missing: `make test` installs it with apt-get")
@@ -103,7 +120,7 @@ def proxy(tmp_path_factory, root, server_env):
     proc = subprocess.Popen(
         [sys.executable, "-m", "rcs_viz", "serve", "--processes", "2", "--port", str(port),
          "--backend-port", str(first), "--run-dir", str(run_dir)],
-        cwd=root, env=server_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=root, env=store_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     try:
