@@ -23,6 +23,7 @@ VIEWS = {
     "compare_rank": "/compare?view=rank",
     "compare_trend": "/compare?view=trend",
     "compare_gradient": "/compare?view=gradient",
+    "compare_funnel": "/compare?view=funnel&level=school",
     "need_fit": "/need?sec=fit",
     "need_services": "/need?sec=services",
 }
