@@ -67,7 +67,6 @@ st.caption("Save a view from any page with *Save this view*. Here you can put th
            "and play it: full screen, ← and → to move between steps. The list is kept on the server for this "
            "browser, so it is there after a reload.")
 views = story.saved()
-
 play, export, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
 if play.button("Play story", key="sv_play", type="primary", icon=":material/slideshow:", disabled=not views,
                width="stretch"):
@@ -75,6 +74,7 @@ if play.button("Play story", key="sv_play", type="primary", icon=":material/slid
 export.download_button("Export the list", data=sv.to_json(views), file_name="rcs_views.json",
                        mime="application/json", icon=":material/download:", on_click="ignore",
                        disabled=not views, key="sv_export", width="stretch")
+story.deck_downloads(views, "sv")
 
 with st.expander("Import a list", icon=":material/upload:", expanded="sv_import_error" in ss):
     st.radio("The imported views", ["replace", "add"], key="sv_import_mode", horizontal=True,

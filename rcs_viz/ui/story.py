@@ -24,6 +24,7 @@ so a step link opens on any machine and after a reload.
 from __future__ import annotations
 
 import html
+import threading
 from dataclasses import replace
 
 import streamlit as st
@@ -264,6 +265,58 @@ def bar(page: str) -> None:
         go(views[k], k + 1, sid)
 
 
+# --- the story as a deck to hand round ------------------------------------------------------------------------
+
+_DECKS: dict = {}  # the last few decks made, by what they were made from: PowerPoint and PDF share one build
+_DECKS_LOCK = threading.Lock()
+PPTX, PDF = "application/vnd.openxmlformats-officedocument.presentationml.presentation", "application/pdf"
+
+
+def _deck_file(ds, views, rules, comps, title: str, source: str, fmt: str) -> bytes:
+    """The deck as a file, made when a button asks for it (outside the page run: everything it needs is passed)."""
+    from rcs_viz.features.story import deck
+    from rcs_viz.output import deck as slides
+
+    key = (str(ds.db_path), tuple(views), rules, comps.source, title, source)
+    with _DECKS_LOCK:  # one build at a time: two clicks on the same story wait for one deck
+        built = _DECKS.get(key)
+        if built is None:
+            titles = {path: page.title for path, page in PAGES.items()}
+            built = deck.build(ds, views, rules, title=title, source=source, page_titles=titles, comps=comps)
+            _DECKS[key] = built
+            while len(_DECKS) > 4:
+                _DECKS.pop(next(iter(_DECKS)))
+    return slides.to_pptx(built) if fmt == "pptx" else slides.to_pdf(built)
+
+
+def deck_downloads(views, key: str) -> None:
+    """PowerPoint and PDF of the story, to hand round after a workshop: a cover with the rules, a slide per view.
+
+    Each step is made again under presenter mode's full protection, as the story plays to a room; the files
+    are built only when a button is clicked. Not offered while presenting.
+    """
+    if presenting() or not views:
+        return
+    from rcs_viz.features.story.deck import file_stem
+
+    ds = session.dataset()
+    rules, comps = presenter.protect(session.config().rules), session.comparators()
+    first = views[0].title or views[0].name
+    title = st.text_input("Title of the deck", value=f"Story: {first}", max_chars=sv.MAX_NAME, key=f"{key}_deck_title")
+    title = title.strip() or f"Story: {first}"
+    stem = file_stem(title)
+    cols = st.columns([1, 1, 2], vertical_alignment="bottom")
+    cols[0].download_button("Deck (PowerPoint)", lambda: _deck_file(ds, views, rules, comps, title, ds.source.name,
+                                                                   "pptx"),
+                            f"{stem}.pptx", PPTX, icon=":material/slideshow:", on_click="ignore", key=f"{key}_pptx",
+                            width="stretch")
+    cols[1].download_button("Deck (PDF)", lambda: _deck_file(ds, views, rules, comps, title, ds.source.name, "pdf"),
+                            f"{stem}.pdf", PDF, icon=":material/picture_as_pdf:", on_click="ignore",
+                            key=f"{key}_pdf", width="stretch")
+    cols[2].caption("A slide per view with its chart, figures, note and filters in words, under full protection "
+                    "(as the story plays). Made when clicked: a few seconds.")
+
+
 # --- a story opened from a colleague's link -------------------------------------------------------------------
 
 def _copy(views) -> None:
@@ -294,6 +347,7 @@ def shared(sid: str, views, label) -> None:
                             mime="application/json", icon=":material/download:", on_click="ignore",
                             disabled=not views, key="sh_export", width="stretch")
     cols[3].button("My own list", key="sh_mine", icon=":material/bookmarks:", on_click=_mine, width="stretch")
+    deck_downloads(views, "sh")
     if "sv_copied" in st.session_state:
         st.success(f"Copied {st.session_state.pop('sv_copied')} view(s) to the end of your list.",
                    icon=":material/check_circle:")

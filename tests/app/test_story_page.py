@@ -311,3 +311,39 @@ def test_a_store_that_cannot_be_opened_keeps_the_list_in_the_session_and_says_so
     assert not at.exception and saved(at) == (EXPLORE,)
     on(at, "story")
     assert "kept in this browser session only" in at.warning[0].value
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """The files a deferred download button would build when clicked, by file name (their callables)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    got = {}
+    real = MediaFileManager.add_deferred
+
+    def keep(self, data, mimetype, coordinates, file_name=None, **kwargs):
+        got[file_name] = data
+        return real(self, data, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    return got
+
+
+def test_the_story_page_offers_the_story_as_a_deck_in_both_formats(app, deferred):
+    import datetime as dt
+    import io
+
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    at = app([EXPLORE, HOSTILE])
+    assert at.text_input(key="sv_deck_title").value == "Story: Deprivation by sex"
+    at.text_input(key="sv_deck_title").input("Workshop, March").run()
+    stem = f"rcs_deck_workshop-march_{dt.date.today().isoformat()}"
+    assert {f"{stem}.pptx", f"{stem}.pdf"} <= set(deferred)
+    prs = Presentation(io.BytesIO(deferred[f"{stem}.pptx"]()))
+    assert len(prs.slides) == 3
+    text = " ".join(s.text_frame.text for slide in prs.slides for s in slide.shapes if s.has_text_frame)
+    assert "Workshop, March" in text and "Synthetic sample" in text and HOSTILE.title in text
+    pages = PdfReader(io.BytesIO(deferred[f"{stem}.pdf"]())).pages
+    assert len(pages) == 3 and "Workshop, March" in pages[0].extract_text()
