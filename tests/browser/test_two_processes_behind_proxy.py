@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from tests.unit import pg_server
-from test_story_in_browser import save_view, settle  # tests/browser is on sys.path
+from test_open_data import open_file  # tests/browser is on sys.path
+from test_story_in_browser import save_view, settle
 
 pytestmark = pytest.mark.browser
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
@@ -176,7 +177,9 @@ def test_a_story_saved_through_one_process_opens_through_the_other(proxy, browse
     assert proxy.streams(route_two, 1) == [two]  # the colleague's session ran on process two
 
 
-def test_a_new_browser_gets_a_route_and_keeps_it_across_reloads(proxy, browser, wait_for_app):
+def test_a_new_browser_gets_a_route_and_keeps_it_for_reloads_and_uploads(proxy, browser, wait_for_app, tmp_path):
+    own = tmp_path / "my_cpp.csv"
+    own.write_text("pupil_id,school\n" + "".join(f"{i},{'Hill' if i % 2 else 'Glen'}\n" for i in range(60)))
     context = _context(browser, proxy, None)
     try:
         page = context.new_page()
@@ -184,10 +187,15 @@ def test_a_new_browser_gets_a_route_and_keeps_it_across_reloads(proxy, browser, 
         wait_for_app(page)
         page.reload()  # a new WebSocket, which must find the same process
         wait_for_app(page)
+        open_file(page, own, wait_for_app)  # the upload must reach the process that holds the session
+        page.get_by_text("a dictionary inferred from the data").first.wait_for(timeout=60_000)
+        assert "From my_cpp.csv" in page.locator("body").inner_text()
         route = {c["name"]: c["value"] for c in context.cookies()}.get("rcs_route")
         assert route, "the proxy set no route cookie"
     finally:
         context.close()
     streams = proxy.streams(route, 2)
-    served = {r["upstream"] for r in proxy.requests() if r["route"] == route}
-    assert len(streams) == 2 and len(served) == 1, served  # the page, its assets and its WebSockets: one process
+    mine = [r for r in proxy.requests() if r["route"] == route]
+    assert [r["status"] for r in mine if r["path"].startswith("/_stcore/upload_file/")] == ["204"]
+    served = {r["upstream"] for r in mine}
+    assert len(streams) == 2 and len(served) == 1, served  # the page, its assets, WebSockets, upload: one process
