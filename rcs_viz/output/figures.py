@@ -210,6 +210,16 @@ def to_png(c: alt.Chart, lines=()) -> bytes:
 
 
 def to_svg(c: alt.Chart, lines=()) -> str:
+    """The chart as SVG, named by its description (role img, aria-label and a title), as it is on screen."""
+    import html
+
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(_spec(c, lines))
+    svg = vlc.vegalite_to_svg(_spec(c, lines))
+    words = getattr(c, "description", None)
+    words = html.escape(words, quote=True) if isinstance(words, str) else ""
+    if not words or "<svg" not in svg:
+        return svg
+    start = svg.index("<svg")
+    end = svg.index(">", start)
+    return svg[:start] + svg[start:end] + f' role="img" aria-label="{words}">' + f"<title>{words}</title>" + svg[end + 1:]

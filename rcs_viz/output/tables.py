@@ -70,7 +70,7 @@ WORDS = {SUPPRESSED: "protected", LOW_BASE: "base too small"}
 
 def in_words(result: Protected, show_ci: bool = False) -> pd.DataFrame:
     """The wide table with each marker written as a word, for a screen reader, which would spell "[c]" out."""
-    return wide(result, show_ci).replace(WORDS).reset_index()
+    return wide(result, show_ci).replace(WORDS)
 
 
 def name(result: Protected) -> str:

@@ -96,7 +96,8 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
     if presenter.active():
         table(wide.reset_index(), key)
     else:
-        grid(tables.grid(result, show_ci), tables.number_format(result.measure), key, alt=tables.name(result))
+        grid(tables.grid(result, show_ci), tables.number_format(result.measure), key,
+             alt=f"{tables.name(result)}; a blank cell is protected")
     used = {m for m in tables.MARKERS if (wide == m).any().any()}
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
     st.caption(escape(tables.caption(result)) + (f"  \n{escape(legend)}" if legend else ""))

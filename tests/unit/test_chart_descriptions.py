@@ -4,6 +4,7 @@ A screen reader reads a chart's `description` (its aria-label) and the "Chart as
 drawing, so they are outputs like any other: a protected cell is never a figure in them, only the word.
 """
 
+import html
 import re
 
 import pytest
@@ -68,7 +69,8 @@ def test_a_protected_cell_is_never_a_figure_in_the_description(result, sample_da
 def test_the_table_in_words_says_protected_never_a_marker_or_a_number(result):
     wide = tables.wide(result)
     words = tables.in_words(result)
-    body = words.iloc[:, wide.index.nlevels:].to_numpy()
+    assert words.index.equals(wide.index) and list(words.columns) == list(wide.columns)
+    body = words.to_numpy()
     assert not (set(body.ravel()) & set(tables.MARKERS))
     assert (body == "protected").sum() == (wide.to_numpy() == tables.SUPPRESSED).sum() > 0
     assert (body == "base too small").sum() == (wide.to_numpy() == tables.LOW_BASE).sum()
@@ -102,3 +104,11 @@ def test_chart_text_is_dark_enough_on_white():
                config["header"]["labelColor"], config["text"]["color"]]
     for c in colours:
         assert 1.05 / (lum(c) + 0.05) >= 4.5, c
+
+
+def test_an_exported_svg_is_named_by_the_charts_description(result):
+    c = charts.chart(result)
+    svg = figures.to_svg(c)
+    head = svg[:svg.index(">") + 1]
+    assert 'role="img"' in head and "aria-label=" in head and "<title>" in svg
+    assert html.unescape(re.search(r'aria-label="([^"]*)"', head).group(1)) == c.to_dict()["description"]
