@@ -473,7 +473,8 @@ def funnel_chart(f: Funnel, scale: float = 1.0) -> alt.Chart:
     hidden = f.protected
     if hidden:
         lines.append(f"{len(hidden)} {noun}{'s' if len(hidden) != 1 else ''} not drawn (protected): "
-                     + ", ".join(hidden[:12]) + (f" and {len(hidden) - 12} more." if len(hidden) > 12 else "."))
+                     + ", ".join(hidden[:6]) + (f" and {len(hidden) - 6} more (see the table)." if len(hidden) > 6
+                                               else "."))
     subtitle = _subtitle(f.context, *lines)
     plot_height = 360 * scale
     chart = alt.layer(*layers).properties(width="container", height=plot_height)
