@@ -7,6 +7,8 @@ fresh server would run the page without it.
 
 import streamlit as st
 
+from rcs_viz.engine.store import StoreError
+from rcs_viz.output.markdown import escape
 from rcs_viz.ui import access, pages
 
 st.set_page_config(page_title="RCS Explorer", page_icon=":bar_chart:", layout="wide")
@@ -14,4 +16,9 @@ st.set_page_config(page_title="RCS Explorer", page_icon=":bar_chart:", layout="w
 role = access.who()  # without sign-in configured: everyone, every page; else the signed-in user's role, or None
 page = pages.navigation(access.visible(role))
 if role is not None and access.admit(role, page.url_path):
-    page.run()
+    try:
+        page.run()
+    except StoreError as err:  # a presented view is judged against the server store: without it, nothing is shown
+        st.error("This view is not shown: presented views are checked against what the server showed before, "
+                 f"and the server store cannot be opened ({escape(str(err))}). Ask the data owner.",
+                 icon=":material/visibility_off:")

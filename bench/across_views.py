@@ -38,7 +38,7 @@ from rcs_viz.engine.load import load_dataset  # noqa: E402
 from rcs_viz.engine.sql.views import CrossTab  # noqa: E402
 from rcs_viz.engine.store import Store  # noqa: E402
 
-RULES = Rules()
+RULES = Rules(across_views=True)  # as every presented view gets them; a dataset without a ledger ignores it
 ROWS = ["simd", "sex", "stage", "cluster", "urban_rural", "bullied", "safe_home", "young_carer", "fsm", "asn",
         "sdq_total_band", "trusted_adult", "clubs"]
 FILTERS = {"cpp": ["1", "2", "3"], "stage": ["1", "2", "3", "4", "5", "6", "7", "8"], "sex": ["1", "2"],

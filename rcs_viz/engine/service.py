@@ -207,8 +207,9 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
              level: float = 0.95) -> Protected:
     """The protected table for a question: the same object feeds screen, export and CLI.
 
-    Where the dataset carries a ledger (the server's memory of what every
-    view released), the gate also keeps what other views decided: see `_protect`.
+    Where the dataset carries a ledger (the server's memory of what it
+    released) and the rules ask for protection across views, the gate also
+    keeps what other views decided: see `_protect`.
     """
     dataset = with_flags(dataset, query.flags)
     validate(dataset, query, measure)
@@ -235,14 +236,19 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
 
 
 def _protect(cells: pd.DataFrame, rules: Rules, ledger: Ledger | None) -> pd.DataFrame:
-    """The gate; with a ledger, judged against every view released before and then recorded.
+    """The gate; where the rules ask for protection across views, judged against every view the ledger holds
+    and then recorded in it.
 
-    Cells whose records another view hid stay hidden, cells within a small
-    group of a shown one are hidden, both protected like small cells; cells
-    another view showed are public and never relied on as partners.
+    Cells whose records another judged view hid stay hidden, cells within a
+    small group of a shown one are hidden, both protected like small cells;
+    cells another judged view showed are public and never relied on as partners.
+    A view judged before gets the answer it got then.
     """
-    if ledger is None:
+    if ledger is None or not rules.across_views:
         return disclosure.protect(cells, rules)
+    answered = ledger.answer(cells, rules.threshold)
+    if answered is not None:
+        return disclosure.protect(cells, rules, decided=~answered)
     judged = ledger.judge(cells, rules.threshold)
     out = disclosure.protect(cells, rules, sensitive=judged.must_hide, known=judged.known)
     ledger.record(cells, (out["status"] == disclosure.SHOWN).to_numpy(), rules.threshold)

@@ -41,11 +41,17 @@ def active() -> bool:
 
 
 def protect(configured: Rules) -> Rules:
-    """Full protection: at least the default thresholds, secondary suppression and perturbation on."""
+    """Full protection: at least the default thresholds, secondary suppression, perturbation, and protection
+    across views.
+
+    A room, or a viewer (who sees only presented stories), may hold no data
+    rights and sees views one after another: every presented view is judged
+    against every view the server presented before, in any session or process.
+    """
     default = Rules()
     return dataclasses.replace(configured, threshold=max(configured.threshold, default.threshold),
                                min_base=max(configured.min_base, default.min_base),
-                               secondary=True, perturbation=True)
+                               secondary=True, perturbation=True, across_views=True)
 
 
 def carried() -> dict[str, list[str]]:

@@ -28,17 +28,17 @@ KEY = "rcs_dataset"
 
 @st.cache_resource(show_spinner="Opening the data…")
 def _configured(cfg: config_mod.Config) -> Dataset:
-    """The configured data, once per server; where the rules ask for protection across views, with the ledger
-    every view of it is judged against and recorded in.
+    """The configured data, once per server, with the ledger of what the server released from it.
 
     The ledger lives in the server store, so that protection holds across
-    every session and every server process sharing the store. A file a user
-    opens is theirs alone and has no ledger.
+    every session and every server process sharing the store; it is used by
+    views whose rules ask for protection across views (every presented view,
+    `presenter.protect`). A file a user opens is theirs alone and has no ledger.
     """
     from rcs_viz.engine.disclosure.ledger import Ledger
 
     ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.salt())
-    return dataclasses.replace(ds, ledger=Ledger(store(), ds.db_path.stem)) if cfg.rules.across_views else ds
+    return dataclasses.replace(ds, ledger=Ledger(store, ds.db_path.stem))
 
 
 def config() -> config_mod.Config:

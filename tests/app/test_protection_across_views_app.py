@@ -1,4 +1,8 @@
-"""Protection across views through the page layer: links opened one after another on a server whose rules ask for it."""
+"""Protection across views through the page layer: links opened one after another on one server.
+
+Presented views (a room, or a viewer who signed in) are always judged across
+views; an explorer's desk is judged only where the data owner's rules ask for it.
+"""
 
 import pytest
 
@@ -7,22 +11,50 @@ from rcs_viz import config
 PAGE = "explore.py"
 TIMEOUT = 90
 
+CASES = {  # (configured across_views, presenting): judged across views?
+    "desk, configured on": (True, False, True),
+    "desk, default": (None, False, False),
+    "presenting, default": (None, True, True),
+    "presenting, configured off": (False, True, True),
+}
 
-@pytest.fixture(params=[True, False], ids=["across views", "view by view"])
-def across(request, tmp_path, monkeypatch):
+
+@pytest.fixture(params=list(CASES), ids=list(CASES))
+def case(request, tmp_path, monkeypatch):
+    configured, presenting, judged = CASES[request.param]
+    text = f"store: sqlite:///{tmp_path / 'store.sqlite'}\n"
+    if configured is not None:
+        text += f"disclosure: {{across_views: {str(configured).lower()}}}\n"
     cfg = tmp_path / "rcs_explorer.yaml"
-    cfg.write_text(f"store: sqlite:///{tmp_path / 'store.sqlite'}\n"
-                   f"disclosure: {{across_views: {str(request.param).lower()}}}\n", encoding="utf-8")
+    cfg.write_text(text, encoding="utf-8")
     monkeypatch.setenv(config.ENV_VAR, str(cfg))
-    return request.param
+    return ({"present": "1"} if presenting else {}), judged
 
 
-def test_a_second_link_that_differs_by_a_small_group_shows_nothing(across, ds, run, small_group):
+def test_a_second_link_that_differs_by_a_small_group_shows_nothing(case, ds, run, small_group):
+    mode, judged = case
     school, sex = small_group(ds)
-    first = run({"rows": "simd", "wave": "2019", "f.school": school})
+    first = run({"rows": "simd", "wave": "2019", "f.school": school, **mode})
     assert not first.warning, "the school alone is shown"
     others = [s for s in ("1", "2", "∅") if s != sex]
-    second = run({"rows": "simd", "wave": "2019", "f.school": school, "f.sex": others})
+    second = run({"rows": "simd", "wave": "2019", "f.school": school, "f.sex": others, **mode})
     too_few = any("too few" in w.value for w in second.warning)
-    assert too_few == across, "with protection across views the second link, which differs by the small group, " \
-                              "shows nothing; without it, it is shown"
+    assert too_few == judged, "judged across views, the second link, which differs by the small group, " \
+                              "shows nothing; view by view, it is shown"
+
+
+def test_without_its_store_a_server_still_explores_at_the_desk_and_shows_no_presented_view(tmp_path, monkeypatch,
+                                                                                           open_page):
+    cfg = tmp_path / "rcs_explorer.yaml"
+    cfg.write_text("store: sqlite:////nonexistent/dir/store.sqlite\n", encoding="utf-8")
+    monkeypatch.setenv(config.ENV_VAR, str(cfg))
+    desk = open_page("app.py", {"rows": "simd", "wave": "2019"})
+    assert desk.table or desk.dataframe, "the desk is not judged across views, so it needs no store"
+    presented = open_page("app.py", {"rows": "simd", "wave": "2019", "present": "1"})
+    assert not presented.table and not presented.dataframe, "no figure is shown unjudged"
+    assert any("server store cannot be opened" in e.value for e in presented.error)
+    working = tmp_path / "working.yaml"
+    working.write_text(f"store: sqlite:///{tmp_path / 'store.sqlite'}\n", encoding="utf-8")
+    monkeypatch.setenv(config.ENV_VAR, str(working))
+    shown = open_page("app.py", {"rows": "simd", "wave": "2019", "present": "1"})
+    assert (shown.table or shown.dataframe) and not shown.error, "with its store, the same presented view is shown"

@@ -237,11 +237,13 @@ def test_a_known_item_is_never_the_partner_and_is_counted_as_shown():
     assert_safe(s, hidden)
 
 
-def test_with_nothing_but_known_partners_the_table_shows_nothing():
-    # a 3 hidden, b and c public elsewhere, the total too: no partner can help, so nothing is shown
-    s = System.from_lines([3, 50, 60, 113], [(3, [0, 1, 2])])
-    known = np.array([False, True, True, True])
-    assert system.suppress(s, T, math.inf, known=known).all()
+def test_with_nothing_but_known_partners_the_table_shows_only_what_is_public_already():
+    # a 3 hidden, b and c public elsewhere, the total too, and d (20) only in this table: no partner can keep
+    # a from the lines, so the table fails closed to what is public already (showing it again tells nothing
+    # new) and d, which no other view showed, stays hidden
+    s = System.from_lines([3, 50, 60, 113, 20, 70], [(3, [0, 1, 2]), (5, [1, 4])])
+    known = np.array([False, True, True, True, False, True])
+    assert system.suppress(s, T, math.inf, known=known).tolist() == [True, False, False, False, True, False]
 
 
 def test_the_gate_takes_the_judgement_in_the_cells_order():

@@ -14,7 +14,7 @@ from rcs_viz.engine.disclosure.ledger import Ledger
 from rcs_viz.engine.sql.views import CrossTab
 from rcs_viz.engine.store import Store
 
-RULES = Rules()
+RULES = Rules(across_views=True)  # as every presented view gets them (presenter.protect)
 WAVE = (("wave", ("2019",)),)
 
 
@@ -37,6 +37,36 @@ def test_asking_again_gives_the_same_answer(served):
     first = service.crosstab(served, q, "count", RULES).cells
     again = service.crosstab(served, q, "count", RULES).cells
     assert first[["status", "count"]].equals(again[["status", "count"]])
+
+
+def test_a_view_asked_again_after_others_gets_its_first_answer_in_any_process(served, tmp_path):
+    """Judged afresh, a view whose own cells are now history could hide more (a cell it hid for a small one
+    becomes one to protect in turn): the page's two readings of one table would disagree, and a story's step
+    would change between showings."""
+    q = CrossTab(rows="cluster", cols="young_carer", filters=WAVE + (("fsm", ("1",)),))
+    first = service.crosstab(served, q, "row_pct", RULES).cells
+    for other in ("trusted_adult", "safe_home", "bullied"):
+        service.crosstab(served, CrossTab(rows="cluster", cols=other, filters=WAVE + (("fsm", ("1",)),)), "count",
+                         RULES)
+    again = service.crosstab(served, q, "col_pct", RULES).cells
+    other_process = dataclasses.replace(served, ledger=Ledger(Store.open(None, tmp_path / "store.sqlite"), "sample"))
+    elsewhere = service.crosstab(other_process, q, "count", RULES).cells
+    for later in (again, elsewhere):
+        assert first[["status", "count"]].equals(later[["status", "count"]])
+    assert (first["status"] != "shown").any(), "a table with hidden cells: the test can fail"
+
+
+def test_need_reads_its_table_twice_and_the_readings_agree_after_other_views(served):
+    """Need reads one need × contact table as row % and as column %; presented, both go through the ledger.
+    Before a view got its first answer again, the second reading hid cells the first showed (a cell and its
+    margin holding the same records, one shown and one hidden), and the page stopped."""
+    from rcs_viz.features.need import model, state
+
+    view = state.default_view(served.dictionary, lambda name: service.categories(served, name))
+    filters = view.query_filters(served.dictionary)
+    for extra in ((), (("stage", ("1",)),), (("sex", ("1",)),)):
+        fit = model.fit(served, view.need, view.contact, view.by, filters + extra, RULES)
+        assert fit is not None
 
 
 def test_two_views_that_differ_by_a_small_group_are_never_both_shown(served, sample_dataset, small_group):

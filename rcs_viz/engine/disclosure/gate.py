@@ -56,8 +56,8 @@ class Rules:
     min_base: int = 30         # a %, mean or interval needs an unweighted base at least this big
     secondary: bool = True     # hide more cells so suppressed ones cannot be worked back
     perturbation: bool = True  # cell-key noise on shown counts, against differencing
-    # every view judged against the server's ledger of released figures (docs/disclosure.md): off by default
-    # until its cost to honest users is brought down (measured there)
+    # every view judged against the server's ledger of released figures (docs/disclosure.md). Always on while
+    # presenting (to a room, or to a viewer); off by default at an explorer's desk, who holds the data rights
     across_views: bool = False
 
     def __post_init__(self):
@@ -104,13 +104,15 @@ def primary_reason(threshold: int) -> str:
 
 # --- the gate ---------------------------------------------------------------
 
-def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=None) -> pd.DataFrame:
+def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=None, decided=None) -> pd.DataFrame:
     """Decide, cell by cell, what may be shown; add `count`, `status` and `reason`.
 
     Suppression is decided on true counts; noise is added afterwards to shown
     counts only, so it never changes which cells are hidden. `sensitive` and
     `known` (boolean, in the cells' order) carry what other views decided:
     cells that must stay hidden, and cells already public (see `hide`).
+    `decided`: the hidden mask this same view got before (the ledger's
+    answer), kept as it was, small cells always hidden.
     """
     if rules.perturbation and "ckey" not in cells:
         raise ValueError("cells need a 'ckey' column for perturbation")
@@ -123,7 +125,11 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=N
         grid[cube.flat] = np.asarray(mask, bool)
         return grid
 
-    primary, hidden = hide(cube.system(), rules, on_grid(sensitive), on_grid(known))
+    if decided is None:
+        primary, hidden = hide(cube.system(), rules, on_grid(sensitive), on_grid(known))
+    else:
+        primary = cube.n.ravel() < rules.threshold
+        hidden = primary | on_grid(decided)
     is_primary = primary[cube.flat]
     is_hidden = hidden[cube.flat]
     n = cube.n.ravel()[cube.flat]

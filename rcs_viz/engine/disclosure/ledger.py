@@ -32,6 +32,7 @@ few) may also be flagged: hiding it costs a figure, never safety.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
 
@@ -41,7 +42,8 @@ import pandas as pd
 from rcs_viz.engine.sql.views import SKETCH
 
 SKETCH_COLUMNS = tuple(f"mh{j}" for j in range(SKETCH))
-COLUMNS = ("fp", *SKETCH_COLUMNS)  # what the query adds to each cell for the ledger, dropped before anything leaves
+COLUMNS = ("fp", *SKETCH_COLUMNS)
+VIEWS = "ledger view"  # the store's kind for each judged view's answer, under the view's cells  # what the query adds to each cell for the ledger, dropped before anything leaves
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,10 @@ class Ledger:
     """One dataset's history of decided cells, read from the store and kept in step with it."""
 
     def __init__(self, store, dataset: str):
-        self.store, self.dataset = store, dataset
+        """`store`: the server store, or a function that opens it when a view is first judged (so a server
+        whose store cannot be opened still serves views that are not judged, and fails only those that are)."""
+        self._store = store if callable(store) else (lambda: store)
+        self.dataset = dataset
         self._lock = threading.Lock()
         self._seq = 0
         self._decided: dict[str, bool] = {}  # identity -> shown
@@ -88,7 +93,7 @@ class Ledger:
         self._sketch = np.zeros((0, SKETCH), np.uint64)
 
     def _refresh(self) -> None:
-        rows = self.store.released_since(self.dataset, self._seq)
+        rows = self._store().released_since(self.dataset, self._seq)
         if not rows:
             return
         self._seq = rows[-1][0]
@@ -148,4 +153,19 @@ class Ledger:
         rows = [{"cell": ids[i], "n": int(n[i]), "sketch": " ".join(f"{int(x):x}" for x in sk[i]),
                  "shown": bool(shown[i])} for i in np.flatnonzero(keep) if ids[i] not in self._decided]
         if rows:
-            self.store.release(self.dataset, rows)
+            self._store().release(self.dataset, rows)
+        self._store().add_if_absent(VIEWS, self._view_key(cells, threshold),
+                                    {"shown": "".join("1" if s else "0" for s in shown)})
+
+    def answer(self, cells: pd.DataFrame, threshold: int) -> np.ndarray | None:
+        """The shown-cell mask this server gave the same cells before, if it did: the same view asked again, in
+        any session or process, gets the same answer (judging it afresh against a history that now holds its
+        own first answer could hide more, and two readings of one table must agree)."""
+        kept = self._store().get(VIEWS, self._view_key(cells, threshold))
+        if kept is None or len(kept.get("shown", "")) != len(cells):
+            return None
+        return np.array([c == "1" for c in kept["shown"]])
+
+    def _view_key(self, cells: pd.DataFrame, threshold: int) -> str:
+        text = "|".join([str(threshold), *identities(cells)])
+        return f"{self.dataset}:{hashlib.sha256(text.encode()).hexdigest()}"

@@ -332,9 +332,10 @@ def suppress(system: System, threshold: int, budget: float, sensitive: np.ndarra
     shown. Every round hides at least one item, so it ends; with everything
     linked hidden, every small item's interval is unbounded. A system too big
     to check within the work budget, or one whose only partners are known,
-    fails closed (`System.closed`: its grand total only; nothing at all when
-    some items are known, since they could pin a small one against the
-    total). A solver that gives no answer raises SolverError.
+    fails closed (`System.closed`: its grand total only; when some items are
+    known, only the known ones, which are public already, since a grand total
+    could pin a small one against them). A solver that gives no answer raises
+    SolverError.
     """
     hidden = system.values < threshold
     if sensitive is not None:
@@ -357,7 +358,9 @@ def suppress(system: System, threshold: int, budget: float, sensitive: np.ndarra
                 added.append(pick)
     except FailClosed:
         if known is not None and known.any():
-            return np.ones(system.size, bool)
+            # Only what is public already: showing a known item again tells nothing new, whatever this
+            # table's totals, and the same view asked again gets the same answer.
+            return (system.values < threshold) | ~known | (sensitive if sensitive is not None else False)
         return system.closed(threshold)
 
 
