@@ -13,7 +13,9 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
+from PIL import Image
 from pptx import Presentation
 from pptx.util import Emu
 from pypdf import PdfReader
@@ -225,8 +227,9 @@ def test_file_names_say_what_they_hold():
     assert story_deck.file_stem("∑∑∑", dt.date(2026, 3, 4)) == "rcs_deck_story_2026-03-04"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (Debian's libreoffice-impress) not installed")
-def test_libreoffice_opens_the_pptx_and_draws_every_slide(pptx_bytes, prs, tmp_path, built):
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
+                    reason="LibreOffice and poppler (Debian's libreoffice-impress, poppler-utils; make test installs them)")
+def test_libreoffice_opens_the_pptx_and_draws_every_slide(pptx_bytes, prs, tmp_path, built, root):
     src = tmp_path / "deck.pptx"
     src.write_bytes(pptx_bytes)
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
@@ -235,3 +238,25 @@ def test_libreoffice_opens_the_pptx_and_draws_every_slide(pptx_bytes, prs, tmp_p
     assert len(pages) == len(prs.slides)
     assert built.title in " ".join(words(pages[0]))
     assert all("Synthetic sample" in p for p in pages)
+
+    # Drawn to PNG as a reader's screen would show it, kept under artifacts/ to be looked at.
+    out = root / "artifacts" / "deck_libreoffice"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(tmp_path / "deck.pdf"), str(out / "slide")],
+                   check=True, capture_output=True, timeout=120)
+    pngs = sorted(out.glob("slide-*.png"), key=lambda p: int(p.stem.split("-")[1]))
+    assert len(pngs) == len(prs.slides)
+    for png, slide in zip(pngs, prs.slides, strict=True):
+        with Image.open(png) as img:
+            pixels = np.asarray(img.convert("RGB"))
+        height, width = pixels.shape[:2]
+        assert abs(width / height - 16 / 9) < 0.02, png.name
+        assert (pixels.min(axis=2) < 200).mean() > 0.005, f"{png.name} is blank"
+        for shape in slide.shapes:  # each chart drawn by LibreOffice where it stands, not an empty frame
+            if shape.shape_type != 13:
+                continue
+            x0, y0 = shape.left * width // prs.slide_width, shape.top * height // prs.slide_height
+            x1, y1 = x0 + shape.width * width // prs.slide_width, y0 + shape.height * height // prs.slide_height
+            area = pixels[y0:y1, x0:x1]
+            assert (area.min(axis=2) < 200).mean() > 0.01, f"{png.name}: its chart is not drawn"
