@@ -283,3 +283,23 @@ def columns() -> tuple[str, dict]:
     """The loaded table's columns and types, from which the schema is built."""
     return ("SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_name = $table ORDER BY ordinal_position"), {"table": TABLE}
+
+
+def strata_counts(unit: str, strata: tuple[str, ...], flags: tuple[Flag, ...], indicator: str, filters,
+                  schema: Mapping[str, str]) -> tuple[str, dict]:
+    """Pupils, and pupils with the indicator, per unit and stratum (SIMD quintile x sex x stage, say).
+
+    For indirect standardisation only (`engine.similar`): these are true,
+    often small counts, read inside the engine and never released. Pupils
+    without an answer on the indicator are left out, as in the crosstab's
+    base; a missing stratum value is a stratum of its own.
+    """
+    table, flag_params, widened = source(flags, schema)
+    keys = [quote(name, widened) for name in (unit, *strata)]
+    ind = quote(indicator, widened)
+    select = [f"CAST({col} AS VARCHAR) AS k{i}" for i, col in enumerate(keys)]
+    select += ["COUNT(*) AS n", f"COUNT(*) FILTER (WHERE CAST({ind} AS VARCHAR) = '{YES}') AS events"]
+    where, params = where_clause(filters, widened, exclude_missing=(indicator,))
+    params.update(flag_params)
+    groups = ", ".join(f"k{i}" for i in range(len(keys)))
+    return (f"SELECT {', '.join(select)} FROM {table}" + (f" {where}" if where else "") + f" GROUP BY {groups}"), params
