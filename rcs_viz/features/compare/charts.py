@@ -38,7 +38,8 @@ INK = "#222222"
 WHISKER = "#4A4A4A"
 GRADIENT_BAR = "#6A7F99"  # a neutral slate: blue and vermillion mean better and worse in these views
 NA_TEXT = "not shown (protected)"
-# The deck is framed for a map this many pixels tall (times `scale`); the page passes it to st.pydeck_chart.
+# The deck is framed for a map this many pixels wide and tall at a desk (`map_size` for a projector); the page
+# draws it at that height (st.pydeck_chart), so every school is inside the element.
 MAP_HEIGHT = 560
 MAP_WIDTH = 700
 
@@ -127,7 +128,7 @@ def rank_chart(r: Ranked, scale: float = 1.0) -> alt.Chart:
     ind = r.indicator
     drawn = r.drawn
     dp = _decimals(ind.statistic, pd.concat([drawn["value"], drawn["comparator"]]))
-    per_unit = r.comparator == "previous"
+    per_unit = r.comparator in ("previous", "neighbours")  # one comparator per unit: ticks
     data = _estimates(drawn, "unit", dp, ind.unit).assign(verdict=drawn["verdict"].astype(str).to_numpy())
     tooltip = [alt.Tooltip("unit:N", title=r.level_label), alt.Tooltip("value_text:N", title="Value"),
                alt.Tooltip("ci_text:N", title="95% CI"), alt.Tooltip("base_text:N", title="Pupils (base)"),
@@ -503,8 +504,14 @@ def _hull(lon: np.ndarray, lat: np.ndarray, pad: float) -> list[list[float]]:
     return [[round(float(pts[i, 0]), 6), round(float(pts[i, 1]), 6)] for i in hull.vertices]
 
 
+def map_size(scale: float = 1.0) -> tuple[int, int]:
+    """The map's frame (width, height) in pixels: larger for a projector, but no wider than a 1024-px screen's
+    page and no taller than a 768-px screen shows, so the room sees every school without scrolling the map."""
+    return int(MAP_WIDTH * min(scale, 1.3)), int(MAP_HEIGHT * min(scale, 1.15))
+
+
 def _view(lon: pd.Series, lat: pd.Series, scale: float) -> pdk.ViewState:
-    """Centre and zoom that frame every school in a MAP_WIDTH × MAP_HEIGHT view, with a margin."""
+    """Centre and zoom that frame every school in a `map_size` view, with a margin (the page may be wider)."""
     if not len(lon):
         return pdk.ViewState(latitude=56.5, longitude=-4.2, zoom=5.5)  # Scotland
     lo_min, lo_max, la_min, la_max = float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max())
@@ -512,8 +519,8 @@ def _view(lon: pd.Series, lat: pd.Series, scale: float) -> pdk.ViewState:
     lon_span = max(lo_max - lo_min, 0.01) * 1.2
     lat_span = max(merc(la_max) - merc(la_min), 0.01) * 1.25
     # deck.gl's world is 512 px wide at zoom 0
-    zoom = min(math.log2(MAP_WIDTH * scale * 360 / (512 * lon_span)),
-               math.log2(MAP_HEIGHT * scale * 360 / (512 * lat_span)))
+    width, height = map_size(scale)
+    zoom = min(math.log2(width * 360 / (512 * lon_span)), math.log2(height * 360 / (512 * lat_span)))
     return pdk.ViewState(latitude=(la_min + la_max) / 2, longitude=(lo_min + lo_max) / 2,
                          zoom=round(max(min(zoom, 15.0), 4.0), 2), pitch=0, bearing=0)
 

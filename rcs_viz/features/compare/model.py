@@ -27,7 +27,8 @@ from rcs_viz.output.tables import LOW_BASE, SUPPRESSED
 
 FLAG = "__indicator"
 LEVELS = ("cluster", "school")
-COMPARATORS = {"cpp": "CPP average", "national": "National figure", "previous": "Previous wave"}
+COMPARATORS = {"cpp": "CPP average", "national": "National figure", "previous": "Previous wave",
+               "neighbours": "Statistical neighbours' average"}  # neighbours: `neighbours.rank`
 COLUMNS = ["code", "label", "base", "value", "ci_low", "ci_high", "hidden"]  # hidden: why no value ([c]/[b])
 
 
@@ -211,7 +212,7 @@ def rank(ds: Dataset, ind: Indicator, level: str, scope: Scope, comparator: str 
     d = ds.dictionary
     if level not in LEVELS:
         raise QueryError(f"compare clusters or schools, not '{level}'")
-    if comparator not in COMPARATORS:
+    if comparator not in COMPARATORS or comparator == "neighbours":  # neighbours: features.compare.neighbours.rank
         raise QueryError(f"compare with {', '.join(COMPARATORS)}, not '{comparator}'")
     by = role_var(d, level)
     units = estimates(ds, ind, by, place_filters(d, scope, cluster=level == "school"), rules)
