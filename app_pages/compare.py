@@ -92,7 +92,7 @@ try:
         result = session.compared("school_map", ind, scope)
         st.subheader(f"{escape(result.title)}: schools")
         if len(result.schools):
-            st.pydeck_chart(compare_charts.school_deck(result, scale), height=520)
+            st.pydeck_chart(compare_charts.school_deck(result, scale), height=compare_charts.map_size(scale)[1])
             st.caption("Circles are sized by respondents and coloured against the CPP average; hollow grey "
                        "circles are schools whose value is protected. Outlines group each cluster's schools.")
         render.comparison(result, None, result.title, ds.source.name, stem)

@@ -32,6 +32,9 @@ _STYLE = """
 [data-testid="stMain"] h1 { font-size: 3.2rem !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.3rem !important; }
 [data-testid="stTable"] td, [data-testid="stTable"] th { padding: 0.5rem 0.9rem !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] [data-testid="stMetricValue"] p {
+  font-size: 3.4rem !important; line-height: 1.2 !important; }
+[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.45rem !important; }
 </style>
 """
 

@@ -58,8 +58,9 @@ def need(ds, b: Binding, view: NeedView) -> None:
     render.table(nt.style_square(square), key="n_square")
     st.caption("Everyone in view: pupils, and in brackets the % of the row (of those with, or without, the need). "
                "Shaded: need without contact (possible unmet need), and contact without reported need.")
-    unmet_chart = need_charts.fit_chart(fit, "need", d.synthetic)
-    unasked_chart = need_charts.fit_chart(fit, "contact", d.synthetic)
+    scale = presenter.SCALE if presenter.active() else 1.0
+    unmet_chart = need_charts.fit_chart(fit, "need", d.synthetic, scale)
+    unasked_chart = need_charts.fit_chart(fit, "contact", d.synthetic, scale)
     tabs = st.tabs(["Need without contact", "Contact without reported need"])
     with tabs[0]:
         render.draw(unmet_chart)
@@ -125,8 +126,9 @@ def services(ds, b: Binding, view: NeedView) -> None:
                    help="A child using two services counts in both.")
     cols[2].metric("Spent on prevention", f"{prevent['spend_pct'].iloc[0]:.0f}%", border=True,
                    help="Universal and early help / targeted services, as a share of all spend.")
-    spend_chart = need_charts.spend_chart(tier_sector, where, synthetic)
-    per_child_chart = need_charts.per_child_chart(tiers, where, synthetic)
+    scale = presenter.SCALE if presenting else 1.0
+    spend_chart = need_charts.spend_chart(tier_sector, where, synthetic, scale)
+    per_child_chart = need_charts.per_child_chart(tiers, where, synthetic, scale)
     render.draw(spend_chart)
     render.table(nt.tier_display(tiers), key="n_tiers")
     render.draw(per_child_chart)
@@ -190,7 +192,7 @@ def what_if(ds, b: Binding, view: NeedView) -> None:
     gained.metric(scenario.to_tier, f"{scenario.reach_gained:+,.0f}", border=True,
              help="Change in children reachable a year at this tier's cost per child.")
     results.caption("Spend moved, and the change in children reachable a year in each of the two tiers.")
-    figure = need_charts.whatif_chart(scenario, where, synthetic)
+    figure = need_charts.whatif_chart(scenario, where, synthetic, presenter.SCALE if presenting else 1.0)
     left, right = st.columns([3, 2])
     left.altair_chart(figure, width="content", height=figure.usermeta["height"])
     right.markdown("**Assumptions**\n\n" + "\n".join(f"- {escape(x)}" for x in scenario.assumptions))
