@@ -1,0 +1,156 @@
+"""Cold start: from `streamlit run app.py` to the first chart drawn in a browser, on the sample.
+
+Each run starts a fresh server process (headless, a free port, a server store of the run's own), polls
+/_stcore/health, then opens `explore?rows=simd&wave=2019` in headless chromium (launched once, beforehand, as a
+user's browser already is) in a new browser context (no cached assets). Times are from the moment the process is
+started to:
+
+- ready: /_stcore/health answers;
+- script: the page's script is first seen running in the browser;
+- chart: the first chart's canvas or SVG is in the page with a size (vega has drawn it);
+- done: the script has finished its first run.
+
+Prints each run and the median, and the import time of the modules the Explore page needs, taken from
+`python -X importtime` (cumulative microseconds of each top-level import) with the largest imports named.
+Goal: chart under 3 s.
+
+    python bench/cold_start.py [--runs 5] [--view 'explore?rows=simd&wave=2019']
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# The Explore page's imports, as the router and the page make them (app.py, app_pages/explore.py).
+IMPORTS = ("streamlit", "rcs_viz.engine.store", "rcs_viz.output.markdown", "rcs_viz.ui.access", "rcs_viz.ui.pages",
+           "rcs_viz.engine.service", "rcs_viz.features.explore.charts", "rcs_viz.ui.binding", "rcs_viz.ui.presenter",
+           "rcs_viz.ui.render", "rcs_viz.ui.session", "rcs_viz.ui.story", "rcs_viz.ui.controls.explore")
+HEAVY = ("fpdf", "pptx", "vl_convert", "pydeck", "scipy", "statsmodels", "openpyxl", "xlsxwriter", "pypdf",
+         "matplotlib", "PIL", "sklearn", "pyreadstat", "psycopg", "geopandas", "shapely")
+# Recorded in the page from its first moment: epoch milliseconds of each first event.
+WATCH = """
+window.__cold = {};
+const mark = (k) => { if (!(k in window.__cold)) window.__cold[k] = Date.now(); };
+const look = () => {
+  const app = document.querySelector("[data-testid='stApp']");
+  const state = app && app.getAttribute('data-test-script-state');
+  if (state === 'running') mark('script');
+  if (state === 'notRunning' && 'script' in window.__cold) mark('done');
+  for (const el of document.querySelectorAll("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg.marks")) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) { mark('chart'); break; }
+  }
+};
+new MutationObserver(look).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def one_run(browser, view: str, env: dict, log: Path) -> dict[str, float]:
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    with open(log, "w") as out:
+        start = time.time()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                 "--server.headless", "true"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() - start > 90:
+                raise SystemExit("the server did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.02)
+        times = {"ready": time.time() - start}
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.add_init_script(WATCH)
+        page.goto(f"{url}/{view}")
+        page.wait_for_function("() => window.__cold && 'chart' in window.__cold && 'done' in window.__cold",
+                               timeout=60_000, polling=50)
+        marks = page.evaluate("() => window.__cold")
+        context.close()
+        times.update({k: v / 1000 - start for k, v in marks.items()})
+        return times
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def import_times() -> tuple[float, list[tuple[str, float]]]:
+    """Seconds to import the Explore page's modules in a fresh interpreter, and the heavy packages among them."""
+    code = "; ".join(f"import {m}" for m in IMPORTS)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          check=True)
+    wall = time.perf_counter() - start
+    heavy = []
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
+        if m and m.group(3).split(".")[0] in HEAVY and "." not in m.group(3):
+            heavy.append((m.group(3), int(m.group(1)) / 1e6))
+    return wall, heavy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--view", default="explore?rows=simd&wave=2019")
+    args = parser.parse_args()
+
+    wall, heavy = import_times()
+    print(f"imports of the Explore page's modules (python -X importtime, fresh interpreter): {wall:.2f} s wall")
+    for name, secs in sorted(heavy, key=lambda h: -h[1]):
+        print(f"  heavy package imported: {name:<12} {secs:.3f} s cumulative")
+    if not heavy:
+        print("  no heavy package (" + ", ".join(HEAVY) + ") imported")
+
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="cold_start_"))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if "RCS_EXPLORER_CONFIG" not in env:
+        (folder / "rcs_explorer.yaml").write_text(f"store: sqlite:///{folder / 'store.sqlite'}\n", encoding="utf-8")
+        env["RCS_EXPLORER_CONFIG"] = str(folder / "rcs_explorer.yaml")
+    keys = ("ready", "script", "chart", "done")
+    runs = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+        print(f"\ncold start of `streamlit run app.py` to /{args.view} (seconds from process start)")
+        print("run  " + "  ".join(f"{k:>6}" for k in keys))
+        for i in range(args.runs):
+            t = one_run(browser, args.view, env, folder / f"streamlit_{i}.log")
+            runs.append(t)
+            print(f"{i + 1:>3}  " + "  ".join(f"{t.get(k, float('nan')):6.2f}" for k in keys), flush=True)
+        browser.close()
+    print("med  " + "  ".join(f"{statistics.median(r[k] for r in runs if k in r):6.2f}" for k in keys))
+    chart = statistics.median(r["chart"] for r in runs)
+    print(f"\nfirst chart {chart:.2f} s median of {len(runs)} (goal under 3 s); logs in {folder}")
+
+
+if __name__ == "__main__":
+    main()
