@@ -39,7 +39,8 @@ chips = list(zip([n for n, _ in view.filters], service.describe_filters(d, view.
 place = drawn_place(d, view)  # the base is of what is drawn: its place and wave, then filters
 left = session.bases(place + view.filters)[len(place):]
 render.filter_chips([(name, text, left[i + 1]) for i, (name, text) in enumerate(chips)], left[-1],
-                    on_remove=bound.remove_filter, within=service.describe_filters(d, place))
+                    on_remove=bound.remove_filter, within=service.describe_filters(d, place),
+                    edit=lambda: compare_controls.filters(ds, bound))
 
 ind = inds[view.indicator]
 scope = Scope(view.cpp, view.cluster, view.wave, view.filters)
@@ -56,6 +57,12 @@ try:
                      f"{escape(result.comparator_label.lower().replace('cpp', 'CPP'))}")
         compare_sections.funnel_findings(result)
         render.comparison(result, compare_charts.funnel_chart(result, scale), result.title, ds.source.name, stem)
+    elif view.view == "similar":
+        result = session.compared("similar", ind, view.level, scope, view.ref)
+        compare_sections.similar(result, ds.source.name, stem, scale)
+    elif view.view == "neighbours":
+        result = session.compared("neighbours", ind, view.level, view.unit, scope)
+        compare_sections.neighbours(result, ds.source.name, stem, scale)
     elif view.view == "spine":
         result = session.compared("spine", view.level, view.unit, scope, view.vs)
         st.subheader(f"{escape(result.unit_label)}: every indicator against the "

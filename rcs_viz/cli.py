@@ -81,11 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--indicator", required=True, metavar="VAR", help="the indicator (a variable with positive codes "
                    "or a polarity)")
     m.add_argument("--cpp", required=True, help="the CPP, by code or label")
-    m.add_argument("--level", choices=["cluster", "school"], default="cluster")
+    m.add_argument("--level", choices=["cluster", "school", "cpp"], default="cluster",
+                   help="cpp: only with --neighbours")
     m.add_argument("--cluster", help="keep to one cluster (schools; the gradient), by code or label")
     m.add_argument("--wave", help="survey wave, by code or label (default: the latest)")
-    m.add_argument("--vs", choices=["cpp", "national", "previous"], default="cpp",
-                   help="the comparator (a funnel: cpp or national)")
+    m.add_argument("--vs", choices=["cpp", "national", "previous", "neighbours"], default="cpp",
+                   help="the comparator (a funnel: cpp or national; neighbours: each cluster's statistical neighbours)")
+    m.add_argument("--reference", choices=["cpp", "all"], default="cpp",
+                   help="--similar: whose rates similar pupils have (the CPP, or all the data)")
     m.add_argument("--where", action="append", default=[], metavar="VAR=VALUE[,VALUE…]",
                    help=WHERE_HELP.replace("keep only these values", "keep only these pupils"))
     shown = m.add_mutually_exclusive_group()
@@ -93,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
                        "95%% and 99.8%% limits and the units outside them")
     shown.add_argument("--inequality", action="store_true", help="the deprivation gradient with SII, RII, PAR and "
                        "ranges (given only when every quintile is shown)")
+    shown.add_argument("--similar", action="store_true", help="observed / expected given each unit's pupils "
+                       "(SIMD quintile x stage x sex), with a 95%% interval")
+    shown.add_argument("--neighbours", metavar="UNIT", help="a cluster's (--level cluster) or the CPP's "
+                       "(--level cpp) statistical neighbours, their profile and the indicator against their average")
     m.add_argument("--format", choices=["table", "csv"], default="table",
                    help="table: as on screen, with notes; csv: the export's figures")
     m.add_argument("--config", type=Path, help="a data owner's rcs_explorer.yaml (data, rules, comparators)")
@@ -292,7 +299,8 @@ def compare(args) -> None:
     from rcs_viz.engine import service
     from rcs_viz.engine.load import LoadError, load_dataset
     from rcs_viz.engine.sql.views import QueryError
-    from rcs_viz.features.compare import funnel as funnel_mod, model as compare_mod, tables as compare_tables
+    from rcs_viz.features.compare import (funnel as funnel_mod, model as compare_mod, neighbours as neighbours_mod,
+                                          similar as similar_mod, tables as compare_tables)
     from rcs_viz.output import export
 
     try:
@@ -324,14 +332,21 @@ def compare(args) -> None:
             result = funnel_mod.funnel(ds, ind, args.level, scope, args.vs, cfg.rules, comps)
         elif args.inequality:
             result = compare_mod.gradient(ds, ind, scope, cfg.rules)
+        elif args.similar:
+            result = similar_mod.similar(ds, ind, args.level, scope, args.reference, cfg.rules)
+        elif args.neighbours:
+            level = "cluster" if args.level == "school" else args.level
+            unit = _code(d.by_role(level), args.neighbours, "--neighbours")
+            result = neighbours_mod.neighbours(ds, ind, level, unit, scope, cfg.rules, comps)
         else:
-            result = compare_mod.rank(ds, ind, args.level, scope, args.vs, cfg.rules, comps)
+            result = neighbours_mod.rank(ds, ind, args.level, scope, args.vs, cfg.rules, comps)
     except QueryError as exc:
         raise CliError(str(exc)) from None
     if args.format == "csv":
         sys.stdout.write(export.frame_csv(compare_tables.tidy(result)).decode("utf-8"))
     else:
-        kind = "funnel" if args.funnel else "by deprivation" if args.inequality else "ranked"
+        kind = ("funnel" if args.funnel else "by deprivation" if args.inequality else "against similar pupils"
+                if args.similar else "statistical neighbours" if args.neighbours else "ranked")
         sys.stdout.write(compare_tables.as_text(result, f"{result.title} — {kind}"))
 
 

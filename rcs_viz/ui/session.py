@@ -159,16 +159,17 @@ def comparators():
 
 @st.cache_data(show_spinner="Comparing…", max_entries=256)
 def _compared(key: str, kind: str, _ds: Dataset, _args, _rules: Rules, _comps):
-    from rcs_viz.features.compare import funnel, model as compare
+    from rcs_viz.features.compare import funnel, model as compare, neighbours, similar
 
-    fn = funnel.funnel if kind == "funnel" else getattr(compare, kind)
-    extra = {"comps": _comps} if kind in ("rank", "spine", "trend", "funnel") else {}
+    fn = {"funnel": funnel.funnel, "rank": neighbours.rank, "similar": similar.similar,
+          "neighbours": neighbours.neighbours}.get(kind) or getattr(compare, kind)
+    extra = {"comps": _comps} if kind in ("rank", "spine", "trend", "funnel", "neighbours") else {}
     return fn(_ds, *_args, rules=_rules, **extra)
 
 
 def compared(kind: str, *args):
-    """A Compare result (`compare.<kind>(dataset, *args)`, or `funnel.funnel`) under the owner's rules, cached per
-    question."""
+    """A Compare result (`compare.<kind>(dataset, *args)`, or the funnel, similar-pupil or neighbours view; a rank
+    against neighbours through `neighbours.rank`) under the owner's rules, cached per question."""
     ds, r, comps = dataset(), rules(), comparators()
     return _compared(repr((str(ds.db_path), kind, args, r, comps.source, len(comps.table))), kind, ds, args, r, comps)
 

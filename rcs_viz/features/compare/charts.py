@@ -23,6 +23,8 @@ from rcs_viz.output import figures
 from rcs_viz.output.figures import OKABE_ITO
 from rcs_viz.features.compare.funnel import Funnel
 from rcs_viz.features.compare.model import Gradient, Ranked, SchoolMap, Spine, Trend
+from rcs_viz.features.compare.neighbours import Neighbours
+from rcs_viz.features.compare.similar import Similar
 
 VERDICT_COLOURS = {
     "better": "#0072B2",
@@ -480,6 +482,89 @@ def funnel_chart(f: Funnel, scale: float = 1.0) -> alt.Chart:
     plot_height = 360 * scale
     chart = alt.layer(*layers).properties(width="container", height=plot_height)
     return figures.fit(chart, f"{f.title} — funnel", subtitle, plot_height + figures.head_height(subtitle, scale), scale)
+
+
+# --------------------------------------------------------------------------- similar pupils and neighbours
+
+
+def similar_chart(r: Similar, scale: float = 1.0) -> alt.Chart:
+    """Units by observed ÷ expected, highest first, with 95% intervals, against 1 (as similar pupils elsewhere)."""
+    drawn = r.drawn.reset_index(drop=True)
+    data = pd.DataFrame({
+        "unit": drawn["label"].astype(str), "ratio": drawn["ratio"].astype(float),
+        "ci_low": drawn["ci_low"].astype(float), "ci_high": drawn["ci_high"].astype(float),
+        "verdict": drawn["verdict"].astype(str),
+        "ratio_text": [f"{v:.2f}" for v in drawn["ratio"]],
+        "ci_text": [f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(drawn["ci_low"], drawn["ci_high"])],
+        "counts_text": [f"{int(o):,} observed, {e:,.1f} expected" for o, e in zip(drawn["observed"], drawn["expected"])],
+    })
+    short = figures.shorten_all(list(data["unit"]))
+    data["unit_short"] = data["unit"].map(short)
+    tooltip = [alt.Tooltip("unit:N", title=r.level_label), alt.Tooltip("ratio_text:N", title="Observed ÷ expected"),
+               alt.Tooltip("ci_text:N", title="95% CI"), alt.Tooltip("counts_text:N", title="Pupils"),
+               alt.Tooltip("verdict:N", title="Against similar pupils")]
+    step = 30 * scale
+    top = max([1.2] + list(data["ci_high"]))
+    x = alt.X("ratio:Q", title="Observed ÷ expected (95% CI)", scale=alt.Scale(domain=[0, top * 1.05], nice=False),
+              axis=alt.Axis(format=".2~f", tickCount=figures.TICKS))
+    base = alt.Chart(data).encode(y=alt.Y("unit_short:N", sort=list(data["unit_short"]), title=None,
+                                          axis=alt.Axis(labelLimit=0)))
+    layers = [
+        base.mark_rule(color=WHISKER, strokeWidth=1.4 * scale).encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip),
+        base.mark_point(filled=True, size=170 * scale, opacity=1, stroke="#555555", strokeWidth=0.7).encode(
+            x=x, color=_verdict_scale(r.indicator.polarity, "Against similar pupils", scale, offset=30, whole=True),
+            tooltip=tooltip),
+        alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(color="#000000", strokeDash=[6, 4],
+                                                          strokeWidth=2 * scale).encode(x="one:Q"),
+    ]
+    noun = r.level_label.lower()
+    hidden = r.protected
+    lines = [f"Each {noun}'s pupils against pupils like them (same {', '.join(s.lower() for s in r.strata_labels)}) "
+             f"in {r.reference_label}; 1 (dashed) is as expected, above 1 more pupils with it than expected.",
+             (f"{len(hidden)} {noun}{'s' if len(hidden) != 1 else ''} not drawn (protected): " + ", ".join(hidden[:6])
+              + (f" and {len(hidden) - 6} more." if len(hidden) > 6 else ".")) if hidden else ""]
+    subtitle = _subtitle(r.context, *lines)
+    plot_height = max(step * max(len(data), 1), 80 * scale)
+    chart = alt.layer(*layers).properties(width="container", height=plot_height)
+    return figures.fit(chart, f"{r.title} — against similar pupils", subtitle,
+                       plot_height + figures.head_height(subtitle, scale), scale)
+
+
+NEIGHBOUR_KINDS = {"unit": "#000000", "neighbour": "#777777", "average": "#0072B2", "cpp": "#E69F00",
+                   "national": "#009E73", "previous": "#CC79A7"}
+
+
+def neighbours_chart(n: Neighbours, scale: float = 1.0) -> alt.Chart:
+    """The unit, each neighbour, the neighbours' average and the other comparators, as dots with 95% intervals."""
+    f = n.figures[n.figures["value"].notna()].reset_index(drop=True)
+    dp = _decimals(n.indicator.statistic, f["value"])
+    data = pd.DataFrame({"row": f["label"].astype(str), "kind": f["kind"].astype(str),
+                         "value": f["value"].astype(float),
+                         "ci_low": f["ci_low"].astype(float).fillna(f["value"].astype(float)),
+                         "ci_high": f["ci_high"].astype(float).fillna(f["value"].astype(float)),
+                         "value_text": [_num(v, dp, n.indicator.unit) for v in f["value"]],
+                         "ci_text": [_ci(lo, hi, dp) for lo, hi in zip(f["ci_low"], f["ci_high"])]})
+    tooltip = [alt.Tooltip("row:N", title=""), alt.Tooltip("value_text:N", title="Value"),
+               alt.Tooltip("ci_text:N", title="95% CI")]
+    kinds = [k for k in NEIGHBOUR_KINDS if k in set(data["kind"])]
+    color = alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[NEIGHBOUR_KINDS[k] for k in kinds]),
+                      legend=None)
+    base = alt.Chart(data).encode(y=alt.Y("row:N", sort=list(data["row"]), title=None, axis=alt.Axis(labelLimit=0)))
+    x = alt.X("value:Q", title=_axis_title(n.indicator.statistic),
+              scale=alt.Scale(zero=False, nice=figures.TICKS), axis=alt.Axis(format=",~r", tickCount=figures.TICKS))
+    layers = [base.mark_rule(color=WHISKER, strokeWidth=1.4 * scale).encode(x="ci_low:Q", x2="ci_high:Q",
+                                                                            tooltip=tooltip),
+              base.mark_point(filled=True, size=170 * scale, opacity=1).encode(x=x, color=color, tooltip=tooltip)]
+    hidden = n.protected
+    lines = [f"{n.unit_label} (black), its {len(n.profile) - 1} statistical neighbours (grey) and their average "
+             "(blue), beside the other comparators; lines are 95% confidence intervals.",
+             ("Not drawn (protected): " + ", ".join(hidden) + ".") if hidden else ""]
+    subtitle = _subtitle(n.context, *lines)
+    step = 30 * scale
+    plot_height = max(step * max(len(data), 1), 80 * scale)
+    chart = alt.layer(*layers).properties(width="container", height=plot_height)
+    return figures.fit(chart, f"{n.title} — {n.unit_label} and its neighbours", subtitle,
+                       plot_height + figures.head_height(subtitle, scale), scale)
 
 
 # --------------------------------------------------------------------------- school map

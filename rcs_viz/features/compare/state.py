@@ -16,8 +16,9 @@ from rcs_viz.features.compare.model import COMPARATORS, LEVELS, indicators
 from rcs_viz.data.dictionary import Dictionary
 from rcs_viz.features.link import Link, filter_params, show
 
-VIEWS = {"rank": "Rank", "funnel": "Funnel", "spine": "Spine", "trend": "Trend", "gradient": "Deprivation gradient",
-         "map": "Map"}
+VIEWS = {"rank": "Rank", "funnel": "Funnel", "similar": "Similar pupils", "neighbours": "Neighbours", "spine": "Spine",
+         "trend": "Trend", "gradient": "Deprivation gradient", "map": "Map"}
+REFERENCES = {"cpp": "the CPP", "all": "all the data"}  # a similar-pupil view's reference (as similar.REFERENCES)
 PLACE_ROLES = ("cpp", "cluster", "school", "wave", "id", "weight", "x", "y")
 
 
@@ -30,12 +31,13 @@ class CompareView:
     cluster: str | None = None  # None: every cluster of the CPP
     unit: str | None = None  # the cluster or school a spine or trend is about
     vs: str = "cpp"
+    ref: str = "cpp"  # the similar-pupil view's reference: the CPP or all the data
     wave: str | None = None
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 PARAMS = {"view": "view", "indicator": "ind", "level": "level", "cpp": "cpp", "cluster": "cluster",
-          "unit": "unit", "vs": "vs", "wave": "wave"}
+          "unit": "unit", "vs": "vs", "ref": "ref", "wave": "wave"}
 
 
 def default_view(d: Dictionary, codes: Callable[..., Sequence[str]]) -> CompareView:
@@ -71,11 +73,13 @@ def parse(params: Mapping[str, Sequence[str]], d: Dictionary,
             return None
         return value
 
-    view = replace(default,
-                   view=choice("view", VIEWS, "a Compare view") or default.view,
+    picked = choice("view", VIEWS, "a Compare view") or default.view
+    levels = ("cluster", "cpp") if picked == "neighbours" else LEVELS  # neighbours: of a cluster or a CPP
+    view = replace(default, view=picked,
                    indicator=choice("ind", {i.name for i in indicators(d)}, "an indicator") or default.indicator,
-                   level=choice("level", LEVELS, "a level (cluster or school)") or default.level,
-                   vs=choice("vs", COMPARATORS, "a comparator") or default.vs)
+                   level=choice("level", levels, "a level here") or default.level,
+                   vs=choice("vs", COMPARATORS, "a comparator") or default.vs,
+                   ref=choice("ref", REFERENCES, "a reference (cpp or all)") or default.ref)
 
     cpp_var, cluster_var, wave_var = (d.by_role(r) for r in ("cpp", "cluster", "wave"))
     cpp = choice("cpp", codes(cpp_var.name) if cpp_var else (), "a CPP in this data") or default.cpp
@@ -110,7 +114,8 @@ def drawn_place(d: Dictionary, view: CompareView) -> tuple[tuple[str, tuple[str,
     cpp, cluster, wave = (d.by_role(r) for r in ("cpp", "cluster", "wave"))
     if view.cpp is not None and cpp is not None:
         out.append((cpp.name, (view.cpp,)))
-    in_cluster = view.view in ("gradient", "map") or (view.view in ("rank", "funnel") and view.level == "school")
+    in_cluster = view.view in ("gradient", "map") or (view.view in ("rank", "funnel", "similar")
+                                                      and view.level == "school")
     if in_cluster and view.cluster is not None and cluster is not None:
         out.append((cluster.name, (view.cluster,)))
     if view.view != "trend" and view.wave is not None and wave is not None:

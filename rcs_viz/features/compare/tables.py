@@ -15,6 +15,8 @@ import pandas as pd
 
 from rcs_viz.features.compare.funnel import Funnel
 from rcs_viz.features.compare.model import Context, Gradient, Ranked, SchoolMap, Spine, Trend
+from rcs_viz.features.compare.neighbours import Neighbours
+from rcs_viz.features.compare.similar import Similar
 from rcs_viz.output.tables import LOW_BASE, MARKERS, SUPPRESSED, count_text
 
 
@@ -90,6 +92,16 @@ def tidy(result) -> pd.DataFrame:
                             "limit95_low": u["low95"], "limit95_high": u["high95"], "limit998_low": u["low998"],
                             "limit998_high": u["high998"], "position": u["position"], "flag": u["flag"]})
         out["comparator"] = out["comparator"].astype(float)
+    elif isinstance(result, Similar):
+        u = result.units
+        out = pd.DataFrame({"unit": u["label"], "respondents": u["base"], "observed": u["observed"],
+                            "expected": u["expected"].round(1), "ratio": u["ratio"], "ci_low": u["ci_low"],
+                            "ci_high": u["ci_high"], "interval": u["method"], "verdict": u["verdict"]})
+    elif isinstance(result, Neighbours):
+        out = neighbour_profile(result, text=False)
+        f = result.figures
+        out = pd.concat([out, pd.DataFrame({"unit": f["label"], "role": f["kind"], "value": f["value"],
+                                            "ci_low": f["ci_low"], "ci_high": f["ci_high"]})], ignore_index=True)
     else:
         raise TypeError(f"not a comparison: {type(result).__name__}")
     numeric = [c for c in out.columns if out[c].dtype.kind == "f"]
@@ -140,6 +152,22 @@ def display(result) -> pd.DataFrame:
             "99.8% limits": [_range(lo, hi) for lo, hi in zip(u["low998"], u["high998"])],
             "Against the " + result.comparator_label.replace("National", "national"): u["flag"],
         })
+    elif isinstance(result, Similar):
+        u = result.units
+        out = pd.DataFrame({
+            result.level_label: u["label"],
+            "Respondents": u["base"].map(count_text),
+            "Observed": [SUPPRESSED if pd.isna(o) else f"{int(o):,}" for o in u["observed"]],
+            "Expected": [SUPPRESSED if pd.isna(e) else f"{e:,.1f}" for e in u["expected"]],
+            "Observed ÷ expected": [SUPPRESSED if pd.isna(r) else f"{r:.2f}" for r in u["ratio"]],
+            "95% CI": ["" if pd.isna(lo) else f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(u["ci_low"], u["ci_high"])],
+            "Against similar pupils": u["verdict"],
+        })
+    elif isinstance(result, Neighbours):
+        f = result.figures
+        out = pd.DataFrame({"Unit or comparator": f["label"], result.indicator.label + (" (%)" if result.indicator.statistic == "pct"
+                                                                       else ""): f.apply(_value_text, axis=1),
+                            "95% CI": f.apply(_interval, axis=1)})
     else:
         raise TypeError(f"not a comparison: {type(result).__name__}")
     return out.reset_index(drop=True)
@@ -162,6 +190,8 @@ def notes(result, title: str, source: str = "") -> list[tuple[str, str]]:
     if isinstance(result, Funnel):
         rows.insert(6, ("Funnel", result.method + " A unit on a limit is within it; a protected unit is listed, "
                                                   "not drawn, and not compared."))
+    if isinstance(result, (Similar, Neighbours)):
+        rows.insert(6, ("Method", result.method))
     if isinstance(result, Gradient):
         rows.insert(6, ("Inequality measures", result.inequality.method if result.inequality.given
                         else result.inequality.reason))
@@ -180,9 +210,39 @@ def as_text(result, title: str) -> str:
             out += ["", f"{result.comparator_label}: {result.comparator_value:.1f}{result.indicator.unit}"]
         for verdict, group in result.outside.groupby("verdict", sort=False):
             out.append(f"Outside the limits, {verdict}: {', '.join(group['label'])}")
+    if isinstance(result, Similar):
+        out += ["", f"Reference: {result.reference_label}; strata: {' × '.join(result.strata_labels) or 'none'}."]
+    if isinstance(result, Neighbours):
+        out += ["", "Profile (figures as the gate shows them)", neighbour_profile(result).to_string(index=False),
+                "", "Against each comparator", comparisons(result).to_string(index=False)]
     if isinstance(result, Gradient):
         m = result.inequality
         out += ["", "Inequality measures"]
         out += [measures(result).to_string(index=False)] if m.given else [m.reason]
     out += [""] + [f"{k}: {v}" for k, v in notes(result, title) if k not in ("Source file", "Produced")]
     return "\n".join(out) + "\n"
+
+
+def neighbour_profile(result: Neighbours, text: bool = True) -> pd.DataFrame:
+    """The unit and its neighbours with each profile figure and the distance: text for the screen, numbers for files."""
+    p = result.profile
+    if not text:
+        out = pd.DataFrame({"unit": p["label"], "role": p["role"], "distance": p["distance"]})
+        for item in result.items:
+            out[item.label] = p[item.key]
+        return out
+    out = pd.DataFrame({result.level_label: p["label"], "Role": p["role"],
+                        "Distance": [f"{v:.2f}" if i else "" for i, v in enumerate(p["distance"])]})
+    for item in result.items:
+        out[item.label] = [SUPPRESSED if pd.isna(v) else (f"{v:,.0f}" if item.key == "size" else f"{v:.1f}")
+                           for v in p[item.key]]
+    return out
+
+
+def comparisons(result: Neighbours) -> pd.DataFrame:
+    """The unit minus each comparator, with its interval and verdict, as text."""
+    c = result.comparisons
+    return pd.DataFrame({"Against": c["comparator"], "Comparator": c["value"].map(_num),
+                         "Difference": ["" if pd.isna(v) else f"{v:+.1f}" for v in c["diff"]],
+                         "95% CI": [_range(lo, hi) for lo, hi in zip(c["diff_low"], c["diff_high"])],
+                         "Verdict": c["verdict"]})

@@ -7,13 +7,14 @@ import streamlit as st
 from rcs_viz.engine import service
 from rcs_viz.features.compare import state
 from rcs_viz.features.compare.model import COMPARATORS, group_indicators, indicators
-from rcs_viz.features.compare.state import PLACE_ROLES, VIEWS
+from rcs_viz.features.compare.state import PLACE_ROLES, REFERENCES, VIEWS
 from rcs_viz.output.markdown import escape
 from rcs_viz.ui import widgets
 from rcs_viz.ui.binding import Binding, Widget
 
 ALL = "__all__"
 LEVEL_LABELS = {"cluster": "Clusters", "school": "Schools"}
+NEIGHBOUR_LEVELS = {"cluster": "A cluster", "cpp": "The CPP"}
 
 
 def _settle(params: dict, changed: str | None, current) -> dict:
@@ -35,6 +36,7 @@ def binding(ds) -> Binding:
         Widget("c_ind", "ind", lambda v: v.indicator),
         Widget("c_level", "level", lambda v: v.level),
         Widget("c_vs", "vs", lambda v: v.vs),
+        Widget("c_ref", "ref", lambda v: v.ref),
         Widget("c_cpp", "cpp", lambda v: v.cpp),
         Widget("c_cluster", "cluster", lambda v: v.cluster or ALL, lambda c: [] if c in (None, ALL) else [c]),
         Widget("c_unit", "unit", lambda v: v.unit),
@@ -59,19 +61,25 @@ def sidebar(ds, b: Binding) -> None:
     cpp, cluster = d.by_role("cpp"), d.by_role("cluster")
     st.selectbox(escape(cpp.label), service.categories(ds, cpp.name), format_func=cpp.label_of, **kw("c_cpp"))
     in_cpp = ((cpp.name, (st.session_state["c_cpp"],)),)
-    if view in ("rank", "funnel", "spine", "trend"):
+    if view in ("rank", "funnel", "similar", "spine", "trend"):
         st.radio("Compare", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, horizontal=True, **kw("c_level"))
+    if view == "neighbours":
+        st.radio("Neighbours of", list(NEIGHBOUR_LEVELS), format_func=NEIGHBOUR_LEVELS.get, horizontal=True,
+                 **kw("c_level"))
     school_level = st.session_state["c_level"] == "school"
-    if view in ("map", "gradient") or (school_level and view in ("rank", "funnel")):
+    if view in ("map", "gradient") or (school_level and view in ("rank", "funnel", "similar")):
         clusters = service.categories(ds, cluster.name, in_cpp)
         st.selectbox(escape(cluster.label), [ALL] + clusters, **kw("c_cluster"),
                      format_func=lambda c: f"All {cluster.label.lower()}s" if c == ALL else cluster.label_of(c))
-    if view in ("spine", "trend"):
+    if view in ("spine", "trend") or (view == "neighbours" and st.session_state["c_level"] == "cluster"):
         level = d.by_role(st.session_state["c_level"])
         units = service.categories(ds, level.name, in_cpp)
         if st.session_state.get("c_unit") not in units:
             st.session_state["c_unit"] = units[0] if units else None
         st.selectbox(escape(level.label), units, format_func=level.label_of, **kw("c_unit"))
+    if view == "similar":
+        st.radio("Similar pupils in", list(REFERENCES), format_func=lambda r: REFERENCES[r].capitalize(),
+                 **kw("c_ref"))
     if view in ("rank", "funnel", "spine"):
         options = list(COMPARATORS) if view == "rank" else ["cpp", "national"]
         if st.session_state["c_vs"] not in options:
@@ -82,8 +90,14 @@ def sidebar(ds, b: Binding) -> None:
         st.selectbox(escape(wave.label), service.categories(ds, wave.name), format_func=wave.label_of,
                      **kw("c_wave"))
     st.header("Filters")
-    options = [v.name for vs in d.groups().values() for v in vs if v.is_categorical and v.role not in PLACE_ROLES]
-    widgets.filters(ds, b, options)
+    filters(ds, b)
+
+
+def filters(ds, b: Binding) -> None:
+    """Filters on any variable but the places (which the view picks): in the sidebar, or presenter mode's bar."""
+    d = ds.dictionary
+    widgets.filters(ds, b, [v.name for vs in d.groups().values() for v in vs
+                            if v.is_categorical and v.role not in PLACE_ROLES])
 
 
 def open_rank(indicator: str, b: Binding) -> None:
