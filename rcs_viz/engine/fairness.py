@@ -40,9 +40,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats as _st
 
 from rcs_viz.engine.stats import as_array, z_value
+
+def _stats():
+    """scipy.stats, imported when a limit is first computed: it takes a second, and most pages never need it."""
+    from scipy import stats
+
+    return stats
+
 
 __all__ = [
     "FunnelLimits",
@@ -85,9 +91,9 @@ def _binomial_quantile(p: float, n: np.ndarray, target: np.ndarray) -> np.ndarra
     between integers so the limit is a smooth curve in n rather than a
     staircase; the limit is (r_p - alpha) / n (Spiegelhalter 2005, A.1.1).
     """
-    r = _st.binom.ppf(p, n, target)
-    f_r = _st.binom.cdf(r, n, target)
-    f_below = _st.binom.cdf(r - 1, n, target)
+    r = _stats().binom.ppf(p, n, target)
+    f_r = _stats().binom.cdf(r, n, target)
+    f_below = _stats().binom.cdf(r - 1, n, target)
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = (f_r - p) / (f_r - f_below)
         return np.clip((r - alpha) / n, 0.0, 1.0)
@@ -235,8 +241,8 @@ def poisson_limits(observed, level: float = 0.95, method: str = "phe") -> tuple[
     z = z_value(level)
     a = 1.0 - level
     with np.errstate(divide="ignore", invalid="ignore"):
-        ex_low = np.where(o > 0, _st.chi2.ppf(a / 2.0, 2.0 * o) / 2.0, 0.0)
-        ex_high = _st.chi2.ppf(1.0 - a / 2.0, 2.0 * o + 2.0) / 2.0
+        ex_low = np.where(o > 0, _stats().chi2.ppf(a / 2.0, 2.0 * o) / 2.0, 0.0)
+        ex_high = _stats().chi2.ppf(1.0 - a / 2.0, 2.0 * o + 2.0) / 2.0
         by_low = o * (1.0 - 1.0 / (9.0 * o) - z / (3.0 * np.sqrt(o))) ** 3
         o1 = o + 1.0
         by_high = o1 * (1.0 - 1.0 / (9.0 * o1) + z / (3.0 * np.sqrt(o1))) ** 3
@@ -397,13 +403,13 @@ def inequality_measures(rate, population, low=None, high=None, overall=None, lev
         slope = (c * r).sum(axis=-1)
         intercept = ybar[..., 0] - slope * xbar[..., 0]
         if method == "normal":
-            se = (hi - lo) / (2.0 * float(_st.norm.isf(0.025)))
+            se = (hi - lo) / (2.0 * float(_stats().norm.isf(0.025)))
             half = z * np.sqrt((c * c * se * se).sum(axis=-1))
         else:
             resid = r - (intercept[..., None] + slope[..., None] * x)
             df = k - 2
             s2 = (a * resid * resid).sum(axis=-1) / df
-            half = float(_st.t.isf((1.0 - level) / 2.0, df)) * np.sqrt(s2 / sxx[..., 0])
+            half = float(_stats().t.isf((1.0 - level) / 2.0, df)) * np.sqrt(s2 / sxx[..., 0])
         sii = -slope
         mean = ybar[..., 0]
         ov = mean if overall is None else np.broadcast_to(as_array(overall), mean.shape)

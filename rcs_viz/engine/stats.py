@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats as _st
 
 __all__ = [
     "ProportionCI",
@@ -93,7 +92,9 @@ def z_value(level: float) -> float:
         raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
     # isf(alpha/2) with alpha = 1 - level: the same expression statsmodels
     # uses, so the critical value agrees bit for bit with alpha=1-level.
-    return float(_st.norm.isf((1.0 - level) / 2.0))
+    from scipy import stats as st  # scipy.stats takes a second to import: only when an interval is asked for
+
+    return float(st.norm.isf((1.0 - level) / 2.0))
 
 
 def _check_count_base(x: np.ndarray, n: np.ndarray, what: str) -> None:
@@ -192,10 +193,12 @@ def _spread_floor(spread, mean_sq_level):
 
 def _t_interval(mean, var_of_mean, df, level):
     """mean +/- t(df) * sqrt(var_of_mean); NaN where df is not positive."""
+    from scipy import stats as st
+
     z_value(level)  # validate level with the same message as the proportions
     with np.errstate(invalid="ignore"):
         dfv = np.where(df > 0, df, np.nan)
-        t = _st.t.isf((1.0 - level) / 2.0, dfv)
+        t = st.t.isf((1.0 - level) / 2.0, dfv)
         half = t * np.sqrt(var_of_mean)
     return MeanCI(np.asarray(mean), np.asarray(mean - half), np.asarray(mean + half))
 

@@ -26,10 +26,16 @@ from functools import cached_property
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
-from scipy.sparse.csgraph import connected_components
 
 _EPS = 1e-6  # LP solutions are floats; counts are whole numbers
+
+
+def linprog(*args, **kwargs):
+    """scipy's linprog, imported when an audit first needs one: scipy.optimize takes most of a second to import,
+    and a table with nothing to audit never needs it."""
+    from scipy.optimize import linprog as solve
+
+    return solve(*args, **kwargs)
 
 
 class System:
@@ -270,6 +276,8 @@ class Ranges:
 
         todo = targets[~self.settled(items[targets])]
         if todo.size:
+            from scipy.sparse.csgraph import connected_components
+
             _, label = connected_components(abs(a).T @ abs(a), directed=False)
         for j in todo:
             group = np.flatnonzero(label == label[j])

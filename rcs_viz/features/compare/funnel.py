@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from rcs_viz.data.comparators import EMPTY, Comparators
 from rcs_viz.engine import fairness
@@ -95,7 +94,9 @@ def spread(row: pd.Series) -> float | None:
     n, lo, hi = row["base"], row["ci_low"], row["ci_high"]
     if pd.isna(n) or pd.isna(lo) or pd.isna(hi) or int(n) < 2:
         return None
-    return float((hi - lo) / 2 * np.sqrt(float(n)) / sps.t.isf(0.025, float(n) - 1))
+    from scipy import stats  # only here: scipy.stats takes a second to import, and most pages never need it
+
+    return float((hi - lo) / 2 * np.sqrt(float(n)) / stats.t.isf(0.025, float(n) - 1))
 
 
 def words(position: str, polarity: str, shown: bool = True) -> tuple[str, str]:
