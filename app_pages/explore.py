@@ -30,7 +30,7 @@ left = session.bases(query.filters)[-len(view.filters) - 1:]  # after the wave, 
 chips = [(name, text, left[i + 1])
          for i, ((name, _), text) in enumerate(zip(view.filters, service.describe_filters(d, view.filters)))]
 base = left[-1]
-render.filter_chips(chips, base, on_remove=bound.remove_filter)
+render.filter_chips(chips, base, on_remove=bound.remove_filter, edit=lambda: controls.filters(ds, bound))
 if base.too_small:
     st.warning("These filters leave too few respondents to show anything. Remove a filter or widen it.",
                icon=":material/visibility_off:")

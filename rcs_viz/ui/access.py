@@ -57,6 +57,15 @@ def current() -> str | None:
     return st.session_state.get(ROLE)
 
 
+def may_build() -> bool:
+    """Whether this run's user may change a view (a filter while presenting, say): without sign-in, or an explorer.
+
+    A viewer sees stories' steps exactly as saved, and a page run without the router's gate has no role: neither
+    is offered a control that builds a view (the gate would refuse the view it made anyway).
+    """
+    return current() in (OPEN, policy.EXPLORER)
+
+
 def who() -> str | None:
     """This session's role: OPEN without sign-in, else the signed-in user's; None once the screen says why not."""
     st.session_state.pop(ROLE, None)

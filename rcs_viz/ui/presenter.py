@@ -35,8 +35,40 @@ _STYLE = """
 [data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] [data-testid="stMetricValue"] p {
   font-size: 3.4rem !important; line-height: 1.2 !important; }
 [data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.45rem !important; }
+[data-testid="stPopoverBody"] [data-tag], [data-testid="stPopoverBody"] [data-tag] span,
+[data-testid="stPopoverBody"] input, [role="listbox"] [role="option"], [role="listbox"] [role="option"] * {
+  font-size: 1.3rem !important; }
 </style>
 """
+
+
+# Escape leaves presenter mode and F toggles the browser's full screen. Streamlit's own button shortcut would
+# fire Escape inside a text field or an open filter popover too (it ignores only letters and arrows there), so
+# one listener on the page, added once per browser tab, does it: in the capture phase, before a popover or list
+# closes itself on the same key, it ignores keys typed into a field, with a modifier, or while a popover, list
+# or dialog is open (that Escape closes it) or the page is full screen (the browser leaves full screen first).
+# ← and → are the story bar's own button shortcuts (rcs_viz.ui.story.bar), which fields already ignore.
+_KEYS = """<script>
+(() => {
+  if (window.rcsPresenterKeys) return;
+  window.rcsPresenterKeys = true;
+  const typing = (el) => !!el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  const shown = (sel) => [...document.querySelectorAll(sel)].some((el) => el.getClientRects().length > 0);
+  const open = () => shown('[data-testid="stPopoverBody"], [role="listbox"], [role="dialog"], [role="menu"]');
+  window.addEventListener("keydown", (e) => {
+    if (new URLSearchParams(location.search).get("present") !== "1") return;
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat || typing(e.target)) return;
+    if (e.key === "Escape" && !document.fullscreenElement && !open()) {
+      const off = document.querySelector(".st-key-present_off button");
+      if (off) { e.preventDefault(); off.click(); }
+    } else if ((e.key === "f" || e.key === "F") && !open()) {
+      e.preventDefault();
+      if (document.fullscreenElement) document.exitFullscreen();
+      else document.documentElement.requestFullscreen().catch(() => {});
+    }
+  }, true);
+})();
+</script>"""
 
 
 def active() -> bool:
@@ -66,6 +98,7 @@ def style() -> None:
     """Large type, no sidebar or toolbar; call once per page run, before drawing."""
     if active():
         st.html(_STYLE)
+        st.html(_KEYS, unsafe_allow_javascript=True, width="content")
 
 
 def _switch(on: bool) -> None:
@@ -78,10 +111,10 @@ def _switch(on: bool) -> None:
 
 
 def switch() -> None:
-    """The one button in and out of presenter mode (Escape leaves it)."""
+    """The one button in and out of presenter mode (Escape leaves it, F is full screen: `_KEYS`)."""
     if active():
         st.button("Stop presenting", icon=":material/close_fullscreen:", on_click=_switch, args=(False,),
-                  shortcut="Escape", type="tertiary", key="present_off")
+                  help="Esc leaves presenter mode; F fills the screen", type="tertiary", key="present_off")
     else:
         st.button("Present", icon=":material/present_to_all:", on_click=_switch, args=(True,),
                   help="Large type for a projector, no controls, full protection", key="present_on")

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from rcs_viz.ui import presenter
+from rcs_viz.ui import access, presenter
 from rcs_viz.features.explore import charts
 from rcs_viz.output import figures
 from rcs_viz.features.compare import tables as compare_tables
@@ -63,15 +63,20 @@ def _base_text(base: Base) -> str:
     return f"{base.count:,} respondents" if not base.too_small else "too few to show"
 
 
-def filter_chips(chips, base: Base, on_remove, args=(), within: tuple[str, ...] = ()) -> None:
-    """Active filters as removable chips, each with the base it leaves; words only while presenting.
+def filter_chips(chips, base: Base, on_remove, args=(), within: tuple[str, ...] = (), edit=None) -> None:
+    """Active filters as removable chips, each with the base it leaves.
 
     `within` names, in words, the place and wave a chart is drawn for (not removable here): the base is counted
-    within them too, so it is the base of what is drawn.
+    within them too, so it is the base of what is drawn. `edit` draws the page's filter widgets: while
+    presenting, an explorer gets the chips and those widgets in a compact bar (`presenter_filters`); anyone
+    else, the filters in words.
     """
     where = "; ".join(within)
     if presenter.active():
-        presenter.filters_in_words([*within, *[text for _, text, _ in chips]], _base_text(base))
+        if edit is not None and access.may_build():
+            presenter_filters(chips, base, on_remove, args, within, edit)
+        else:
+            presenter.filters_in_words([*within, *[text for _, text, _ in chips]], _base_text(base))
         return
     if not chips:
         st.caption(escape(f"{where} · no other filters" if where else "No filters") + f" · base {_base_text(base)}")
@@ -83,6 +88,24 @@ def filter_chips(chips, base: Base, on_remove, args=(), within: tuple[str, ...] 
         columns[i % 4].button(f"✕ {escape(text)} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
                               args=(name, *args), help="Remove this filter", type="secondary")
     columns[-1].markdown(f"**Base: {_base_text(base)}**")
+
+
+def presenter_filters(chips, base: Base, on_remove, args, within, edit) -> None:
+    """The filter bar while presenting: one row of large chips (✕ removes), a *Filter* popover holding the page's
+    own filter widgets, and the base, so a filter changes without leaving presenter mode.
+
+    The widgets rewrite the URL through the page's binding, which keeps `present=1` (`presenter.carried`): the
+    new view is presented, under full protection, like any other.
+    """
+    with st.container(horizontal=True, vertical_alignment="center", key="present_filter_bar"):
+        st.markdown("**Filters:**" + (f" {escape('; '.join(within))}" if within else ""), width="content")
+        for name, text, left in chips:
+            st.button(f"✕ {escape(text)} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
+                      args=(name, *args), help="Remove this filter")
+        with st.popover("Filter", icon=":material/filter_alt:", help="Add, change or remove a filter",
+                        key="present_filter"):
+            edit()
+        st.markdown(f"**Base:** {escape(_base_text(base))}", width="content")
 
 
 def protected_table(result: Protected, show_ci: bool = False, key: str | None = None) -> None:

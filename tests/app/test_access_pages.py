@@ -142,3 +142,25 @@ def test_a_viewers_own_list_is_never_kept_so_cannot_publish_a_view(app_test, ser
     where = Store.open(f"sqlite:///{server_store}", Path(server_store))
     assert kept.latest(where, at.session_state["rcs_browser_id"], PAGES) == (None, ())
     assert "not kept on the server" in texts(at)
+
+
+FILTERED = SavedView("Girls by deprivation", "explore", (("rows", ("simd",)), ("f.sex", ("2",))))
+FILTERED_SID = "storyWithAFilter0001"
+
+
+@pytest.mark.parametrize("user, builds", [(VIEWER, False), (EXPLORER, True)])
+def test_only_an_explorer_gets_the_filter_bar_while_a_step_plays(app_test, server_store, user, builds):
+    """A viewer sees a kept step as saved, its filters in words; an explorer may change them without leaving."""
+    kept.keep(Store.open(f"sqlite:///{server_store}", Path(server_store)), FILTERED_SID, "user_ana", (FILTERED,))
+    at = open_link(as_user(app_test, user), "explore",
+                   {"rows": "simd", "f.sex": "2", "present": "1", "story": "1", "sid": FILTERED_SID})
+    assert at.title[0].value == "Explore" and at.table
+    chip = [b for b in at.button if b.key == "chip_sex"]
+    assert bool(at.multiselect) is builds and bool(chip) is builds
+    if builds:
+        assert [m.label for m in at.multiselect][0] == "Filter on"
+        chip[0].click().run()
+        assert not at.exception, at.exception
+        assert at.query_params["present"] == "1" and "f.sex" not in at.query_params
+    else:
+        assert "**Filters:** Sex: Girl" in texts(at)

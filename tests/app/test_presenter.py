@@ -82,3 +82,28 @@ def test_one_button_in_and_out(open_page):
     assert not at.selectbox
     at.button(key="present_off").click().run()
     assert "present" not in at.query_params and at.selectbox
+
+
+@pytest.mark.parametrize("page, params", [
+    ("app_pages/explore.py", {"rows": "simd"}),
+    ("app_pages/compare.py", {"view": "rank"}),
+    ("app_pages/need.py", {}),
+])
+def test_the_filter_bar_changes_a_filter_and_keeps_presenting(app_test, page, params):
+    """Through the router, without sign-in (everyone builds views): the bar's widgets add a filter, its chip removes it."""
+    at = app_test("app.py")
+    at.run()
+    for k, v in {**params, "present": "1"}.items():
+        at.query_params[k] = v
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert [m.label for m in at.multiselect] == ["Filter on"]  # the bar's popover; no sidebar, no other control
+    at.multiselect(key=next(m.key for m in at.multiselect)).select("sex").run()
+    values = [m for m in at.multiselect if m.label != "Filter on"]
+    assert len(values) == 1 and "present" in at.query_params  # the variable waits for its values
+    values[0].select("2").run()
+    assert not at.exception, at.exception
+    assert at.query_params["present"] == "1" and at.query_params["f.sex"] == "2"
+    assert "Counts below 10" in " ".join(c.value for c in at.caption)  # still fully protected
+    at.button(key="chip_sex").click().run()
+    assert at.query_params["present"] == "1" and "f.sex" not in at.query_params

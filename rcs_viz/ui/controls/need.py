@@ -148,9 +148,15 @@ def sidebar(ds, b: Binding, view: NeedView) -> None:
         st.selectbox(escape(wave.label), [ALL_WAVES] + service.categories(ds, wave.name),
                      format_func=lambda c: "All waves" if c == ALL_WAVES else wave.label_of(c), **kw("n_wave"))
     st.header("Filters")
-    names = [v.name for vs in d.groups().values() for v in vs if v.is_categorical
-             and (wave is None or v.name != wave.name)]
-    widgets.filters(ds, b, names)
+    filters(ds, b)
+
+
+def filters(ds, b: Binding) -> None:
+    """Filters on any variable but the wave (which has its own control): in the sidebar, or presenter mode's bar."""
+    d = ds.dictionary
+    wave = d.by_role("wave")
+    widgets.filters(ds, b, [v.name for vs in d.groups().values() for v in vs if v.is_categorical
+                            and (wave is None or v.name != wave.name)])
 
 
 def add_condition(ds, b: Binding) -> None:

@@ -31,7 +31,7 @@ def need(ds, b: Binding, view: NeedView) -> None:
     chips = list(zip([n for n, _ in view.filters], service.describe_filters(d, view.filters)))
     left = session.bases(view.query_filters(d))[-len(view.filters) - 1:]
     render.filter_chips([(name, text, left[i + 1]) for i, (name, text) in enumerate(chips)], left[-1],
-                        on_remove=b.remove_filter)
+                        on_remove=b.remove_filter, edit=lambda: nc.filters(ds, b))
     if left[-1].too_small:
         st.warning("These filters leave too few pupils to show anything. Remove a filter or widen it.",
                    icon=":material/visibility_off:")
