@@ -216,3 +216,20 @@ def test_the_cli_prints_the_similar_table_and_lists_the_planted_school(tmp_path)
                           "--cpp", "1", "--level", "school", "--similar", "--format", "csv"],
                          capture_output=True, text=True, check=True).stdout
     assert "expected" in csv.splitlines()[0] and not fairdata.leaks(csv)
+
+
+def test_a_report_pack_lists_the_planted_school_as_protected_in_html_and_pdf(ds):
+    import pypdf
+
+    from rcs_viz.features.report import model as report, pdf
+
+    made = report.build(ds, "school", str(fairdata.PLANTED), SCOPE, Rules())
+    fair = dict(made.fair)
+    assert fair["Bullied: % Often"].count(report.PROTECTED) == 2  # funnel and similar pupils
+    assert any(k.startswith("Inequality in the CPP") for k in fair)
+    html = report.to_html(made)
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.render(made))).pages)
+    for name, out in {"html": html, "pdf": text}.items():
+        assert "Fair comparisons" in out and not fairdata.leaks(out), (name, fairdata.leaks(out))
+    shown = report.build(ds, "cluster", "3", SCOPE, Rules())  # Cedar cluster: one large school, shown
+    assert "observed ÷ expected" in dict(shown.fair)["Bullied: % Often"]

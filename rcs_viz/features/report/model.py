@@ -26,7 +26,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from rcs_viz.features.compare import charts as compare_charts, model as compare
+from rcs_viz.features.compare import charts as compare_charts, funnel as compare_funnel, model as compare
+from rcs_viz.features.compare import similar as compare_similar
 from rcs_viz.engine import service, stats
 from rcs_viz.data.comparators import EMPTY, Comparators
 from rcs_viz.features.compare.model import Indicator, Scope
@@ -98,6 +99,7 @@ class Report:
     key_indicators: tuple[Indicator, ...]
     notes: tuple[str, ...]
     created: dt.datetime = field(default_factory=dt.datetime.now)
+    fair: tuple[tuple[str, str], ...] = ()  # (indicator, funnel position; similar-pupil ratio), inequality measures
 
     @property
     def date_text(self) -> str:
@@ -243,6 +245,8 @@ def build(ds: Dataset, kind: str, unit: str | None, scope: Scope, rules: Rules =
             f"{gradient.title} across {cpp_var.label_of(scope.cpp)} by {gradient.by_label}, most deprived first.",
             compare_charts.gradient_chart(gradient), gradient))
 
+    fair = _fair(ds, kind, unit, key, rank_scope, rules, comps, gradient) if kind != "cpp" else ()
+
     results = [summary_result] if kind != "cpp" else []
     results += [s.result for s in sections]
     notes = [n for r in results for n in r.context.notes if not n.startswith("Synthetic sample")]
@@ -259,7 +263,41 @@ def build(ds: Dataset, kind: str, unit: str | None, scope: Scope, rules: Rules =
         filters=service.describe_filters(d, scope.filters), dataset_title=d.title, source=ds.source.name,
         synthetic=bool(d.synthetic), rules=rules, comparators=comps_text, summary_columns=columns,
         summary=summary, summary_result=summary_result, sections=tuple(sections), key_indicators=tuple(key),
-        notes=notes, created=created or dt.datetime.now())
+        notes=notes, created=created or dt.datetime.now(), fair=fair)
+
+
+PROTECTED = "protected: not compared"
+
+
+def _fair(ds: Dataset, kind: str, unit: str, key: list[Indicator], scope: Scope, rules: Rules, comps: Comparators,
+          gradient) -> tuple[tuple[str, str], ...]:
+    """The unit's funnel position and similar-pupil ratio on each key indicator, and the CPP's inequality measures.
+
+    Read from the same protected results as Compare: a unit the gate hides is "protected", with no figure.
+    """
+    d = ds.dictionary
+    rows = []
+    for ind in key:
+        f = compare_funnel.funnel(ds, ind, kind, scope, "cpp", rules, comps)
+        me = f.units[f.units["code"].eq(unit)]
+        if not len(me):
+            continue
+        me = me.iloc[0]
+        hidden = pd.isna(me["value"]) or pd.isna(me["base"])
+        parts = [f"funnel against the CPP: {PROTECTED if hidden else me['flag']}"]
+        if ind.statistic == "pct":
+            s = compare_similar.similar(ds, ind, kind, scope, "cpp", rules)
+            sm = s.units[s.units["code"].eq(unit)]
+            if len(sm):
+                sm = sm.iloc[0]
+                parts.append("against similar pupils: " + (PROTECTED if pd.isna(sm["ratio"]) else
+                             f"observed ÷ expected {sm['ratio']:.2f} (95% CI {sm['ci_low']:.2f}–{sm['ci_high']:.2f}), "
+                             f"{sm['verdict']}"))
+        rows.append((ind.title(d), "; ".join(parts) + "."))
+    if gradient is not None:
+        m = gradient.inequality
+        rows.append((f"Inequality in the CPP: {gradient.title}", m.sii_reading if m.given else m.reason))
+    return tuple(rows)
 
 
 def key_indicators(ds: Dataset, every: list[Indicator], scope: Scope, comps: Comparators,

@@ -135,6 +135,16 @@ def render(report: Report, font_dir: Path | None = None) -> bytes:
     for n, section in enumerate(report.sections):
         _chart(pdf, section, width, heading, text, new_page=n == 0)
 
+    # ---- fair comparisons
+    if report.fair:
+        heading("Fair comparisons")
+        text(f"Where {report.unit_label} sits in the funnel against the CPP, and its pupils against similar pupils "
+             "(same SIMD quintile, stage and sex) across the CPP; then the CPP's inequality measures. A protected "
+             "unit is listed as protected, with no figure.", 8.5, colour=MUTED, gap=1.5)
+        for label, body in report.fair:
+            text(label, 9, "B", gap=0.3)
+            text(body, 8.5, gap=1.5)
+
     # ---- method
     pdf.add_page()
     heading("Method and disclosure")
