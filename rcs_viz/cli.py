@@ -432,6 +432,9 @@ def serve(args) -> None:
         cfg.salt()  # made once here, before the processes race to make it
     except config_mod.ConfigError as exc:
         raise CliError(str(exc)) from None
+    if cfg.access is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        raise CliError(f"serve: --host {args.host} lets others in; configure sign-in first (access: in the "
+                       "configuration and [auth] in .streamlit/secrets.toml, see README)")
     run_dir = args.run_dir.resolve()
     logs = run_dir / "logs"
     for folder in (logs, run_dir / "temp"):  # nginx makes the folders inside temp

@@ -45,12 +45,23 @@ def config() -> config_mod.Config:
     return config_mod.load()
 
 
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
 def rules() -> Rules:
-    """The data owner's rules, at full strength while presenting; no widget can loosen them."""
+    """The data owner's rules, at full strength while presenting; no widget can loosen them.
+
+    A server that listens beyond this machine without sign-in has no desk: anyone who reaches it may hold no
+    data rights, so every view is judged across views, as a presented one is.
+    """
     from rcs_viz.ui import presenter
 
-    configured = config().rules
-    return presenter.protect(configured) if presenter.active() else configured
+    cfg = config()
+    if presenter.active():
+        return presenter.protect(cfg.rules)
+    if cfg.access is None and st.get_option("server.address") not in LOOPBACK:
+        return dataclasses.replace(cfg.rules, across_views=True)
+    return cfg.rules
 
 
 def dataset() -> Dataset:

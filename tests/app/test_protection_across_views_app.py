@@ -11,17 +11,23 @@ from rcs_viz import config
 PAGE = "explore.py"
 TIMEOUT = 90
 
-CASES = {  # (configured across_views, presenting): judged across views?
-    "desk, configured on": (True, False, True),
-    "desk, default": (None, False, False),
-    "presenting, default": (None, True, True),
-    "presenting, configured off": (False, True, True),
+CASES = {  # (configured across_views, presenting, listening beyond this machine): judged across views?
+    "desk, configured on": (True, False, False, True),
+    "desk, default": (None, False, False, False),
+    "presenting, default": (None, True, False, True),
+    "presenting, configured off": (False, True, False, True),
+    "no sign-in, listening to others": (None, False, True, True),
 }
 
 
 @pytest.fixture(params=list(CASES), ids=list(CASES))
 def case(request, tmp_path, monkeypatch):
-    configured, presenting, judged = CASES[request.param]
+    configured, presenting, shared, judged = CASES[request.param]
+    if shared:  # server.address unset or a network address: Streamlit listens beyond this machine
+        import streamlit
+
+        monkeypatch.setattr(streamlit, "get_option",
+                            lambda key, real=streamlit.get_option: "0.0.0.0" if key == "server.address" else real(key))
     text = f"store: sqlite:///{tmp_path / 'store.sqlite'}\n"
     if configured is not None:
         text += f"disclosure: {{across_views: {str(configured).lower()}}}\n"

@@ -46,3 +46,10 @@ def test_serve_without_nginx_says_how_to_get_it(monkeypatch, capsys):
 def test_serve_needs_a_process(capsys):
     assert cli.main(["serve", "--processes", "0"]) == cli.USAGE_ERROR
     assert capsys.readouterr().err == "error: serve: --processes must be at least 1\n"
+
+
+def test_serve_lets_nobody_else_in_without_sign_in(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(cli.shutil, "which", lambda name: "/usr/sbin/nginx")
+    assert cli.main(["serve", "--host", "0.0.0.0", "--run-dir", str(tmp_path / "run")]) == cli.USAGE_ERROR
+    assert "configure sign-in first" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists(), "refused before anything is written or started"
