@@ -42,20 +42,32 @@ _STYLE = """
 """
 
 
-# Escape leaves presenter mode and F toggles the browser's full screen. Streamlit's own button shortcut would
-# fire Escape inside a text field or an open filter popover too (it ignores only letters and arrows there), so
-# one listener on the page, added once per browser tab, does it: in the capture phase, before a popover or list
-# closes itself on the same key, it ignores keys typed into a field, with a modifier, or while a popover, list
-# or dialog is open (that Escape closes it) or the page is full screen (the browser leaves full screen first).
+# Keys, through one listener on the page, added once per browser tab (in the capture phase, before a popover or
+# list closes itself on the same key):
+# - a popover opened from the keyboard (Enter or Space on its button) takes the focus to its first field, since
+#   Streamlit draws the popover at the end of the page and Tab would reach it only after every other control;
+# - presenting, Escape leaves presenter mode and F toggles the browser's full screen. Streamlit's own button
+#   shortcut would fire Escape inside a text field or an open filter popover too (it ignores only letters and
+#   arrows there), so these keys are ignored when typed into a field, with a modifier, or while a popover, list
+#   or dialog is open (that Escape closes it) or the page is full screen (the browser leaves full screen first).
 # ← and → are the story bar's own button shortcuts (rcs_viz.ui.story.bar), which fields already ignore.
 _KEYS = """<script>
 (() => {
-  if (window.rcsPresenterKeys) return;
-  window.rcsPresenterKeys = true;
+  if (window.rcsKeys) return;
+  window.rcsKeys = true;
   const typing = (el) => !!el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
   const shown = (sel) => [...document.querySelectorAll(sel)].some((el) => el.getClientRects().length > 0);
   const open = () => shown('[data-testid="stPopoverBody"], [role="listbox"], [role="dialog"], [role="menu"]');
+  const FIELD = "input, textarea, select, button, [tabindex]:not([tabindex='-1'])";
   window.addEventListener("keydown", (e) => {
+    if ((e.key === "Enter" || e.key === " ") && e.target.closest && e.target.closest('[data-testid="stPopover"]')) {
+      setTimeout(() => {
+        const body = [...document.querySelectorAll('[data-testid="stPopoverBody"]')].pop();
+        const first = body && body.querySelector(FIELD);
+        if (first) first.focus();
+      }, 300);
+      return;
+    }
     if (new URLSearchParams(location.search).get("present") !== "1") return;
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat || typing(e.target)) return;
     if (e.key === "Escape" && !document.fullscreenElement && !open()) {
@@ -95,10 +107,10 @@ def carried() -> dict[str, list[str]]:
 
 
 def style() -> None:
-    """Large type, no sidebar or toolbar; call once per page run, before drawing."""
+    """Large type, no sidebar or toolbar while presenting, and the keys (`_KEYS`); call once per page run, first."""
     if active():
         st.html(_STYLE)
-        st.html(_KEYS, unsafe_allow_javascript=True, width="content")
+    st.html(_KEYS, unsafe_allow_javascript=True, width="content")
 
 
 def _switch(on: bool) -> None:
