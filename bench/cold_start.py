@@ -8,7 +8,12 @@ started to:
 - ready: /_stcore/health answers;
 - script: the page's script is first seen running in the browser;
 - chart: the first chart's canvas or SVG is in the page with a size (vega has drawn it);
-- done: the script has finished its first run.
+- done: the script has finished its first run;
+- cpu: CPU seconds the server process had used by then (a figure other load on the machine hardly changes);
+- warm: the same page opened again on the now warm server, from navigation to chart (the browser's own share).
+
+A warm-up run comes first and is not counted (printed as "w"): the compiled .pyc files and the dataset's cache
+then exist, as on any server after its first start.
 
 Prints each run and the median, and the import time of the modules the Explore page needs, taken from
 `python -X importtime` (cumulative microseconds of each top-level import) with the largest imports named.
@@ -89,8 +94,18 @@ def one_run(browser, view: str, env: dict, log: Path) -> dict[str, float]:
         page.wait_for_function("() => window.__cold && 'chart' in window.__cold && 'done' in window.__cold",
                                timeout=60_000, polling=50)
         marks = page.evaluate("() => window.__cold")
+        times["cpu"] = cpu_seconds(proc.pid)
         context.close()
         times.update({k: v / 1000 - start for k, v in marks.items()})
+        # The same page again on the now warm server, in a new context: what the browser's part costs alone.
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.add_init_script(WATCH)
+        opened = time.time()
+        page.goto(f"{url}/{view}")
+        page.wait_for_function("() => window.__cold && 'chart' in window.__cold", timeout=60_000, polling=50)
+        times["warm"] = page.evaluate("() => window.__cold.chart") / 1000 - opened
+        context.close()
         return times
     finally:
         proc.terminate()
@@ -100,33 +115,43 @@ def one_run(browser, view: str, env: dict, log: Path) -> dict[str, float]:
             proc.kill()
 
 
-def import_times() -> tuple[float, list[tuple[str, float]]]:
-    """Seconds to import the Explore page's modules in a fresh interpreter, and the heavy packages among them."""
+def import_times() -> tuple[float, dict[str, float]]:
+    """Seconds to import the Explore page's modules in a fresh interpreter, and each heavy package's share (the sum
+    of its modules' own import times)."""
     code = "; ".join(f"import {m}" for m in IMPORTS)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True,
                           check=True)
     wall = time.perf_counter() - start
-    heavy = []
+    heavy: dict[str, float] = {}
     for line in done.stderr.splitlines():
-        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
-        if m and m.group(3).split(".")[0] in HEAVY and "." not in m.group(3):
-            heavy.append((m.group(3), int(m.group(1)) / 1e6))
+        m = re.match(r"import time:\s+(\d+) \|\s+\d+ \| *(\S+)", line)
+        top = m and m.group(2).split(".")[0]
+        if top in HEAVY or top in ("altair", "pandas", "streamlit", "sqlalchemy", "duckdb", "pyarrow", "rcs_viz"):
+            heavy[top] = heavy.get(top, 0.0) + int(m.group(1)) / 1e6
     return wall, heavy
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used: unlike wall time, hardly changed by other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--view", default="explore?rows=simd&wave=2019")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="runs first, not counted: compiled .pyc files and the dataset's cache exist, as on any "
+                             "server after its first start")
     args = parser.parse_args()
 
     wall, heavy = import_times()
     print(f"imports of the Explore page's modules (python -X importtime, fresh interpreter): {wall:.2f} s wall")
-    for name, secs in sorted(heavy, key=lambda h: -h[1]):
-        print(f"  heavy package imported: {name:<12} {secs:.3f} s cumulative")
-    if not heavy:
-        print("  no heavy package (" + ", ".join(HEAVY) + ") imported")
+    for name, secs in sorted(heavy.items(), key=lambda h: -h[1]):
+        print(f"  {name:<12} {secs:.3f} s")
+    print("  (heavy packages not imported: " + ", ".join(h for h in HEAVY if h not in heavy) + ")")
 
     from playwright.sync_api import sync_playwright
 
@@ -135,17 +160,18 @@ def main() -> None:
     if "RCS_EXPLORER_CONFIG" not in env:
         (folder / "rcs_explorer.yaml").write_text(f"store: sqlite:///{folder / 'store.sqlite'}\n", encoding="utf-8")
         env["RCS_EXPLORER_CONFIG"] = str(folder / "rcs_explorer.yaml")
-    keys = ("ready", "script", "chart", "done")
+    keys = ("ready", "script", "chart", "done", "cpu", "warm")
     runs = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
         print(f"\ncold start of `streamlit run app.py` to /{args.view} (seconds from process start)")
         print("run  " + "  ".join(f"{k:>6}" for k in keys))
-        for i in range(args.runs):
+        for i in range(-args.warmup, args.runs):
             t = one_run(browser, args.view, env, folder / f"streamlit_{i}.log")
-            runs.append(t)
-            print(f"{i + 1:>3}  " + "  ".join(f"{t.get(k, float('nan')):6.2f}" for k in keys), flush=True)
+            if i >= 0:
+                runs.append(t)
+            print(f"{i + 1 if i >= 0 else 'w':>3}  " + "  ".join(f"{t.get(k, float('nan')):6.2f}" for k in keys), flush=True)
         browser.close()
     print("med  " + "  ".join(f"{statistics.median(r[k] for r in runs if k in r):6.2f}" for k in keys))
     chart = statistics.median(r["chart"] for r in runs)
