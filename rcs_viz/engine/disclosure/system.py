@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -36,6 +37,16 @@ def linprog(*args, **kwargs):
     from scipy.optimize import linprog as solve
 
     return solve(*args, **kwargs)
+
+
+def highs():
+    """HiGHS itself as scipy ships it (scipy is pinned), imported when an audit first needs it; None on a scipy
+    without it, where every LP is solved afresh by linprog, as slowly as before."""
+    try:
+        from scipy.optimize._highspy import _core
+    except ImportError:  # pragma: no cover
+        return None
+    return _core
 
 
 class System:
@@ -105,6 +116,12 @@ class System:
         """Every item on a line through `item` (itself included)."""
         lines = self.lines_through(item)
         return np.concatenate(lines) if lines else np.array([item], dtype=np.int64)
+
+    def near_any(self, items: np.ndarray) -> np.ndarray:
+        """Every item on a line through any of `items` (they included), sorted: `near` for many at once."""
+        mask = np.zeros(self.size, bool)
+        mask[items] = True
+        return np.unique(np.concatenate([b[mask[b].any(1)].ravel() for b in self.blocks] + [np.asarray(items, np.int64)]))
 
     @cached_property
     def level(self) -> np.ndarray:
@@ -198,6 +215,90 @@ class FailClosed(Exception):
     """Checking this table would take more LP work than one view is allowed."""
 
 
+# A solve restarted from the last basis costs about this share of a fresh one (bench/engine.py --audit)
+WARM = 0.1
+# Hidden items per local LP (`chunks`)
+CHUNK = 200
+
+
+class Model:
+    """A HiGHS model kept between solves: A x = b, each column between its bounds, costs changed per solve.
+
+    Changing only bounds and costs, each solve restarts from the basis the
+    last one ended on (primal simplex, no presolve) and takes a few dozen
+    iterations where a fresh solve takes hundreds. Same LP, same optimum:
+    only the path differs. `of_system` is the whole system, every item a
+    column fixed at its true value until it is hidden, so one model serves
+    every round of `suppress` as more items are hidden.
+    """
+
+    def __init__(self, a, b, lower, upper):
+        core = highs()
+        a = sparse.csc_matrix(a)
+        lp = core.HighsLp()
+        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+        lp.col_cost_ = np.zeros(a.shape[1])
+        self.lower, self.upper = (np.broadcast_to(np.asarray(x, float), a.shape[1]).copy() for x in (lower, upper))
+        lp.col_lower_, lp.col_upper_ = self.lower, self.upper
+        lp.row_lower_ = lp.row_upper_ = np.asarray(b, float)
+        lp.a_matrix_.format_ = core.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+        self.core, self.h = core, core._Highs()
+        for option, value in (("output_flag", False), ("presolve", "off"), ("random_seed", 0)):
+            self.h.setOptionValue(option, value)
+        self.h.passModel(lp)
+        self.free = np.zeros(a.shape[1], bool)  # columns given bounds of their own in the last solve
+        self.costed = np.zeros(0, np.int64)  # columns with a cost in the last solve
+        self.warm = False
+
+    @classmethod
+    def of_system(cls, system: System) -> Model:
+        """Every item a column, every line a row (parts minus total = 0), every column fixed at its true value."""
+        starts = np.cumsum([0] + [len(b) for b in system.blocks])
+        coef = [np.tile(np.r_[np.ones(b.shape[1] - 1), -1.0], len(b)) for b in system.blocks]
+        row = [np.repeat(np.arange(len(b)) + s, b.shape[1]) for b, s in zip(system.blocks, starts)]
+        col = [b.ravel() for b in system.blocks]
+        a = sparse.csc_matrix((np.concatenate(coef) if coef else np.zeros(0),
+                               (np.concatenate(row) if row else np.zeros(0, np.int64),
+                                np.concatenate(col) if col else np.zeros(0, np.int64))),
+                              shape=(int(starts[-1]), system.size))
+        return cls(a, np.zeros(a.shape[0]), system.values, system.values)
+
+    def solve(self, cols: np.ndarray, c, lower, upper) -> Solution | None:
+        """Minimise c x with `cols` between `lower` and `upper` (every other column at its own bounds): status
+        and x over `cols` as linprog gives them (0 optimal, 3 unbounded), or None when there is no clear answer."""
+        c, lower, upper = (x.astype(float) for x in np.broadcast_arrays(c, lower, upper))
+        now = np.zeros(len(self.free), bool)
+        now[cols] = True
+        back = np.flatnonzero(self.free & ~now)
+        if back.size:
+            self.h.changeColsBounds(len(back), back, self.lower[back], self.upper[back])
+        self.h.changeColsBounds(len(cols), cols, lower, upper)
+        self.free = now
+        if self.costed.size:
+            self.h.changeColsCost(len(self.costed), self.costed, np.zeros(len(self.costed)))
+        self.costed = cols[c != 0]
+        self.h.changeColsCost(len(self.costed), self.costed, c[c != 0])
+        self.h.setOptionValue("simplex_strategy", 4 if self.warm else 1)  # primal from a basis, dual from none
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status == self.core.HighsModelStatus.kOptimal:
+            self.warm = True
+            return Solution(0, np.asarray(self.h.getSolution().col_value)[cols])
+        if status == self.core.HighsModelStatus.kUnbounded:
+            self.warm = True
+            return Solution(3, None)
+        self.h.clearSolver()  # anything else: forget the basis, and let linprog answer this one
+        self.warm = False
+        return None
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: int  # as linprog's: 0 optimal, 3 unbounded
+    x: np.ndarray | None
+
+
 class SolverError(RuntimeError):
     """The LP solver gave no answer: the table is refused, never shown on a guess."""
 
@@ -210,7 +311,8 @@ class Ranges:
     its rounds and re-examines only items still unsettled.
 
     `budget` is LP work in rough milliseconds of solver time (an LP over v
-    hidden items costs about 3 + v²/100000); spending past it raises
+    hidden items costs about 3 + v²/100000 solved afresh, WARM of that
+    restarted from the kept model's last basis); spending past it raises
     FailClosed. Counted in LP size, not wall time, so the outcome is the
     same on any machine.
     """
@@ -222,23 +324,59 @@ class Ranges:
         self.low = system.values.astype(float)
         self.high = self.low.copy()
         self.unbounded = np.zeros(system.size, bool)
+        self.model = None
 
     def settled(self, items: np.ndarray) -> np.ndarray:
         wide = np.floor(self.high[items] + _EPS) - np.ceil(self.low[items] - _EPS) >= self.threshold
         return self.unbounded[items] | wide
 
-    def _solve(self, items, a, b, c, lower=0.0, upper=np.inf):
-        self.budget -= 3 + len(items) ** 2 / 1e5
-        if self.budget < 0:
-            raise FailClosed
-        bounds = np.column_stack(np.broadcast_arrays(lower, upper, c)[:2])
-        res = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-        if res.status not in (0, 3):
-            raise SolverError(f"disclosure audit: the linear programme failed ({res.message})")
+    def _solve(self, items, equations, c, lower=0.0, upper=np.inf, model=None):
+        """One LP over the hidden `items` (`equations()`: A x = b, lower <= x <= upper, minimise c x); widens what is known.
+
+        Solved on the kept model (`Model`), restarting from its last basis;
+        solved afresh by linprog when there is no model or the model gives no
+        clear answer, so a solver hiccup costs time, never a verdict.
+        """
+        if model is None:
+            if self.model is None and highs() is not None:
+                self.model = Model.of_system(self.system)
+            model = self.model
+        res = None
+        if model is not None:
+            self.budget -= (WARM if model.warm else 1.0) * (3 + len(items) ** 2 / 1e5)
+            if self.budget < 0:
+                raise FailClosed
+            res = model.solve(items if model is self.model else np.arange(len(items)), c, lower, upper)
+        if res is None:
+            self.budget -= 3 + len(items) ** 2 / 1e5
+            if self.budget < 0:
+                raise FailClosed
+            bounds = np.column_stack(np.broadcast_arrays(lower, upper, c)[:2])
+            a, b = equations()
+            res = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+            if res.status not in (0, 3):
+                raise SolverError(f"disclosure audit: the linear programme failed ({res.message})")
         if res.status == 0:
             self.low[items] = np.minimum(self.low[items], res.x)
             self.high[items] = np.maximum(self.high[items], res.x)
         return res
+
+    def _push(self, items: np.ndarray, targets: np.ndarray, solve) -> None:
+        """LPs that push many unsettled `targets` (positions in `items`) at once, a quarter up and the rest down,
+        each just far enough, until they stop paying. `solve(c, lower, upper)` solves one over `items`."""
+        t = self.threshold
+        left = [int((~self.settled(items[targets])).sum())]
+        # The truth stays inside every bound, so these LPs are feasible and bounded.
+        cap = self.system.values.max() + t
+        while left[-1] and (len(left) < 5 or left[-5] - left[-1] >= 2 + 0.05 * left[-5]):
+            todo = targets[~self.settled(items[targets])]
+            up = (np.arange(len(todo)) + len(left) - 1) % 4 == 0
+            c, lower, upper = np.zeros(len(items)), np.zeros(len(items)), np.full(len(items), float(cap))
+            c[todo] = np.where(up, -1.0, 1.0)
+            upper[todo[up]] = np.ceil(self.low[items[todo[up]]] - _EPS) + t
+            lower[todo[~up]] = np.maximum(0, np.floor(self.high[items[todo[~up]]] + _EPS) - t)
+            solve(c, lower, upper)
+            left.append(int((~self.settled(items[targets])).sum()))
 
     def failures(self, hidden: np.ndarray) -> list[tuple[int, float, float, np.ndarray]]:
         """Small items that shown items pin down to an interval narrower than the threshold.
@@ -249,10 +387,13 @@ class Ranges:
         two LPs. To need few of them, LPs first push many unsettled small
         items at once, a quarter up and the rest down (so each round frees
         room for the ones going up), each just far enough; every point found
-        widens every item's known interval. When those rounds stop paying,
-        each item left gets its exact LPs, which alone can fail an item.
+        widens every item's known interval. The first pushes are over small
+        groups of hidden items (`chunks`, the rest held at their true values),
+        which are cheap and settle most items of a big table; then over all
+        of them. When those rounds stop paying, each item left gets its exact
+        LPs over everything it is linked to, which alone can fail an item.
         """
-        values, t = self.system.values, self.threshold
+        values = self.system.values
         small = self.sensitive
         failures = [(int(i), float(values[i]), float(values[i]), np.array([i]))
                     for i in np.flatnonzero(small & ~hidden)]
@@ -261,40 +402,87 @@ class Ranges:
         if not a.shape[0]:
             return failures
         targets = np.flatnonzero(small[items])
-        left = [int((~self.settled(items[targets])).sum())]
-        # The truth stays inside every bound, so these LPs are feasible and bounded.
-        cap = values.max() + t
-        while left[-1] and (len(left) < 5 or left[-5] - left[-1] >= 2 + 0.05 * left[-5]):
-            todo = targets[~self.settled(items[targets])]
-            up = (np.arange(len(todo)) + len(left) - 1) % 4 == 0
-            c, lower, upper = np.zeros(len(items)), np.zeros(len(items)), np.full(len(items), float(cap))
-            c[todo] = np.where(up, -1.0, 1.0)
-            upper[todo[up]] = np.ceil(self.low[items[todo[up]]] - _EPS) + t
-            lower[todo[~up]] = np.maximum(0, np.floor(self.high[items[todo[~up]]] + _EPS) - t)
-            self._solve(items, a, b, c, lower, upper)
-            left.append(int((~self.settled(items[targets])).sum()))
+        if highs() is not None and len(items) > 2 * CHUNK:
+            for chunk in chunks(self.system, hidden, CHUNK):
+                goal = np.flatnonzero(small[chunk])
+                if (~self.settled(chunk[goal])).any():
+                    mask = np.zeros(self.system.size, bool)
+                    mask[chunk] = True
+                    local = Model(*equations(self.system, mask), 0.0, np.inf)
+                    self._push(chunk, goal, lambda c, lower, upper, k=chunk, m=local, e=mask:
+                               self._solve(k, lambda: equations(self.system, e), c, lower, upper, m))
+        self._push(items, targets, lambda c, lower, upper: self._solve(items, lambda: (a, b), c, lower, upper))
 
         todo = targets[~self.settled(items[targets])]
         if todo.size:
             from scipy.sparse.csgraph import connected_components
 
             _, label = connected_components(abs(a).T @ abs(a), directed=False)
+        blocks = {}  # per linked group: its items, and its equations only if linprog must solve one afresh
         for j in todo:
-            group = np.flatnonzero(label == label[j])
-            rows = np.unique(a[:, group].nonzero()[0])
+            if label[j] not in blocks:
+                group = np.flatnonzero(label == label[j])
+                rows = np.unique(a[:, group].nonzero()[0])
+                blocks[label[j]] = group, rows, (lambda g=group, r=rows: (a[r][:, g], b[r]))
+            group, rows, sub = blocks[label[j]]
             if not rows.size:  # on no line with anything hidden: nothing bounds it
                 self.unbounded[items[j]] = True
                 continue
             c = np.zeros(len(group))
             for sign in (-1.0, 1.0):
                 c[np.searchsorted(group, j)] = sign
-                if self._solve(items[group], a[rows][:, group], b[rows], c).status == 3:
+                if self._solve(items[group], sub, c).status == 3:
                     self.unbounded[items[j]] = True
                 if self.settled(items[[j]])[0]:
                     break
             else:
                 failures.append((int(items[j]), float(self.low[items[j]]), float(self.high[items[j]]), items[group]))
         return failures
+
+
+def chunks(system: System, hidden: np.ndarray, size: int) -> list[np.ndarray]:
+    """The hidden items in groups of about `size` that lines tie closely: for LPs over one group at a time.
+
+    Each group grows from its first item through the lines with the fewest
+    hidden items first (on a grid: a school's own cells before the long line
+    across schools), so a small item finds its room within its group.
+    Everything outside a group held at its true value, a point of the
+    group's LP is a point of the whole system's: a group can show an item
+    safe, never pin one down.
+    """
+    import heapq
+
+    indptr, ids, starts = system._through
+    width = np.concatenate([hidden[b].sum(1) for b in system.blocks]) if system.blocks else np.zeros(0, np.int64)
+    taken = np.zeros(system.size, bool)
+    out = []
+    for first in np.flatnonzero(hidden):
+        if taken[first]:
+            continue
+        group, heap, seen = [first], [], set()
+        taken[first] = True
+        frontier = [first]
+        while frontier or heap:
+            for item in frontier:
+                for line in ids[indptr[item]:indptr[item + 1]]:
+                    if line not in seen:
+                        seen.add(line)
+                        heapq.heappush(heap, (int(width[line]), int(line)))
+            frontier = []
+            if len(group) >= size or not heap:
+                break
+            key = heapq.heappop(heap)
+            block = int(np.searchsorted(starts, key[1], side="right")) - 1
+            members = system.blocks[block][key[1] - starts[block]]
+            members = members[hidden[members] & ~taken[members]]
+            if members.size:  # one item per visit, so a long line brings in one new group of short lines at a time
+                taken[members[0]] = True
+                group.append(int(members[0]))
+                frontier.append(int(members[0]))
+                if members.size > 1:
+                    heapq.heappush(heap, key)
+        out.append(np.sort(np.array(group, np.int64)))
+    return out
 
 
 def partner(system: System, hidden: np.ndarray, item: int, linked: np.ndarray,
@@ -320,7 +508,7 @@ def partner(system: System, hidden: np.ndarray, item: int, linked: np.ndarray,
             best = (tightness, pick)
     if best is not None:
         return int(best[1])
-    near = np.unique(np.concatenate([system.near(i) for i in linked]))
+    near = system.near_any(linked)
     near = near[~closed[near]]
     if not near.size:
         return None
