@@ -35,6 +35,7 @@ _STYLE = """
 [data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] [data-testid="stMetricValue"] p {
   font-size: 3.4rem !important; line-height: 1.2 !important; }
 [data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.45rem !important; }
+[data-testid="stMain"] .stMarkdownBadge { font-size: 1.25rem !important; }
 [data-testid="stPopoverBody"] [data-tag], [data-testid="stPopoverBody"] [data-tag] span,
 [data-testid="stPopoverBody"] input, [role="listbox"] [role="option"], [role="listbox"] [role="option"] * {
   font-size: 1.3rem !important; }
