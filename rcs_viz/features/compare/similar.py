@@ -29,11 +29,11 @@ from rcs_viz.engine import fairness, similar as engine_similar, stats
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.sql.views import Flag, QueryError
+from rcs_viz.features.compare.state import REFERENCES
 from rcs_viz.features.compare.model import (FLAG, LEVELS, Context, Indicator, Scope, context, deprivation,
                                             place_filters, role_var)
 from rcs_viz.output.tables import SUPPRESSED
 
-REFERENCES = {"cpp": "the CPP", "all": "all the data"}
 METHOD = ("Indirect standardisation: a unit's expected count is, for each stratum of SIMD quintile × sex × stage, "
           "the reference's rate times the unit's pupils in it, added up; the ratio is observed ÷ expected. 95% "
           "interval: the observed count as Poisson with the expectation fixed, exact below 10 events and Byar's "

@@ -18,7 +18,7 @@ from rcs_viz.features.link import Link, filter_params, show
 
 VIEWS = {"rank": "Rank", "funnel": "Funnel", "similar": "Similar pupils", "neighbours": "Neighbours", "spine": "Spine",
          "trend": "Trend", "gradient": "Deprivation gradient", "map": "Map"}
-REFERENCES = {"cpp": "the CPP", "all": "all the data"}  # a similar-pupil view's reference (as similar.REFERENCES)
+REFERENCES = {"cpp": "the CPP", "all": "all the data"}  # a similar-pupil view's reference, in words
 PLACE_ROLES = ("cpp", "cluster", "school", "wave", "id", "weight", "x", "y")
 
 

@@ -78,7 +78,7 @@ def sidebar(ds, b: Binding) -> None:
             st.session_state["c_unit"] = units[0] if units else None
         st.selectbox(escape(level.label), units, format_func=level.label_of, **kw("c_unit"))
     if view == "similar":
-        st.radio("Similar pupils in", list(REFERENCES), format_func=lambda r: REFERENCES[r].capitalize(),
+        st.radio("Similar pupils in", list(REFERENCES), format_func=lambda r: REFERENCES[r][:1].upper() + REFERENCES[r][1:],
                  **kw("c_ref"))
     if view in ("rank", "funnel", "spine"):
         options = list(COMPARATORS) if view == "rank" else ["cpp", "national"]
