@@ -11,6 +11,7 @@ higher and orange lower. Pure functions: no Streamlit here.
 
 from __future__ import annotations
 
+import json
 import math
 
 import altair as alt
@@ -247,8 +248,21 @@ def spine_chart(s: Spine, scale: float = 1.0):
                alt.Tooltip("range_text:N", title=f"Range of the CPP's {level}s"),
                alt.Tooltip("units_text:N", title=f"{s.level_label}s shown")]
     step = 26 * scale
-    y = alt.Y("label:N", sort=alt.EncodingSortField("order"), title=None,
-              axis=alt.Axis(labelLimit=380 * scale, ticks=False, domain=False, labelPadding=8 * scale))
+    # One view, so it can be as wide as its container (a facet cannot): each group is a heading row of its own,
+    # in bold, above its indicators; a long indicator is shortened on the axis and whole in the tooltip.
+    groups = list(dict.fromkeys(data["group"]))
+    short = figures.shorten_all(list(data["label"]))
+    data["row"] = data["label"].map(short)
+    heads = {g: g if g not in set(data["row"]) else f"{g} (group)" for g in groups}
+    data = pd.concat([data, pd.DataFrame({"row": list(heads.values()), "group": groups,
+                                          "order": [data.loc[data["group"].eq(g), "order"].min() - 0.5
+                                                    for g in groups]})], ignore_index=True)
+    data = data.sort_values(["order"], kind="stable").reset_index(drop=True)
+    data["order"] = range(len(data))
+    bold = " || ".join(f"datum.value === {json.dumps(h)}" for h in heads.values())
+    y = alt.Y("row:N", sort=list(data["row"]), title=None,
+              axis=alt.Axis(labelLimit=0, ticks=False, domain=False, labelPadding=8 * scale,
+                            labelFontWeight=alt.expr(f"({bold}) ? 'bold' : 'normal'")))
     # a CPP or national mark outside the units' range sits at the edge; its tooltip gives the real value
     x_scale = alt.Scale(domain=[-0.15, 1.15], clamp=True)
     x_axis = alt.Axis(values=[0, 0.5, 1], grid=False,
@@ -267,16 +281,8 @@ def spine_chart(s: Spine, scale: float = 1.0):
         x=alt.X("x_value:Q", scale=x_scale),
         color=_verdict_scale((["better", "worse"] if polarity.ne("neutral").any() else [])
                              + (["higher", "lower"] if polarity.eq("neutral").any() else []),
-                             f"{s.unit_label} against the {against}", scale))
-    layered = alt.layer(band, cpp, nat, dot).properties(width=440 * scale, height=alt.Step(step))
-    groups = list(dict.fromkeys(data["group"]))
-    chart = layered.facet(
-        data=data,
-        row=alt.Row("group:N", sort=groups, title=None,
-                    header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start", labelFontWeight="bold",
-                                      labelPadding=4)),
-        spacing=10 * scale,
-    ).resolve_scale(y="independent")
+                             f"{s.unit_label} against the {against}", scale, whole=True))
+    chart = alt.layer(band, cpp, nat, dot, data=data).properties(width="container", height=alt.Step(step))
     has_neutral = polarity.eq("neutral").any()
     subtitle = _subtitle(
         s.context,
@@ -285,9 +291,8 @@ def spine_chart(s: Spine, scale: float = 1.0):
         "Click a row to open its ranking." + (" Neutral measures (neither good nor bad) run lowest to highest;"
                                               " they are 'higher' or 'lower', not better or worse."
                                               if has_neutral else ""))
-    plot = step * len(data) + len(groups) * (28 + 10) * scale
-    return figures.finish(chart, f"{s.unit_label} across indicators, against the {against}", subtitle,
-                         plot + figures.head_height(subtitle, scale) + 40 * scale, scale)
+    return figures.fit(chart, f"{s.unit_label} across indicators, against the {against}", subtitle,
+                       step * len(data) + figures.head_height(subtitle, scale) + 40 * scale, scale)
 
 
 # --------------------------------------------------------------------------- trend
@@ -487,6 +492,11 @@ def funnel_chart(f: Funnel, scale: float = 1.0) -> alt.Chart:
 # --------------------------------------------------------------------------- similar pupils and neighbours
 
 
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: 'Stage' becomes 'stage', but 'SIMD quintile' keeps its capitals."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 def similar_chart(r: Similar, scale: float = 1.0) -> alt.Chart:
     """Units by observed ÷ expected, highest first, with 95% intervals, against 1 (as similar pupils elsewhere)."""
     drawn = r.drawn.reset_index(drop=True)
@@ -519,7 +529,7 @@ def similar_chart(r: Similar, scale: float = 1.0) -> alt.Chart:
     ]
     noun = r.level_label.lower()
     hidden = r.protected
-    lines = [f"Each {noun}'s pupils against pupils like them (same {', '.join(s.lower() for s in r.strata_labels)}) "
+    lines = [f"Each {noun}'s pupils against pupils like them (same {', '.join(_in_sentence(s) for s in r.strata_labels)}) "
              f"in {r.reference_label}; 1 (dashed) is as expected, above 1 more pupils with it than expected.",
              (f"{len(hidden)} {noun}{'s' if len(hidden) != 1 else ''} not drawn (protected): " + ", ".join(hidden[:6])
               + (f" and {len(hidden) - 6} more." if len(hidden) > 6 else ".")) if hidden else ""]
