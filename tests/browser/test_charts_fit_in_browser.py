@@ -24,8 +24,10 @@ VIEWS = {
     "compare_trend": "/compare?view=trend",
     "compare_gradient": "/compare?view=gradient",
     "compare_funnel": "/compare?view=funnel&level=school",
+    "compare_spine": "/compare?view=spine",
     "need_fit": "/need?sec=fit",
     "need_services": "/need?sec=services",
+    "need_whatif": "/need?sec=whatif",
 }
 SCREENS = {"desk": ({"width": 1400, "height": 1000}, ""), "narrow": ({"width": 1000, "height": 900}, ""),
            "present": ({"width": 1280, "height": 800}, "&present=1")}
@@ -53,7 +55,10 @@ MEASURE = """() => {
       while (g && g !== svg && !axis) { axis = g.querySelector(".role-axis[aria-label^='X-axis']"); g = g.parentElement; }
       // a bar or point on a categorical x (waves, quintiles) sits around its label: only a scale of values has an end
       if (!axis || /discrete/.test(axis.getAttribute('aria-label') || '')) continue;
-      const ticks = [...axis.querySelectorAll('.role-axis-label text')].map(at);
+      const labels = [...axis.querySelectorAll('.role-axis-label text')];
+      // an axis of positions written in words (the spine's worst…best) has no last value: a mark past it is meant
+      if (!labels.some(t => /[0-9]/.test(t.textContent))) continue;
+      const ticks = labels.map(at);
       if (!ticks.length) continue;
       const end = Math.max(...ticks), mark = box(m);
       if (mark.r > end + 2) overruns.push((m.getAttribute('aria-label') || '').slice(0, 80) + ` ends ${mark.r - end}px past the last value on its axis`);

@@ -159,7 +159,7 @@ def test_rank_tooltips_and_layout(ranks):
 def test_spine_protected_rows_have_no_dot_and_no_value(spine):
     hidden = spine.rows[spine.rows["value"].isna()]
     assert len(hidden), "the sample should protect at least one indicator for this cluster"
-    data = {row["indicator"]: row for row in rows(cc.spine_chart(spine).to_dict())}
+    data = {row["indicator"]: row for row in rows(cc.spine_chart(spine).to_dict()) if row.get("indicator")}
     assert set(data) == set(spine.rows["indicator"])
     for ind in hidden["indicator"]:
         row = data[ind]
@@ -181,7 +181,7 @@ def test_spine_orients_better_to_the_right_and_guards_flat_ranges(spine):
     made = compare.Spine(spine.unit_label, spine.level_label, spine.comparator, base, spine.context)
     text = cc.spine_chart(made).to_json()
     assert "NaN" not in text and "Infinity" not in text
-    data = {row["indicator"]: row for row in rows(json.loads(text))}
+    data = {row["indicator"]: row for row in rows(json.loads(text)) if row.get("indicator")}
     assert data["low_good"]["x_value"] == 1.0 and data["low_good"]["x_cpp"] == pytest.approx(0.25)
     assert data["high_good"]["x_value"] == 0.0 and data["high_good"]["x_cpp"] == pytest.approx(0.75)
     assert data["flat"]["x_value"] == 0.5 and data["flat"]["x_cpp"] == 0.5
@@ -192,10 +192,27 @@ def test_spine_can_be_clicked_to_pick_an_indicator(spine):
     c = cc.spine_chart(spine)
     spec = c.to_dict()
     params = [p for p in json.loads(c.to_json()).get("params", [])] + \
-        [p for layer in spec["spec"]["layer"] for p in layer.get("params", [])]
+        [p for layer in spec["layer"] for p in layer.get("params", [])]
     pick = [p for p in params if p.get("name") == "pick"]
     assert pick and pick[0]["select"]["fields"] == ["indicator"]
-    assert spec["usermeta"]["height"] > 600 and spec["title"]["text"].startswith("Monmordie cluster")
+    title = spec["title"]["text"]
+    assert spec["usermeta"]["height"] > 600 and " ".join([title] if isinstance(title, str) else title).startswith(
+        "Monmordie cluster")
+
+
+def test_spine_fits_its_container_with_each_group_a_heading_row_above_its_indicators(spine):
+    spec = cc.spine_chart(spine).to_dict()
+    assert spec["width"] == "container" and spec["autosize"]["type"] == "fit-x"  # one view: a facet cannot fit
+    order = spec["layer"][0]["encoding"]["y"]["sort"]
+    data = rows(spec)
+    heads = [r["row"] for r in data if not r.get("indicator")]
+    assert heads == list(dict.fromkeys(spine.rows["group"].fillna("Other")))
+    for head in heads:  # each heading sits right above the indicators of its group, and only those
+        below = order[order.index(head) + 1:]
+        mine = [r["row"] for r in data if r.get("indicator") and r["group"] == head]
+        assert below[:len(mine)] == mine
+    assert all(len(r["row"]) <= figures.SHORT for r in data if r.get("indicator"))  # whole in the tooltip
+    assert "bold" in spec["layer"][0]["encoding"]["y"]["axis"]["labelFontWeight"]["expr"]
 
 
 # --------------------------------------------------------------------------- trend and gradient

@@ -142,6 +142,27 @@ def test_whatif_chart_draws_reach_before_and_after_from_the_scenario(services):
     assert chart.usermeta["height"] > 4 * 52
 
 
+def test_whatif_on_screen_is_a_heading_then_one_chart_per_tier_each_as_wide_as_its_column(services):
+    sc = whatif.shift_upstream(services_map.by_tier(services, None, RULES.threshold), "Specialist / crisis",
+                               "Early help / targeted", 10)
+    head, *panels = [c.to_dict() for c in ncharts.whatif_on_screen(sc, "All partnerships", synthetic=True)]
+    figure = pd.DataFrame(rows(ncharts.whatif_chart(sc).to_dict()))
+    assert "A scenario, not a forecast" in " ".join(head["title"]["subtitle"])  # wrapped into lines
+    assert head["encoding"]["color"]["legend"] is not None  # the legend once, above every panel
+    assert [" ".join(p["title"]["text"]) if isinstance(p["title"]["text"], list) else p["title"]["text"]
+            for p in panels] == list(dict.fromkeys(figure["tier"]))
+    for p in [head, *panels]:
+        assert p["width"] == "container" and p["autosize"]["type"] == "fit-x"
+    for p in panels:  # each panel draws its own tier's figures, the same as the exported figure
+        mine = pd.DataFrame(rows(p))
+        assert set(mine["tier"]) == {p["title"]["text"] if isinstance(p["title"]["text"], str)
+                                     else " ".join(p["title"]["text"])}
+        theirs = figure[figure["tier"].isin(set(mine["tier"]))]
+        assert sorted(mine["reach"]) == pytest.approx(sorted(theirs["reach"]))
+        assert all(layer["encoding"].get("color", {}).get("legend", "none") is None
+                   for layer in p["layer"] if "color" in layer.get("encoding", {}))
+
+
 def test_whatif_chart_leaves_out_a_tier_without_a_cost_per_child():
     t = small_table()
     tiers = services_map.by_tier(t, "Ayr", 10)

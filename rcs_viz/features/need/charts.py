@@ -222,42 +222,78 @@ def whatif_data(scenario: Scenario) -> tuple[pd.DataFrame, list[str]]:
     return data, [str(x) for x in t.loc[~known, "tier"]]
 
 
+class _WhatIf:
+    """What the what-if's figure and its on-screen panels share: data, tiers, words and the layers of one panel."""
+
+    def __init__(self, scenario: Scenario, where: str, synthetic: bool, scale: float):
+        self.data, missing = whatif_data(scenario)
+        self.tiers = [x for x in TIERS if x in set(self.data["tier"])]
+        subtitle = [f"Moving {scenario.percent:g}% of {scenario.from_tier} spend ({_money(scenario.moved_gbp)} a year)",
+                    f"to {scenario.to_tier}, at each tier's cost per child.",
+                    "Children reachable a year; each tier has its own scale. A scenario, not a forecast."]
+        if where:
+            subtitle.insert(0, where)
+        if synthetic:
+            subtitle.append(SYNTHETIC_LINE)
+        if missing:
+            subtitle.append(_named("no cost per child: its children served is protected or zero", missing))
+        self.subtitle, self.scale = subtitle, scale
+        self.bar = 26 * scale
+        self.panel_height = 2 * self.bar
+
+    def color(self, legend: bool) -> alt.Color:
+        return alt.Color("when:N", title=None, sort=list(WHEN_COLOURS),
+                         scale=alt.Scale(domain=list(WHEN_COLOURS), range=list(WHEN_COLOURS.values())),
+                         legend=figures.legend(list(WHEN_COLOURS), self.scale) if legend else None)
+
+    def layer(self, data: pd.DataFrame, legend: bool, ticks=None) -> alt.LayerChart:
+        tooltip = [alt.Tooltip("tier:N", title="Tier"), alt.Tooltip("when:N", title="When"),
+                   alt.Tooltip("reach_text:N", title="Children reachable a year"),
+                   alt.Tooltip("change_text:N", title="Change")]
+        base = alt.Chart().encode(y=alt.Y("when:N", sort=[BEFORE, AFTER], title=None), tooltip=tooltip)
+        axis = alt.Axis(format=",.0f", **({"tickCount": ticks} if ticks is not None else {}))
+        bars = base.mark_bar(size=self.bar * 0.8).encode(
+            x=alt.X("reach:Q", title=None, axis=axis,
+                    scale=alt.Scale(zero=True, nice=ticks if ticks is not None else True)),
+            color=self.color(legend))
+        text = base.mark_text(align="left", dx=5 * self.scale).encode(x="reach:Q", text="label:N")
+        room = base.mark_point(opacity=0).encode(x="room:Q")  # space on the right for the label
+        return alt.layer(bars, text, room, data=data)
+
+
+TITLE_WHATIF = "Children reachable at each tier, now and after the move"
+
+
 def whatif_chart(scenario: Scenario, where: str = "", synthetic: bool = False, scale: float = 1.0,
                  width: float = 400) -> alt.Chart:
-    """Children reachable a year in each tier, now and after the move: one panel per tier, each on its own scale."""
-    data, missing = whatif_data(scenario)
-    tiers = [x for x in TIERS if x in set(data["tier"])]
-    subtitle = [f"Moving {scenario.percent:g}% of {scenario.from_tier} spend ({_money(scenario.moved_gbp)} a year)",
-                f"to {scenario.to_tier}, at each tier's cost per child.",
-                "Children reachable a year; each tier has its own scale. A scenario, not a forecast."]
-    if where:
-        subtitle.insert(0, where)
-    if synthetic:
-        subtitle.append(SYNTHETIC_LINE)
-    if missing:
-        subtitle.append(_named("no cost per child: its children served is protected or zero", missing))
-    tooltip = [alt.Tooltip("tier:N", title="Tier"), alt.Tooltip("when:N", title="When"),
-               alt.Tooltip("reach_text:N", title="Children reachable a year"),
-               alt.Tooltip("change_text:N", title="Change")]
-    bar = 26 * scale
-    base = alt.Chart().encode(y=alt.Y("when:N", sort=[BEFORE, AFTER], title=None), tooltip=tooltip)
-    bars = base.mark_bar(size=bar * 0.8).encode(
-        x=alt.X("reach:Q", title=None, axis=alt.Axis(format=",.0f"), scale=alt.Scale(zero=True, nice=True)),
-        color=alt.Color("when:N", title=None, sort=list(WHEN_COLOURS),
-                        scale=alt.Scale(domain=list(WHEN_COLOURS), range=list(WHEN_COLOURS.values())),
-                        legend=alt.Legend(orient="top")))
-    text = base.mark_text(align="left", dx=5 * scale).encode(x="reach:Q", text="label:N")
-    room = base.mark_point(opacity=0).encode(x="room:Q")
-    panel_height = 2 * bar
-    chart = alt.layer(bars, text, room, data=data).properties(width=width * scale, height=panel_height).facet(
-        facet=alt.Facet("tier:N", sort=tiers, title=None,
+    """Children reachable a year in each tier, now and after the move: one panel per tier, each on its own scale.
+
+    The figure a file gets (PNG, SVG, a deck), `width` wide; the page draws `whatif_on_screen`."""
+    w = _WhatIf(scenario, where, synthetic, scale)
+    chart = w.layer(w.data, legend=True).properties(width=width * scale, height=w.panel_height).facet(
+        facet=alt.Facet("tier:N", sort=w.tiers, title=None,
                         header=alt.Header(labelOrient="top", labelAnchor="start", labelFontWeight="bold",
                                           labelFontSize=FONT_SIZE * scale)),
         columns=1, spacing=14 * scale).resolve_scale(x="independent")
-    panels = max(len(tiers), 1)
-    height = panels * (panel_height + 62 * scale) + figures.head_height(subtitle, scale)
-    return figures.finish(chart, "Children reachable at each tier, now and after the move", subtitle, height, scale,
-                         legend_limit=420)
+    panels = max(len(w.tiers), 1)
+    height = panels * (w.panel_height + 62 * scale) + figures.head_height(w.subtitle, scale)
+    return figures.finish(chart, TITLE_WHATIF, w.subtitle, height, scale, legend_limit=420)
 
 
-__all__ = ["fit_chart", "fit_data", "per_child_chart", "spend_chart", "whatif_chart", "whatif_data"]
+def whatif_on_screen(scenario: Scenario, where: str = "", synthetic: bool = False,
+                     scale: float = 1.0) -> list[alt.Chart]:
+    """The what-if as the page draws it, as wide as its column: a heading (title, subtitle, legend), then one chart
+    per tier on its own scale, each with its axis (a facet cannot be as wide as its container)."""
+    w = _WhatIf(scenario, where, synthetic, scale)
+    head = alt.Chart(w.data.drop_duplicates("when")).mark_point(opacity=0, aria=False).encode(color=w.color(True))
+    out = [figures.fit(head.properties(width="container", height=1), TITLE_WHATIF, w.subtitle,
+                       figures.head_height(w.subtitle, scale), scale)]
+    for tier in w.tiers:
+        panel = w.layer(w.data[w.data["tier"] == tier], legend=False, ticks=figures.TICKS).properties(
+            width="container", height=w.panel_height)
+        out.append(figures.fit(panel, tier, [], w.panel_height + 70 * scale, scale))
+    return out
+
+
+__all__ = ["fit_chart", "fit_data", "per_child_chart", "spend_chart", "whatif_chart", "whatif_data",
+           "whatif_on_screen"]

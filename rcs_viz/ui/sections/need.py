@@ -192,9 +192,12 @@ def what_if(ds, b: Binding, view: NeedView) -> None:
     gained.metric(scenario.to_tier, f"{scenario.reach_gained:+,.0f}", border=True,
              help="Change in children reachable a year at this tier's cost per child.")
     results.caption("Spend moved, and the change in children reachable a year in each of the two tiers.")
-    figure = need_charts.whatif_chart(scenario, where, synthetic, presenter.SCALE if presenting else 1.0)
+    scale = presenter.SCALE if presenting else 1.0
+    figure = need_charts.whatif_chart(scenario, where, synthetic, scale)  # what the PNG and SVG downloads draw
     left, right = st.columns([3, 2])
-    left.altair_chart(figure, width="content", height=figure.usermeta["height"])
+    with left:
+        for chart in need_charts.whatif_on_screen(scenario, where, synthetic, scale):
+            render.draw(chart)
     right.markdown("**Assumptions**\n\n" + "\n".join(f"- {escape(x)}" for x in scenario.assumptions))
     render.table(nt.scenario_display(scenario), key="n_scenario")
     st.caption(nt.SCENARIO_CAPTION)
