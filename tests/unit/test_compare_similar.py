@@ -232,4 +232,6 @@ def test_a_report_pack_lists_the_planted_school_as_protected_in_html_and_pdf(ds)
     for name, out in {"html": html, "pdf": text}.items():
         assert "Fair comparisons" in out and not fairdata.leaks(out), (name, fairdata.leaks(out))
     shown = report.build(ds, "cluster", "3", SCOPE, Rules())  # Cedar cluster: one large school, shown
-    assert "observed ÷ expected" in dict(shown.fair)["Bullied: % Often"]
+    line = dict(shown.fair)["Bullied: % Often"]
+    assert "observed ÷ expected" in line and "against statistical neighbours (" in line
+    assert not fairdata.leaks(report.to_html(shown))

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rcs_viz.features.compare import charts as compare_charts, funnel as compare_funnel, model as compare
-from rcs_viz.features.compare import similar as compare_similar
+from rcs_viz.features.compare import neighbours as compare_neighbours, similar as compare_similar
 from rcs_viz.engine import service, stats
 from rcs_viz.data.comparators import EMPTY, Comparators
 from rcs_viz.features.compare.model import Indicator, Scope
@@ -293,11 +293,33 @@ def _fair(ds: Dataset, kind: str, unit: str, key: list[Indicator], scope: Scope,
                 parts.append("against similar pupils: " + (PROTECTED if pd.isna(sm["ratio"]) else
                              f"observed ÷ expected {sm['ratio']:.2f} (95% CI {sm['ci_low']:.2f}–{sm['ci_high']:.2f}), "
                              f"{sm['verdict']}"))
+        if kind == "cluster":
+            parts.append(_against_neighbours(ds, ind, unit, scope, rules, comps))
         rows.append((ind.title(d), "; ".join(parts) + "."))
     if gradient is not None:
         m = gradient.inequality
         rows.append((f"Inequality in the CPP: {gradient.title}", m.sii_reading if m.given else m.reason))
     return tuple(rows)
+
+
+def _against_neighbours(ds: Dataset, ind: Indicator, unit: str, scope: Scope, rules: Rules,
+                        comps: Comparators) -> str:
+    """A cluster against its statistical neighbours' average: the verdict and difference, and who they are."""
+    found = compare_neighbours.neighbours(ds, ind, "cluster", unit, scope, rules, comps)
+    names = ", ".join(found.profile.loc[found.profile["role"].eq("neighbour"), "label"].astype(str))
+    mine = found.figures[found.figures["kind"].eq("unit")].iloc[0]
+    against = found.comparisons[found.comparisons["comparator"].eq("Neighbours' average")]
+    if pd.isna(mine["value"]) or not names or not len(against) or pd.isna(against.iloc[0]["diff"]):
+        return f"against statistical neighbours: {PROTECTED if pd.isna(mine['value']) else 'no neighbours to compare'}"
+    a = against.iloc[0]
+    unit_words = " points" if ind.statistic == "pct" else ""
+    return (f"against statistical neighbours ({names}): {a['verdict']}, {_signed(a['diff'])}{unit_words} "
+            f"(95% CI {_signed(a['diff_low'])} to {_signed(a['diff_high'])})")
+
+
+def _signed(x: float) -> str:
+    text = f"{x:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
 
 
 def key_indicators(ds: Dataset, every: list[Indicator], scope: Scope, comps: Comparators,
