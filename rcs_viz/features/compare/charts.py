@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import altair as alt
 import numpy as np
 import pandas as pd
-import pydeck as pdk
 
 
 from rcs_viz.output import figures
@@ -26,6 +26,9 @@ from rcs_viz.features.compare.funnel import Funnel
 from rcs_viz.features.compare.model import Gradient, Ranked, SchoolMap, Spine, Trend
 from rcs_viz.features.compare.neighbours import Neighbours
 from rcs_viz.features.compare.similar import Similar
+
+if TYPE_CHECKING:  # pydeck is imported by the map alone: the other views need not wait for it
+    import pydeck as pdk
 
 VERDICT_COLOURS = {
     "better": "#0072B2",
@@ -607,6 +610,8 @@ def map_size(scale: float = 1.0) -> tuple[int, int]:
 
 def _view(lon: pd.Series, lat: pd.Series, scale: float) -> pdk.ViewState:
     """Centre and zoom that frame every school in a `map_size` view, with a margin (the page may be wider)."""
+    import pydeck as pdk
+
     if not len(lon):
         return pdk.ViewState(latitude=56.5, longitude=-4.2, zoom=5.5)  # Scotland
     lo_min, lo_max, la_min, la_max = float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max())
@@ -638,6 +643,8 @@ def school_deck(m: SchoolMap, scale: float = 1.0) -> pdk.Deck:
     put into the data as plain text: Streamlit 1.67 HTML-escapes every value it interpolates into
     the tooltip template (escaping here too would show "&amp;" on screen).
     """
+    import pydeck as pdk
+
     ind = m.indicator
     s = m.schools.reset_index(drop=True)
     s = s[s["lon"].notna() & s["lat"].notna()]

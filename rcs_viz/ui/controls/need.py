@@ -267,10 +267,10 @@ def upload_panel(kind: str) -> None:
                     "It is only read, stays in this browser session and is never saved.")
         st.file_uploader("Services table (CSV or Excel .xlsx)", type=["csv", "xlsx", "xls", "tsv", "txt"],
                          key="n_upload", on_change=_on_upload)
-        cols = st.columns(3)
-        cols[0].download_button("Blank template (CSV)", services_map.template_csv(), "services_template.csv",
+        cols = st.columns(3)  # the templates are made when clicked: the Excel one needs xlsxwriter, slow to import
+        cols[0].download_button("Blank template (CSV)", services_map.template_csv, "services_template.csv",
                                 "text/csv", icon=":material/download:", on_click="ignore")
-        cols[1].download_button("Blank template (Excel)", services_map.template_excel(), "services_template.xlsx",
+        cols[1].download_button("Blank template (Excel)", services_map.template_excel, "services_template.xlsx",
                                 XLSX, icon=":material/download:", on_click="ignore")
         if kind == "upload":
             cols[2].button("Back to the configured table", key="n_forget", on_click=_forget_upload,
