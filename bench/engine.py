@@ -8,6 +8,15 @@ the loaded data and the engine. Each size runs in its own process so its
 peak memory is its own. Goals: engine ≤ 1.5× raw DuckDB; < 1 GB at 1 M rows.
 
     python bench/engine.py [--sizes 100000,1000000,10000000] [--repeat 7]
+
+With --audit it times instead the disclosure gate on the big tables of the
+synthetic sample (school-level 3-D tables): per table its time through the
+gate (wall and CPU, the median of --repeat runs), the LP work it spent
+against the budget, whether it answered or failed closed, and the share of
+its inner cells hidden, also with no budget at all (what the table costs when
+it is allowed to finish). Goal: school x SIMD x sex answers in under 1 s.
+
+    python bench/engine.py --audit [--repeat 3]
 """
 
 from __future__ import annotations
@@ -89,12 +98,77 @@ def measure(rows: int, repeat: int) -> dict:
     return result
 
 
+AUDIT_TABLES = [("school", "simd", "sex"), ("school", "sex", "stage"), ("school", "simd", None),
+                ("cluster", "simd", "sex"), ("school", "sdq_total_band", "sex")]
+
+
+def audit(repeat: int) -> None:
+    """The gate alone (`gate.hide` on the table's true counts), as every view calls it, on the sample."""
+    import numpy as np
+
+    from rcs_viz import config
+    from rcs_viz.engine import db, service
+    from rcs_viz.engine.disclosure import gate, system
+    from rcs_viz.engine.load import load_dataset
+    from rcs_viz.engine.sql import views
+    from rcs_viz.engine.sql.views import CrossTab
+
+    cfg = config.load()
+    ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.salt())
+    rules = gate.Rules()
+    spent = []
+    real = system.Ranges.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        spent.append(self)
+
+    system.Ranges.__init__ = spy
+    print(f"{'table (rows x cols x panel)':<34} {'cells':>6} {'small':>6} {'wall':>8} {'cpu':>8} {'LP work':>8} "
+          f"{'answer':>12} {'hidden':>7} {'no budget: wall':>16} {'hidden':>7}")
+    for rows, cols, panel in AUDIT_TABLES:
+        q = CrossTab(rows=rows, cols=cols, panel=panel)
+        sql, params = views.crosstab(q, service.schema(ds))
+        cube = gate._Cube(service._fill_grid(ds, q, db.run(ds.db_path, sql, params)))
+        s = cube.system()
+        inner = np.ones(cube.shape, bool)
+        for axis in range(len(cube.shape)):
+            inner[(slice(None),) * axis + (-1,)] = False
+        inner = inner.ravel()
+
+        def run(budget, times):
+            walls, cpus = [], []
+            for _ in range(times):
+                spent.clear()
+                t, c = time.perf_counter(), time.process_time()
+                hidden = system.suppress(s, rules.threshold, budget)
+                walls.append(time.perf_counter() - t)
+                cpus.append(time.process_time() - c)
+            used = budget - spent[0].budget if spent else 0.0
+            closed = np.array_equal(hidden, s.closed(rules.threshold))
+            return statistics.median(walls), statistics.median(cpus), used, closed, hidden[inner].mean()
+
+        wall, cpu, used, closed, share = run(gate.WORK_BUDGET, repeat)
+        free_wall, _, _, free_closed, free_share = run(1e12, 1) if closed else (wall, cpu, used, closed, share)
+        label = " x ".join(x for x in (rows, cols, panel) if x)
+        print(f"{label:<34} {s.size:>6} {int((s.values < rules.threshold).sum()):>6} {wall:>7.2f}s {cpu:>7.2f}s "
+              f"{used:>8.0f} {'FAILED CLOSED' if closed else 'answered':>12} {share:>6.1%} "
+              f"{free_wall:>15.2f}s {free_share:>6.1%}")
+    print(f"LP work in the gate's units (budget {gate.WORK_BUDGET}); hidden = share of inner cells (margins excluded); "
+          f"'no budget' = the same table allowed to finish (run once), shown only where the gate failed closed.")
+    system.Ranges.__init__ = real
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000,10000000")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--audit", action="store_true", help="time the disclosure gate on the sample's big tables")
     args = ap.parse_args()
+    if args.audit:
+        audit(args.repeat)
+        return
     if args.child:
         print(json.dumps(measure(args.child, args.repeat)))
         return

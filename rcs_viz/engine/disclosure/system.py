@@ -215,8 +215,6 @@ class FailClosed(Exception):
     """Checking this table would take more LP work than one view is allowed."""
 
 
-# A solve restarted from the last basis costs about this share of a fresh one (bench/engine.py --audit)
-WARM = 0.1
 # Hidden items per local LP (`chunks`)
 CHUNK = 200
 
@@ -250,6 +248,7 @@ class Model:
         self.free = np.zeros(a.shape[1], bool)  # columns given bounds of their own in the last solve
         self.costed = np.zeros(0, np.int64)  # columns with a cost in the last solve
         self.warm = False
+        self.work = 0.0
 
     @classmethod
     def of_system(cls, system: System) -> Model:
@@ -281,6 +280,10 @@ class Model:
         self.h.changeColsCost(len(self.costed), self.costed, c[c != 0])
         self.h.setOptionValue("simplex_strategy", 4 if self.warm else 1)  # primal from a basis, dual from none
         self.h.run()
+        # its cost in the work budget's milliseconds, from its size and simplex iterations (fitted on this
+        # project's 2-core machine, bench/engine.py --audit): the same on any machine, like linprog's
+        size = self.h.getNumCol() + self.h.getNumRow()
+        self.work = 0.3 + size * (0.35 + 0.014 * self.h.getInfo().simplex_iteration_count) / 1000
         status = self.h.getModelStatus()
         if status == self.core.HighsModelStatus.kOptimal:
             self.warm = True
@@ -313,9 +316,9 @@ class Ranges:
     its rounds and re-examines only items still unsettled.
 
     `budget` is LP work in rough milliseconds of solver time (an LP over v
-    hidden items costs about 3 + v²/100000 solved afresh, WARM of that
-    restarted from the kept model's last basis); spending past it raises
-    FailClosed. Counted in LP size, not wall time, so the outcome is the
+    hidden items costs about 3 + v²/100000 solved afresh by linprog; on a
+    kept `Model`, by its size and simplex iterations); spending past it
+    raises FailClosed. Counted in LP size, not wall time, so the outcome is the
     same on any machine.
     """
 
@@ -346,10 +349,10 @@ class Ranges:
             model = self.model
         res = None
         if model is not None:
-            self.budget -= (WARM if model.warm else 1.0) * (3 + len(items) ** 2 / 1e5)
-            if self.budget < 0:
+            if self.budget <= 0:
                 raise FailClosed
             res = model.solve(items if model is self.model else np.arange(len(items)), c, lower, upper)
+            self.budget -= model.work
         if res is None:
             self.budget -= 3 + len(items) ** 2 / 1e5
             if self.budget < 0:
