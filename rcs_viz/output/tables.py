@@ -7,6 +7,7 @@ print the same figures with the same markers.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import pandas as pd
@@ -41,8 +42,30 @@ def cell_text(row, measure: str, show_ci: bool = False) -> str:
     return text
 
 
+# wide() per live result object: a page run asks for one result's wide table three times (the table, its grid, the
+# chart read in words), each a few ms of per-cell Python. Keyed by identity, dropped when the result is (so a new
+# object at a reused id never finds an old table).
+_WIDE: dict[tuple[int, bool], pd.DataFrame] = {}
+
+
+def _forget(ident: int) -> None:
+    for ci in (False, True):
+        _WIDE.pop((ident, ci), None)
+
+
 def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
     """Rows × columns of text, labels in dictionary order, margins last, one block per panel."""
+    key = (id(result), bool(show_ci))
+    kept = _WIDE.get(key)
+    if kept is None:
+        kept = _wide(result, show_ci)
+        if (key[0], not key[1]) not in _WIDE:
+            weakref.finalize(result, _forget, key[0])
+        _WIDE[key] = kept
+    return kept.copy()
+
+
+def _wide(result: Protected, show_ci: bool) -> pd.DataFrame:
     cells = result.cells.copy()
     cells["text"] = [cell_text(r, result.measure, show_ci) for _, r in cells.iterrows()]
     order = {k: i for i, k in enumerate(dict.fromkeys(cells["row_label"]))}

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from rcs_viz import config as config_mod
@@ -134,6 +135,27 @@ def crosstab(query, measure: str):
     """The protected table for this session's data and the owner's rules, cached so going back is instant."""
     ds, r = dataset(), rules()
     return _crosstab(repr((str(ds.db_path), query, measure, r)), ds, query, measure, r)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _explore_charts(key: str, _result, show_ci: bool, stacked: bool, scale: float):
+    from rcs_viz.features.explore import charts
+
+    figure = charts.chart(_result, show_ci=show_ci, stacked=stacked, scale=scale)
+    return figure, charts.on_screen(_result, show_ci=show_ci, stacked=stacked, scale=scale, figure=figure)
+
+
+def explore_charts(result, show_ci: bool, stacked: bool, scale: float):
+    """Explore's figure and the charts its page draws (`charts.chart`, `charts.on_screen`), built once per table
+    and shared by every session showing it: building them is most of a rerun's own work.
+
+    Keyed by the protected table's content (what the chart draws), not only by its question, so a chart can never
+    be another answer's.
+    """
+    digest = hashlib.sha256(pd.util.hash_pandas_object(result.cells, index=True).to_numpy().tobytes())
+    key = repr((str(dataset().db_path), result.query, result.measure, result.rules, digest.hexdigest(),
+                result.titles, result.filters_text, result.notes, result.dataset_title, result.synthetic))
+    return _explore_charts(key, result, show_ci, stacked, scale)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)

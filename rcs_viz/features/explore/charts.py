@@ -79,14 +79,15 @@ def chart(result: Protected, show_ci: bool = False, stacked: bool = False, scale
 
 
 def on_screen(result: Protected, show_ci: bool = False, stacked: bool = False,
-              scale: float = 1.0) -> tuple[list[alt.Chart], int]:
+              scale: float = 1.0, figure: alt.Chart | None = None) -> tuple[list[alt.Chart], int]:
     """The charts the page draws, and how many columns its panels take.
 
-    One view is the figure itself. Small multiples are a heading (title, subtitle and the legend of every series)
+    One view is the figure itself (`figure`, when the caller has built it already: building it is most of a
+    rerun's chart work). Small multiples are a heading (title, subtitle and the legend of every series)
     and then one chart per panel, each as wide as its column with its own axes, on the same scale.
     """
     if result.query.panel is None:
-        return [chart(result, show_ci, stacked, scale)], 1
+        return [figure if figure is not None else chart(result, show_ci, stacked, scale)], 1
     p = _Plot(result, show_ci, stacked, scale)
     head_data = p.data.drop_duplicates("col_label") if p.legend else p.data.head(1)
     head = alt.Chart(head_data).mark_point(opacity=0, aria=False).encode(
