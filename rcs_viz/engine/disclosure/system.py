@@ -408,7 +408,7 @@ class Ranges:
         if not a.shape[0]:
             return failures
         targets = np.flatnonzero(small[items])
-        if highs() is not None and len(items) > 2 * CHUNK:
+        if len(items) > 2 * CHUNK and highs() is not None:
             for chunk in chunks(self.system, hidden, CHUNK):
                 goal = np.flatnonzero(small[chunk])
                 if (~self.settled(chunk[goal])).any():
