@@ -19,7 +19,7 @@ Prints each run and the median, and the import time of the modules the Explore p
 `python -X importtime` (cumulative microseconds of each top-level import) with the largest imports named.
 Goal: chart under 3 s.
 
-    python bench/cold_start.py [--runs 5] [--view 'explore?rows=simd&wave=2019']
+    python bench/cold_start.py [--runs 5] [--view 'explore?rows=simd&wave=2019'] [--python VENV/bin/python]
 """
 
 from __future__ import annotations
@@ -68,12 +68,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def one_run(browser, view: str, env: dict, log: Path) -> dict[str, float]:
+def one_run(browser, view: str, env: dict, log: Path, python: str) -> dict[str, float]:
     port = _free_port()
     url = f"http://localhost:{port}"
     with open(log, "w") as out:
         start = time.time()
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        proc = subprocess.Popen([python, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                                  "--server.headless", "true"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         while True:
@@ -115,12 +115,12 @@ def one_run(browser, view: str, env: dict, log: Path) -> dict[str, float]:
             proc.kill()
 
 
-def import_times() -> tuple[float, dict[str, float]]:
+def import_times(python: str) -> tuple[float, dict[str, float]]:
     """Seconds to import the Explore page's modules in a fresh interpreter, and each heavy package's share (the sum
     of its modules' own import times)."""
     code = "; ".join(f"import {m}" for m in IMPORTS)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([python, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True,
                           check=True)
     wall = time.perf_counter() - start
     heavy: dict[str, float] = {}
@@ -145,9 +145,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1,
                         help="runs first, not counted: compiled .pyc files and the dataset's cache exist, as on any "
                              "server after its first start")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter that runs the server: e.g. a venv of requirements.txt alone, as `make "
+                             "run` installs it (the dev venv adds test packages, matplotlib among them, which pandas' "
+                             "table styling then imports)")
     args = parser.parse_args()
 
-    wall, heavy = import_times()
+    print(f"server: {args.python}")
+    wall, heavy = import_times(args.python)
     print(f"imports of the Explore page's modules (python -X importtime, fresh interpreter): {wall:.2f} s wall")
     for name, secs in sorted(heavy.items(), key=lambda h: -h[1]):
         print(f"  {name:<12} {secs:.3f} s")
@@ -168,7 +173,7 @@ def main() -> None:
         print(f"\ncold start of `streamlit run app.py` to /{args.view} (seconds from process start)")
         print("run  " + "  ".join(f"{k:>6}" for k in keys))
         for i in range(-args.warmup, args.runs):
-            t = one_run(browser, args.view, env, folder / f"streamlit_{i}.log")
+            t = one_run(browser, args.view, env, folder / f"streamlit_{i}.log", args.python)
             if i >= 0:
                 runs.append(t)
             print(f"{i + 1 if i >= 0 else 'w':>3}  " + "  ".join(f"{t.get(k, float('nan')):6.2f}" for k in keys), flush=True)
