@@ -137,6 +137,23 @@ def test_a_chart_takes_its_containers_width_and_an_export_a_fixed_one(result):
     assert figures.to_png(c)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_an_exported_chart_drawn_to_fit_keeps_its_source_line_whole(result):
+    """A chart as wide as its container is exported at EXPORT_WIDTH: its source and rules lines wrap to that width
+    rather than run off the image (nothing is drawn in its last columns of pixels)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    lines = figures.footer("respondents.parquet", result.rules)
+    assert max(len(line) for line in lines) > 120  # longer than one line of the export
+    with Image.open(io.BytesIO(figures.to_png(charts.chart(result), lines))) as img:
+        pixels = np.asarray(img.convert("L"))
+    assert (pixels[:, -6:] < 160).sum() == 0, "something is drawn up to the image's right edge: cut"
+    svg = figures.to_svg(charts.chart(result), lines)
+    assert "Source: respondents.parquet" in svg and "need a base of" in svg
+
+
 def test_long_labels_are_shortened_distinctly_with_the_whole_text_in_the_tooltip(result):
     long = ["The Very Long Name of a School in the Borders Area", "The Very Long Name of a School in the Highlands",
             "Short"]
