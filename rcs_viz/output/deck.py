@@ -305,7 +305,7 @@ def _table(rows: tuple[tuple[str, ...], ...], x: float, y: float, room_w: float,
     return Table(x, y, sum(widths), head_h + row_h * len(kept), tuple(out), tuple(widths), size), said
 
 
-def _cover(deck: Deck) -> Page:
+def _cover(deck: Deck, n: int) -> Page:
     room = W - 2 * MARGIN
     y = 0.45
     boxes = [_text(MARGIN, y, room, ["RCS Explorer · a story to hand round"], colour=MUTED, bold=True)]
@@ -323,7 +323,7 @@ def _cover(deck: Deck) -> Page:
     boxes.append(_text(MARGIN, y, room, ["How every figure here is protected"], 22, bold=True))
     y += boxes[-1].h + 0.05
     rules = [line for rule in deck.rules for line in _bullet(rule, room)]
-    foot = _footer(deck, 1, len(deck.steps) + 1)
+    foot = _footer(deck, 1, n)
     rules_room = int((foot[0].y - y - 0.1) / line_height(BODY_PT))
     boxes.append(_text(MARGIN, y, room, rules[:max(rules_room, 1)]))
     return Page(tuple(boxes + foot), notes=plain("\n".join([deck.title, *deck.rules])))
@@ -393,7 +393,7 @@ def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
         else:  # a long note gets a slide of its own rather than a cut or a smaller type
             boxes.append(_text(px, py, pw, wrap("The note for this step is on the next slide.", BODY_PT, pw, most=2),
                                bold=True))
-            pages_after.append(_note_page(deck, step, k, n))
+            pages_after.append(_note_page(deck, step, k + 1, n))
     notes = "\n\n".join(p for p in (step.note, " · ".join(step.settings), *step.table_notes, step.link) if p)
     return [Page(tuple(boxes + foot), notes=plain(notes)), *pages_after]
 
@@ -410,11 +410,16 @@ def _note_page(deck: Deck, step: Step, k: int, n: int) -> Page:
 
 
 def pages(deck: Deck) -> list[Page]:
-    """Every slide laid out: the cover, then each step (and a page for a note too long to sit beside its chart)."""
-    n = len(deck.steps) + 1
-    out = [_cover(deck)]
-    for k, step in enumerate(deck.steps, start=2):
+    """Every slide laid out: the cover, then each step (and a page for a note too long to sit beside its chart).
+
+    Laid out twice: the first pass finds which steps need a note page, so every footer counts the slides there are.
+    """
+    per_step = [len(_step(deck, step, 0, 0)) for step in deck.steps]
+    n = 1 + sum(per_step)
+    out, k = [_cover(deck, n)], 2
+    for step, count in zip(deck.steps, per_step):
         out += _step(deck, step, k, n)
+        k += count
     return out
 
 

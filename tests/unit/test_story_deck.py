@@ -150,6 +150,9 @@ def test_a_long_note_gets_a_slide_of_its_own(prs, views):
     assert len(prs.slides) == 1 + len(views) + 1
     assert "on the next slide" in slide_text(prs.slides[3])
     assert slide_text(prs.slides[4]).startswith("Note: ")
+    total = len(prs.slides)
+    for k, slide in enumerate(prs.slides, start=1):  # every footer counts the slides there are, the note's too
+        assert f"{k} of {total}" in slide_text(slide), k
 
 
 def test_the_planted_small_group_reads_as_protected_never_as_a_number(prs, pdf_bytes, planted):
