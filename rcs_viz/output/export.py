@@ -150,16 +150,21 @@ def to_csv(result: Protected) -> bytes:
 
 
 def csv_with_context(result: Protected, source: str = "", wave: str | None = None) -> bytes:
-    """The tidy cells under a header block saying what they are: lines "# Title","...", then the columns.
+    """The tidy cells under a header block saying what they are (see `csv_with_header`)."""
+    return csv_with_header([*notes(result, source, wave), ("Columns", columns_note(result))], tidy(result))
+
+
+def csv_with_header(rows: list[tuple[str, str]], frame: pd.DataFrame) -> bytes:
+    """A public table under a header block of (key, value) lines: "# Title","...", then the columns.
 
     Each header line is two CSV fields, key and value, so a spreadsheet shows them in two columns and
-    `pandas.read_csv(..., comment="#")` skips them.
+    `pandas.read_csv(..., comment="#")` skips them. Every page's CSV carries the notes its Excel file has.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    for key, value in [*notes(result, source, wave), ("Columns", columns_note(result))]:
-        writer.writerow([f"# {key}", safe_text(" ".join(str(value).split()))])
-    return buffer.getvalue().encode("utf-8") + frame_csv(tidy(result))
+    for key, value in rows:  # a key is plain words: a comma would make the writer quote it, hiding its "#"
+        writer.writerow([f"# {str(key).replace(',', ';')}", safe_text(" ".join(str(value).split()))])
+    return buffer.getvalue().encode("utf-8") + frame_csv(frame)
 
 
 def _numbers(result: Protected) -> pd.DataFrame:

@@ -290,7 +290,8 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
     table(compare_tables.display(result))
     st.caption(escape(result.context.rules.describe() + " Better/worse only where the 95% interval clears the "
                       "comparator."))
-    downloads(stem, lambda: export.frame_csv(compare_tables.tidy(result)),
+    downloads(stem, lambda: export.csv_with_header(compare_tables.notes(result, title, source),
+                                                   compare_tables.tidy(result)),
               lambda: export.workbook({"Table": compare_tables.tidy(result)}, compare_tables.notes(result, title, source)),
               {title: figure}, figures.footer(source, result.context.rules))
     return event

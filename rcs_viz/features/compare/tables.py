@@ -180,7 +180,7 @@ def notes(result, title: str, source: str = "") -> list[tuple[str, str]]:
         ("Data", ctx.dataset_title + (" (synthetic sample: not real statistics)" if ctx.synthetic else "")),
         ("Source file", source),
         ("View", title),
-        ("Place, wave and filters", "; ".join(ctx.filters_text) or "none"),
+        ("Filters", "; ".join(ctx.filters_text) or "none"),  # the place and wave too
         ("Disclosure rules", ctx.rules.describe()),
         ("Verdicts", "Better or worse only when the 95% interval lies wholly on one side of the comparator "
                      "(against an earlier wave: when the interval of the change excludes zero)."),

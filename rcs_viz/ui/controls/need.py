@@ -352,9 +352,10 @@ def fiscal_inputs(b: Binding) -> None:
 
 def downloads(stem: str, csv_frame: pd.DataFrame, sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]],
               charts: dict[str, object] | None = None, key: str = "", source: str = "") -> None:
-    """CSV and Excel (with a Notes sheet) of the figures shown, and PNG/SVG of each chart."""
-    render.downloads(stem, lambda: export.frame_csv(csv_frame), lambda: export.workbook(sheets, notes), charts,
-                     figures.footer(source, session.rules()), key=f"n_{key}")
+    """CSV (under a header block of the same notes) and Excel (with a Notes sheet) of the figures shown, and
+    PNG/SVG of each chart."""
+    render.downloads(stem, lambda: export.csv_with_header(notes, csv_frame), lambda: export.workbook(sheets, notes),
+                     charts, figures.footer(source, session.rules()), key=f"n_{key}")
 
 
 def whatif_inputs_default(view: NeedView) -> dict:
