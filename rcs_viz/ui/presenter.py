@@ -56,7 +56,7 @@ _KEYS = """<script>
 (() => {
   if (window.rcsKeys) return;
   window.rcsKeys = true;
-  const typing = (el) => !!el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  const typing = (el) => !!el && (el.isContentEditable || ["input", "textarea", "select"].includes(el.tagName.toLowerCase()));
   const shown = (sel) => [...document.querySelectorAll(sel)].some((el) => el.getClientRects().length > 0);
   const open = () => shown('[data-testid="stPopoverBody"], [role="listbox"], [role="dialog"], [role="menu"]');
   const FIELD = "input, textarea, select, button, [tabindex]:not([tabindex='-1'])";
