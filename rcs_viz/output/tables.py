@@ -7,7 +7,6 @@ print the same figures with the same markers.
 from __future__ import annotations
 
 import math
-import re
 import weakref
 from dataclasses import dataclass
 
@@ -101,30 +100,6 @@ def name(result: Protected) -> str:
     """What a table is, in a few words: the accessible name of its grid."""
     return (result.row_title + (f" by {result.col_title}" if result.col_title else "")
             + (f", for each {result.panel_title}" if result.panel_title else "") + f" — {result.measure_label}")
-
-
-_LEADING_NUMBER = re.compile(r"^\s*([+\-\u2212]?)(\d[\d,]*(?:\.\d+)?)")
-
-
-def sortable(text: pd.DataFrame) -> pd.DataFrame:
-    """The numbers a text table's cells begin with, as floats, where a column is numbers written as text.
-
-    "1,273", "11.6", "+0.4", "−1.3–2.2" and "10.2–13.1" read as 1273, 11.6, 0.4, -1.3 and 10.2; a column all of
-    whose cells begin with a number, or are a marker or empty (NaN), becomes numeric, so a grid sorts it as
-    numbers while showing its text (994 before 22,198, not after). Other columns are kept as they are.
-    """
-    out = text.copy()
-    for c in text.columns:
-        cells = text[c]
-        if not all(isinstance(v, str) for v in cells) or not len(cells):
-            continue
-        found = [_LEADING_NUMBER.match(v) for v in cells]
-        blank = [v.strip() in ("", SUPPRESSED, LOW_BASE) for v in cells]
-        if not any(found) or not all(f is not None or b for f, b in zip(found, blank)):
-            continue
-        out[c] = [float(("-" if f.group(1) in "-\u2212" and f.group(1) else "") + f.group(2).replace(",", ""))
-                  if f is not None else math.nan for f in found]
-    return out
 
 
 def number_format(measure: str) -> str:

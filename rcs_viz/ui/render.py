@@ -130,10 +130,8 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
         st.caption(escape(note))
 
 
-def table(frame, key: str | None = None, numbers_in_text: bool = False, **kwargs) -> None:
+def table(frame, key: str | None = None, **kwargs) -> None:
     """An interactive grid at a desk; a plain table, which scales with the type, on a projector.
-
-    `numbers_in_text`: a frame of text whose numeric columns a reader will sort (Compare's comparison tables).
 
     st.table reads every cell, column header and index label as Markdown, so
     its text is escaped; a Styler keeps its styling, and a frame's first
@@ -144,9 +142,6 @@ def table(frame, key: str | None = None, numbers_in_text: bool = False, **kwargs
             st.table(_escaped(frame.data).style.use(frame.export()).hide(axis="index"))
         else:
             st.table(_escaped(frame.set_index(frame.columns[0])))
-    elif numbers_in_text:  # "1,273", "11.6 (10.2–13.1)": sorted as the numbers they begin with, read as written
-        st.dataframe(_styled(tables.sortable(frame), frame, "{}"), width="stretch", hide_index=True, key=key,
-                     placeholder=tables.SUPPRESSED, **kwargs)
     else:
         st.dataframe(frame, width="stretch", hide_index=True, key=key, **kwargs)
 
@@ -292,7 +287,7 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
                    + (f" and {len(hidden) - 12} more." if len(hidden) > 12 else "."))
     for note in result.context.notes:
         st.caption(escape(note))
-    table(compare_tables.display(result), numbers_in_text=True)
+    table(compare_tables.display(result))
     st.caption(escape(result.context.rules.describe() + " Better/worse only where the 95% interval clears the "
                       "comparator."))
     downloads(stem, lambda: export.csv_with_header(compare_tables.notes(result, title, source),
