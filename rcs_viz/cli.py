@@ -244,9 +244,19 @@ def _code(var, text: str | None, flag: str) -> str | None:
         raise CliError(f"{flag}: '{text}' is not a {var.label.lower()} of this data") from None
 
 
+def _comparators(cfg):
+    """The national figures the configuration names; none, with a warning line, when they cannot be read."""
+    from rcs_viz.data import comparators
+
+    try:
+        return comparators.read(cfg.comparators)
+    except comparators.ComparatorError as exc:
+        print(f"warning: national comparators are off: {exc}", file=sys.stderr)
+        return comparators.EMPTY
+
+
 def report(args) -> None:
     from rcs_viz.features.compare import model as compare
-    from rcs_viz.data import comparators
     from rcs_viz.features.report import model as report_mod, pdf as report_pdf
     from rcs_viz.engine.load import LoadError, load_dataset
     from rcs_viz.engine.sql.views import QueryError
@@ -270,11 +280,7 @@ def report(args) -> None:
     missing = [role for role, var in roles.items() if var is None]
     if missing:
         raise CliError(f"this data has no {' or '.join(missing)} variable, so it cannot make reports")
-    try:
-        comps = comparators.read(cfg.comparators)
-    except comparators.ComparatorError as exc:
-        print(f"warning: national comparators are off: {exc}", file=sys.stderr)
-        comps = comparators.EMPTY
+    comps = _comparators(cfg)
     known = {i.name: i for i in compare.indicators(d)}
     unknown = [name for name in args.indicator if name not in known]
     if unknown:
@@ -295,7 +301,6 @@ def report(args) -> None:
 
 
 def compare(args) -> None:
-    from rcs_viz.data import comparators
     from rcs_viz.engine import service
     from rcs_viz.engine.load import LoadError, load_dataset
     from rcs_viz.engine.sql.views import QueryError
@@ -316,11 +321,7 @@ def compare(args) -> None:
     known = {i.name: i for i in compare_mod.indicators(d)}
     if args.indicator not in known:
         raise CliError(f"--indicator: '{args.indicator}' is not an indicator; choose from {', '.join(known)}")
-    try:
-        comps = comparators.read(cfg.comparators)
-    except comparators.ComparatorError as exc:
-        print(f"warning: national comparators are off: {exc}", file=sys.stderr)
-        comps = comparators.EMPTY
+    comps = _comparators(cfg)
     wave = roles["wave"]
     waves = service.categories(ds, wave.name) if wave is not None else []
     scope = compare_mod.Scope(_code(roles["cpp"], args.cpp, "--cpp"), _code(roles["cluster"], args.cluster, "--cluster"),
