@@ -99,3 +99,13 @@ def downloads(monkeypatch):
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
     return got
+
+
+@pytest.fixture
+def planted(tmp_path, monkeypatch):
+    """The planted CPP of tests/fairdata.py (one very small school) as the configured data: its config file."""
+    from tests import fairdata
+
+    _, cfg = fairdata.write(tmp_path)
+    monkeypatch.setenv(config.ENV_VAR, str(cfg))
+    return cfg

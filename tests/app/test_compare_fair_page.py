@@ -2,45 +2,17 @@
 presenting, and a planted small school whose true rate is nowhere on the page."""
 
 import pandas as pd
-import pyarrow as pa
 import pytest
+from comparing import COMPS, CFG, charts, ind, said
 from grids import shown_text
 
-from rcs_viz import config
-from rcs_viz.data import comparators
 from rcs_viz.engine import service
 from rcs_viz.features.compare import funnel as funnel_mod, model as compare, tables as compare_tables
 from rcs_viz.features.compare.model import Scope
-from rcs_viz.output.markdown import JOINER
 from tests import fairdata
 
 PAGE = "compare.py"
 TIMEOUT = 90
-CFG = config.load()
-COMPS = comparators.read(CFG.comparators)
-
-
-def ind(ds, name):
-    return next(i for i in compare.indicators(ds.dictionary) if i.name == name)
-
-
-def charts(at) -> list[tuple[str, list[pd.DataFrame]]]:
-    """Each chart as Streamlit sends it: its spec, and its data sets (Arrow, sent beside the spec)."""
-    out = []
-    for c in at.get("vega_lite_chart"):
-        frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in c.proto.datasets]
-        out.append((c.proto.spec, frames))
-    return out
-
-
-def said(at) -> str:
-    """Everything written on the page, as a reader sees it."""
-    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "warning")
-             for e in getattr(at, kind)]
-    parts += [d.value.to_string() for d in at.dataframe] + [t.value.to_string() for t in at.table]
-    for spec, frames in charts(at):
-        parts += [spec] + [f.to_csv(index=False) for f in frames]
-    return " ".join(parts).replace("\\", "").replace(JOINER, "").replace("**", "")
 
 
 def test_the_funnel_shows_the_engines_figures_and_names_the_units_outside(ds, run):
@@ -88,13 +60,6 @@ def test_presenting_the_funnel_and_the_measures_is_plain_large_tables(ds, run):
 def test_a_tampered_view_is_reset_with_a_note(run):
     at = run({"view": "funnels"})
     assert any("not a Compare view" in w.value for w in at.warning)
-
-
-@pytest.fixture
-def planted(tmp_path, monkeypatch):
-    _, cfg = fairdata.write(tmp_path)
-    monkeypatch.setenv(config.ENV_VAR, str(cfg))
-    return cfg
 
 
 @pytest.mark.parametrize("link", [

@@ -2,20 +2,13 @@
 
 import pandas as pd
 import pytest
+from comparing import COMPS, CFG, ind
 
-from rcs_viz import config
 from rcs_viz.features.compare import model as compare, tables as compare_tables
-from rcs_viz.data import comparators
 from rcs_viz.features.compare.model import Scope
 
 PAGE = "compare.py"
 TIMEOUT = 90
-CFG = config.load()
-COMPS = comparators.read(CFG.comparators)
-
-
-def ind(ds, name):
-    return next(i for i in compare.indicators(ds.dictionary) if i.name == name)
 
 
 def shown(at) -> pd.DataFrame:

@@ -3,24 +3,16 @@ and the planted small school listed with its true rate nowhere on the page."""
 
 import pandas as pd
 import pytest
+from comparing import COMPS, CFG, ind, said
 from grids import shown_text
 
-from rcs_viz import config
-from rcs_viz.data import comparators
-from rcs_viz.features.compare import model as compare, neighbours as nb, similar, state, tables as compare_tables
+from rcs_viz.features.compare import neighbours as nb, similar, state, tables as compare_tables
 from rcs_viz.features.compare.model import Scope
 from rcs_viz.engine import service
 from tests import fairdata
-from tests.app.test_compare_fair_page import said
 
 PAGE = "compare.py"
 TIMEOUT = 90
-CFG = config.load()
-COMPS = comparators.read(CFG.comparators)
-
-
-def ind(ds, name):
-    return next(i for i in compare.indicators(ds.dictionary) if i.name == name)
 
 
 def test_the_similar_view_shows_the_engines_ratios(ds, run):
@@ -59,13 +51,6 @@ def test_a_school_level_link_to_neighbours_is_reset_with_a_note(ds):
     codes = lambda name, within=(): service.categories(ds, name, within)  # noqa: E731
     view, notes = state.parse({"view": ["neighbours"], "level": ["school"]}, ds.dictionary, codes)
     assert view.level == "cluster" and notes
-
-
-@pytest.fixture
-def planted(tmp_path, monkeypatch):
-    _, cfg = fairdata.write(tmp_path)
-    monkeypatch.setenv(config.ENV_VAR, str(cfg))
-    return cfg
 
 
 @pytest.mark.parametrize("link", [
