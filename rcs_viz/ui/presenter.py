@@ -56,7 +56,9 @@ _KEYS = """<script>
 (() => {
   if (window.rcsKeys) return;
   window.rcsKeys = true;
-  const typing = (el) => !!el && (el.isContentEditable || ["input", "textarea", "select"].includes(el.tagName.toLowerCase()));
+  // a field counts only while it can be seen: a closed popover may leave the focus in one of its hidden fields
+  const typing = (el) => !!el && el.getClientRects().length > 0
+    && (el.isContentEditable || ["input", "textarea", "select"].includes(el.tagName.toLowerCase()));
   const shown = (sel) => [...document.querySelectorAll(sel)].some((el) => el.getClientRects().length > 0);
   const open = () => shown('[data-testid="stPopoverBody"], [role="listbox"], [role="dialog"], [role="menu"]');
   const FIELD = "input, textarea, select, button, [tabindex]:not([tabindex='-1'])";

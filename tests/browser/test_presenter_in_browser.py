@@ -154,6 +154,7 @@ def test_explore_by_keyboard_alone_then_the_filter_bar_while_presenting(app_serv
     assert chip_size >= 20, chip_size
     page.screenshot(path=str(artifacts / "presenter" / "explore_filter_bar.png"))
 
+    wait_for_app(page)  # the filter's run has ended: the keys go to the page it drew
     page.keyboard.press("f")
     page.wait_for_function("() => document.fullscreenElement !== null")
     page.keyboard.press("f")
