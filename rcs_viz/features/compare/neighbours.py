@@ -154,8 +154,12 @@ class Neighbours:
 
 
 def neighbours(ds: Dataset, ind: Indicator, level: str, unit: str | None, scope: Scope, rules: Rules = Rules(),
-               comps: Comparators = EMPTY, k: int = K) -> Neighbours:
-    """The unit's k nearest neighbours on the profile, and the indicator for it against their average."""
+               comps: Comparators = EMPTY, k: int = K, prof: pd.DataFrame | None = None) -> Neighbours:
+    """The unit's k nearest neighbours on the profile, and the indicator for it against their average.
+
+    `prof` is the level's `profile` in the scope's wave when the caller already holds it: a report pack asks
+    for several indicators against the same neighbours, and the profile costs several protected cross-tabs.
+    """
     d = ds.dictionary
     if level not in LEVELS:
         raise QueryError("statistical neighbours are found for clusters and CPPs")
@@ -163,7 +167,7 @@ def neighbours(ds: Dataset, ind: Indicator, level: str, unit: str | None, scope:
     unit = unit if unit is not None else (scope.cpp if level == "cpp" else None)
     if unit is None:
         raise QueryError(f"choose a {d[by].label.lower()} to find its neighbours")
-    prof = profile(ds, level, scope.wave, rules)
+    prof = profile(ds, level, scope.wave, rules) if prof is None else prof
     near = nearest(prof, unit, k)
     notes = []
     if not len(near):

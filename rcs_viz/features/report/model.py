@@ -277,6 +277,7 @@ def _fair(ds: Dataset, kind: str, unit: str, key: list[Indicator], scope: Scope,
     """
     d = ds.dictionary
     rows = []
+    prof = None  # the neighbours' profile, read once for the pack
     for ind in key:
         f = compare_funnel.funnel(ds, ind, kind, scope, "cpp", rules, comps)
         me = f.units[f.units["code"].eq(unit)]
@@ -294,7 +295,8 @@ def _fair(ds: Dataset, kind: str, unit: str, key: list[Indicator], scope: Scope,
                              f"observed ÷ expected {sm['ratio']:.2f} (95% CI {sm['ci_low']:.2f}–{sm['ci_high']:.2f}), "
                              f"{sm['verdict']}"))
         if kind == "cluster":
-            parts.append(_against_neighbours(ds, ind, unit, scope, rules, comps))
+            prof = compare_neighbours.profile(ds, kind, scope.wave, rules) if prof is None else prof
+            parts.append(_against_neighbours(ds, ind, unit, scope, rules, comps, prof))
         rows.append((ind.title(d), "; ".join(parts) + "."))
     if gradient is not None:
         m = gradient.inequality
@@ -303,9 +305,9 @@ def _fair(ds: Dataset, kind: str, unit: str, key: list[Indicator], scope: Scope,
 
 
 def _against_neighbours(ds: Dataset, ind: Indicator, unit: str, scope: Scope, rules: Rules,
-                        comps: Comparators) -> str:
+                        comps: Comparators, prof: pd.DataFrame) -> str:
     """A cluster against its statistical neighbours' average: the verdict and difference, and who they are."""
-    found = compare_neighbours.neighbours(ds, ind, "cluster", unit, scope, rules, comps)
+    found = compare_neighbours.neighbours(ds, ind, "cluster", unit, scope, rules, comps, prof=prof)
     names = ", ".join(found.profile.loc[found.profile["role"].eq("neighbour"), "label"].astype(str))
     mine = found.figures[found.figures["kind"].eq("unit")].iloc[0]
     against = found.comparisons[found.comparisons["comparator"].eq("Neighbours' average")]
