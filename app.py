@@ -7,11 +7,11 @@ fresh server would run the page without it.
 
 import streamlit as st
 
-from rcs_viz.engine.store import StoreError
+from rcs_viz.engine.store_error import StoreError
 from rcs_viz.output.markdown import escape
 from rcs_viz.ui import access, pages
 
-st.set_page_config(page_title="RCS Explorer", page_icon=":bar_chart:", layout="wide")
+st.set_page_config(page_title="RCS Explorer", page_icon="📊", layout="wide")
 
 role = access.who()  # without sign-in configured: everyone, every page; else the signed-in user's role, or None
 page = pages.navigation(access.visible(role))

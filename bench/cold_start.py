@@ -161,7 +161,10 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="cold_start_"))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A server writes its modules' compiled .pyc files on its first start and reads them on every later one; an
+    # environment that forbids writing them (PYTHONDONTWRITEBYTECODE, set on some sandboxes and CI machines) would
+    # compile the project's modules from source on every start, which no deployed server does.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONUNBUFFERED": "1"}
     if "RCS_EXPLORER_CONFIG" not in env:
         (folder / "rcs_explorer.yaml").write_text(f"store: sqlite:///{folder / 'store.sqlite'}\n", encoding="utf-8")
         env["RCS_EXPLORER_CONFIG"] = str(folder / "rcs_explorer.yaml")

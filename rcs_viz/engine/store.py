@@ -27,18 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine, make_url
 
 from rcs_viz.engine.sql.store_schema import SQLITE_BUSY_MS, SQLITE_WAL, documents, metadata, released
+from rcs_viz.engine.store_error import StoreError
 
 MAX_NAME = 256  # characters in a kind, key or owner: well inside PostgreSQL's index entry limit
 DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}  # the two spellings of an upsert
 _PRIMARY_KEY = [documents.c.kind, documents.c.key]
-
-
-class StoreError(ValueError):
-    """A store that cannot be opened or used, or a document it cannot keep.
-
-    The message is one line and never repeats a password from the URL.
-    """
+__all__ = ["MAX_NAME", "Store", "StoreError"]  # StoreError lives in store_error, raised and caught as this module's
 
 
 class Store:

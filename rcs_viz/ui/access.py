@@ -24,7 +24,7 @@ import logging
 import streamlit as st
 
 from rcs_viz import config as config_mod
-from rcs_viz.engine.store import StoreError
+from rcs_viz.engine.store_error import StoreError
 from rcs_viz.features import access as policy
 from rcs_viz.features.story import kept, model as sv
 from rcs_viz.output.markdown import escape

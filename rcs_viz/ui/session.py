@@ -28,8 +28,9 @@ KEY = "rcs_dataset"
 
 
 @st.cache_resource(show_spinner="Opening the data…")
-def _configured(cfg: config_mod.Config) -> Dataset:
-    """The configured data, once per server, with the ledger of what the server released from it.
+def _configured(key: str, _cfg: config_mod.Config) -> Dataset:
+    """The configured data, once per server (per `key`, the whole configuration in words), with the ledger of what
+    the server released from it.
 
     The ledger lives in the server store, so that protection holds across
     every session and every server process sharing the store; it is used by
@@ -38,7 +39,7 @@ def _configured(cfg: config_mod.Config) -> Dataset:
     """
     from rcs_viz.engine.disclosure.ledger import Ledger
 
-    ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.salt())
+    ds = load_dataset(_cfg.data, _cfg.dictionary, cache_dir=_cfg.cache_dir, salt=_cfg.salt())
     return dataclasses.replace(ds, ledger=Ledger(store, ds.db_path.stem))
 
 
@@ -66,10 +67,16 @@ def rules() -> Rules:
 
 
 def dataset() -> Dataset:
-    """This session's dataset: one the user opened, else the configured one."""
+    """This session's dataset: one the user opened, else the configured one.
+
+    Asked for several times in every page run: the configuration is keyed by its text (its repr, and the two
+    settings that repr leaves out), which Streamlit hashes in microseconds, not by the object itself, which it
+    took milliseconds to hash on each call.
+    """
     if KEY in st.session_state:
         return st.session_state[KEY]
-    return _configured(config())
+    cfg = config()
+    return _configured(repr((cfg, cfg.record_key_salt, cfg.store)), cfg)
 
 
 def open_upload(data_file, dictionary_file=None) -> Dataset:

@@ -29,7 +29,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from rcs_viz.engine.store import StoreError
+from rcs_viz.engine.store_error import StoreError
 from rcs_viz.output.markdown import escape
 from rcs_viz.features import access as policy
 from rcs_viz.ui import access, presenter, session
