@@ -7,6 +7,7 @@ print the same figures with the same markers.
 from __future__ import annotations
 
 import math
+import re
 import weakref
 from dataclasses import dataclass
 
@@ -149,6 +150,45 @@ def grid(result: Protected, show_ci: bool = False) -> Grid:
     is_margin = [bool(margin.get(k if len(keys) > 1 else k[0], False)) for k in text.index.map(
         lambda i: tuple(text.loc[i, [c for c in text.columns[:len(keys)]]]))]
     return Grid(numbers, text, [i for i, m in enumerate(is_margin) if not m], [i for i, m in enumerate(is_margin) if m])
+
+
+_NUMBER = re.compile(r"^([+\-\u2212]?)(\d[\d,]*(?:\.\d+)?)$")
+NOT_SHOWN = "Not shown"  # the column of a text table's grid that names, in a row, the markers its blank cells stand for
+
+
+def sortable(text: pd.DataFrame, pinned=()) -> Grid:
+    """A table of text (Compare's) as a grid that sorts its numbers as numbers and says where a figure is hidden.
+
+    A column of figures, each a whole number written as text ("1,273", "11.6", "+0.4", "−1.3"), a marker or
+    empty, becomes floats (NaN where not a number), so a click sorts 994 before 22,198; intervals ("10.2–13.1")
+    and words stay text. A grid's accessible table reads a number cell's number, never a drawn marker, so where
+    such a column held a marker the cell is blank and a text column, `NOT_SHOWN`, after the row's labels (the
+    leading text columns) holds the row's markers: "[c]" or "[b]" is read out, and seen, in the row it is about.
+    `pinned` rows (comparators, All) are the margins a grid keeps below whatever order the body is in.
+    """
+    values, markers = text.copy(), [[] for _ in range(len(text))]
+    numeric = []
+    for c in text.columns:
+        cells = [v.strip() if isinstance(v, str) else None for v in text[c]]
+        found = [_NUMBER.match(v) if v is not None else None for v in cells]
+        if not any(f is not None or v in (SUPPRESSED, LOW_BASE) for f, v in zip(found, cells)) \
+                or not all(f is not None or v in ("", SUPPRESSED, LOW_BASE) for f, v in zip(found, cells)):
+            continue
+        numeric.append(c)
+        values[c] = [float(("-" if f.group(1) in ("-", "\u2212") else "") + f.group(2).replace(",", ""))
+                     if f is not None else math.nan for f in found]
+        text = text.assign(**{c: ["" if f is None else v for f, v in zip(found, text[c])]})
+        for row, v in enumerate(cells):
+            if v in (SUPPRESSED, LOW_BASE) and v not in markers[row]:
+                markers[row].append(v)
+    if any(markers):
+        at = next((i for i, c in enumerate(text.columns) if c in numeric), len(text.columns))
+        for frame in (values, text):
+            frame.insert(at, NOT_SHOWN, [" ".join(m) for m in markers])
+    pinned = set(pinned)
+    rows = range(len(text))
+    return Grid(values.reset_index(drop=True), text.reset_index(drop=True), [i for i in rows if i not in pinned],
+                [i for i in rows if i in pinned])
 
 
 def caption(result: Protected) -> str:

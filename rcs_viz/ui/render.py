@@ -11,6 +11,7 @@ Streamlit's Markdown, st.table cells included.
 
 from __future__ import annotations
 
+import itertools
 import math
 import urllib.parse
 
@@ -18,7 +19,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from rcs_viz.ui import access, presenter
+from rcs_viz.ui import access, presenter, session
 from rcs_viz.features.explore import charts
 from rcs_viz.output import figures
 from rcs_viz.features.compare import tables as compare_tables
@@ -115,11 +116,11 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
     the text the table writes (markers, intervals), and the All row stays below in a grid of its own whatever
     the order. On a projector the plain table, in the table's order.
     """
-    wide = tables.wide(result, show_ci=show_ci)
+    wide, g = session.table(result, show_ci)
     if presenter.active():
         table(wide.reset_index(), key)
     else:
-        grid(tables.grid(result, show_ci), tables.number_format(result.measure), key,
+        grid(g, tables.number_format(result.measure), key,
              alt=f"{tables.name(result)}; a blank cell is protected")
     used = {m for m in tables.MARKERS if (wide == m).any().any()}
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
@@ -164,22 +165,53 @@ def _styled(values: pd.DataFrame, text: pd.DataFrame, fmt: str) -> Styler:
     return styler.hide(axis="index")
 
 
-def grid(g: tables.Grid, fmt: str, key: str | None = None, alt: str | None = None) -> None:
+def _as_written(values: pd.DataFrame, text: pd.DataFrame) -> Styler:
+    """Numbers parsed from a table's text (`tables.sortable`) drawn as that text: "1,273", "+0.4", not 1273.0."""
+    numeric = [c for c in values.columns if pd.api.types.is_float_dtype(values[c])]
+    written = {c: dict(zip(values[c], text[c])) for c in numeric}
+    return values.style.format({c: (lambda v, w=written[c]: w.get(v, "")) for c in numeric}).hide(axis="index")
+
+
+def grid(g: tables.Grid, fmt: str | None, key: str | None = None, alt: str | None = None,
+         placeholder: str = tables.SUPPRESSED) -> None:
     """A sortable grid of a table's body, then its margins (All) in a grid of their own that no sort moves.
 
-    `alt` names the grid for a screen reader; a protected cell is a missing value (see `_styled`)."""
-    labels = [c for c in g.values.columns if not pd.api.types.is_float_dtype(g.values[c])]
-    longest = {c: max([len(str(c))] + [len(str(v)) for v in g.values[c]]) for c in labels}
-    config = {c: st.column_config.TextColumn(pinned=True, width=min(420, 24 + 8 * n)) for c, n in longest.items()}
+    `fmt` writes the numbers (`tables.number_format`), or None where `g.text` already writes them (Compare's tables,
+    `tables.sortable`). The leading text columns (the row's labels) stay in view as the grid scrolls sideways.
+    `alt` names the grid for a screen reader; a missing value is drawn as `placeholder` (see `_styled`)."""
+    numeric = [c for c in g.values.columns if pd.api.types.is_float_dtype(g.values[c])]
+    labels = list(itertools.takewhile(lambda c: c not in numeric and c != tables.NOT_SHOWN, g.values.columns))
+    if fmt is None:  # columns as wide as their text, as Compare's tables were as text: a spine fits its column
+        config = {c: st.column_config.TextColumn(pinned=True) for c in labels}
+        config.update({c: st.column_config.NumberColumn() for c in numeric})
+    else:
+        longest = {c: max([len(str(c))] + [len(str(v)) for v in g.values[c]]) for c in labels}
+        config = {c: st.column_config.TextColumn(pinned=True, width=min(420, 24 + 8 * n)) for c, n in longest.items()}
+        config.update({c: st.column_config.NumberColumn(width="small") for c in numeric})
     body, margins = g.values.iloc[g.body].reset_index(drop=True), g.values.iloc[g.margins].reset_index(drop=True)
     body_text, margin_text = g.text.iloc[g.body].reset_index(drop=True), g.text.iloc[g.margins].reset_index(drop=True)
-    config.update({c: st.column_config.NumberColumn(width="small") for c in g.values.columns if c not in labels})
-    st.dataframe(_styled(body, body_text, fmt), width="stretch", hide_index=True, key=key, column_config=config,
-                 placeholder=tables.SUPPRESSED, alt=alt)
+
+    def styled(values, text):
+        return _styled(values, text, fmt) if fmt is not None else _as_written(values, text)
+
+    st.dataframe(styled(body, body_text), width="stretch", hide_index=True, key=key, column_config=config,
+                 placeholder=placeholder, alt=alt)
     if len(margins):
-        st.dataframe(_styled(margins, margin_text, fmt), width="stretch", hide_index=True, column_config=config,
-                     key=f"{key}_margins" if key else None, placeholder=tables.SUPPRESSED,
+        st.dataframe(styled(margins, margin_text), width="stretch", hide_index=True, column_config=config,
+                     key=f"{key}_margins" if key else None, placeholder=placeholder,
                      alt=f"{alt}: all rows together" if alt else None)
+
+
+def sorted_table(frame: pd.DataFrame, key: str | None = None, pinned=(), alt: str | None = None) -> None:
+    """A table of text (Compare's) whose numbers sort as numbers at a desk, `pinned` rows (comparators) kept below
+    in a grid of their own; on a projector the plain table as written.
+
+    A blank cell of a number column is blank to everyone; the row's `tables.NOT_SHOWN` cell says which marker it
+    stands for, in text a screen reader reads out."""
+    if presenter.active():
+        table(frame, key)
+    else:
+        grid(tables.sortable(frame, pinned), None, key, alt, placeholder="")
 
 
 def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
@@ -287,7 +319,7 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
                    + (f" and {len(hidden) - 12} more." if len(hidden) > 12 else "."))
     for note in result.context.notes:
         st.caption(escape(note))
-    table(compare_tables.display(result))
+    sorted_table(compare_tables.display(result), pinned=compare_tables.pinned(result), alt=title)
     st.caption(escape(result.context.rules.describe() + " Better/worse only where the 95% interval clears the "
                       "comparator."))
     downloads(stem, lambda: export.csv_with_header(compare_tables.notes(result, title, source),

@@ -12,3 +12,12 @@ def shown_text(element) -> pd.DataFrame:
     if styler is not None and styler.display_values:
         return pa.ipc.open_stream(styler.display_values).read_pandas().reset_index(drop=True)
     return element.value
+
+
+def as_drawn(frame: pd.DataFrame) -> pd.DataFrame:
+    """The text a Compare table of text shows in its grid (its body, in order): figures blank where the table
+    wrote a marker, and the markers in a column of their own (`tables.sortable`)."""
+    from rcs_viz.output import tables
+
+    g = tables.sortable(frame)
+    return g.text.iloc[g.body].reset_index(drop=True)

@@ -173,6 +173,15 @@ def display(result) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def pinned(result) -> list[int]:
+    """Rows of `display(result)` that are comparators, not units (the neighbours' average, the CPP, the nation):
+    a sorted grid keeps them below the units, as Explore's keeps its All row."""
+    if isinstance(result, Neighbours):
+        kinds = result.figures["kind"].reset_index(drop=True)
+        return [i for i, k in enumerate(kinds) if k not in ("unit", "neighbour")]
+    return []
+
+
 def notes(result, title: str, source: str = "") -> list[tuple[str, str]]:
     """What a reader of the file needs to know: data, view, filters, rules, markers, date."""
     ctx: Context = result.context

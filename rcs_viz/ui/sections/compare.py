@@ -50,7 +50,7 @@ def inequality(g: Gradient) -> None:
         st.info(escape(m.reason), icon=":material/visibility_off:")
         return
     st.markdown(f"**{escape(m.sii_reading)}**")
-    render.table(compare_tables.measures(g), key="c_measures")
+    render.sorted_table(compare_tables.measures(g), key="c_measures")
     if not presenter.active():
         st.caption(escape(MEASURES_HELP + " " + m.method))
 
@@ -86,10 +86,10 @@ def neighbours(n: Neighbours, source: str, stem: str, scale: float) -> None:
     if not presenter.active():
         st.caption(escape(NEIGHBOURS_HELP))
     if len(n.comparisons):
-        render.table(compare_tables.comparisons(n), key="c_neighbour_vs")
+        render.sorted_table(compare_tables.comparisons(n), key="c_neighbour_vs")
     render.comparison(n, compare_charts.neighbours_chart(n, scale) if n.figures["value"].notna().any() else None,
                       f"{n.title}: neighbours of {n.unit_label}", source, stem)
     st.markdown(f"**Profile: {escape(n.unit_label)} and its neighbours** (figures as shown, nearest first)")
-    render.table(compare_tables.neighbour_profile(n), key="c_neighbour_profile")
+    render.sorted_table(compare_tables.neighbour_profile(n), key="c_neighbour_profile")
     if not presenter.active():
         st.caption(escape(n.method))
