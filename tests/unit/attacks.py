@@ -14,6 +14,9 @@ case): it knows which filters keep G whole, from the data itself.
 - sums: school X's total under a filter, minus every other answer's cell read
   from views of their own;
 - means: (X plus Y) minus Y, in sums of a score (mean × shown count);
+- "No answer" toggled: G is instead one school's pupils who left the answer
+  out; the table of answers with "No answer" shown minus the same without it
+  (its total holds G, the other's does not), under filters that keep G;
 - linked tables (no averaging): two everyday views, all clusters and one
   CPP's (or all schools and one cluster's), their shown cells put into each
   other's equations.
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rcs_viz.data.dictionary import MISSING
 from rcs_viz.engine import db, service
 from rcs_viz.engine.disclosure import gate
 from rcs_viz.engine.disclosure.system import System
@@ -50,17 +54,28 @@ def _frame(ds) -> pd.DataFrame:
     return db.run(ds.db_path, "SELECT * FROM respondents", {})  # the truth, for the test only
 
 
-def targets(ds, k: int, seed: int, frame: pd.DataFrame | None = None) -> list[Target]:
-    """k small groups (1–9) of (school, answer) in the latest wave, chosen at random."""
+def _answers(f: pd.DataFrame) -> pd.Series:
+    """Each pupil's answer as a view's code: the answer, or MISSING where they left it out."""
+    return f[ANSWER].map(lambda a: MISSING if pd.isna(a) else str(int(a)))
+
+
+def _group(f: pd.DataFrame, t: Target) -> pd.DataFrame:
+    return f[(f["school"].astype(str) == t.school) & (_answers(f) == t.answer)]
+
+
+def targets(ds, k: int, seed: int, frame: pd.DataFrame | None = None, missing: bool = False) -> list[Target]:
+    """k small groups (1–9) of (school, answer) in the latest wave, chosen at random; with `missing`, of
+    (school, no answer)."""
     f = _frame(ds) if frame is None else frame
     wave = sorted(f["wave"].dropna().astype(str).unique())[-1]
     f = f[f["wave"].astype(str) == wave]
-    sizes = f.groupby(["school", ANSWER]).size()
-    small = sorted((str(int(s)), str(int(a)), int(n)) for (s, a), n in sizes.items() if 1 <= n <= 9)
+    sizes = f.assign(answer=_answers(f)).groupby(["school", "answer"]).size()
+    small = sorted((str(int(s)), a, int(n)) for (s, a), n in sizes.items()
+                   if 1 <= n <= 9 and (a == MISSING) == missing)
     rng = random.Random(seed)
     out = []
     for school, answer, n in rng.sample(small, min(k, len(small))):
-        g = f[(f["school"].astype(str) == school) & (f[ANSWER].astype(str) == answer)]
+        g = _group(f, Target(wave, school, answer, n, 0.0))
         score = g[SCORE]
         out.append(Target(wave, school, answer, n, float(score.sum()) if score.notna().all() else float("nan")))
     return out
@@ -89,7 +104,7 @@ def _schools(ds, frame, t: Target) -> list[str]:
 def _keeping(frame: pd.DataFrame, t: Target, rng: random.Random) -> tuple:
     """A filter (one or two variables, codes kept) that every member of G passes, and that drops somebody."""
     f = frame[frame["wave"].astype(str) == t.wave]
-    g = f[(f["school"].astype(str) == t.school) & (f[ANSWER].astype(str) == t.answer)]
+    g = _group(f, t)
     names = ["sex", "simd", "stage", "urban_rural", "fsm", "asn", "sw_contact", "clubs", "trusted_adult",
              "fruit_veg_daily", "safe_home", "safe_school", "safe_area", "young_carer", "looked_after_ever"]
     filters = []
@@ -188,8 +203,20 @@ def means(ask, frame, t: Target, views: int, rng: random.Random) -> float | None
     return _mean(diffs)
 
 
+def no_answer_toggled(ask, frame, t: Target, views: int, rng: random.Random) -> float | None:
+    """G = one school's non-answers: the answers' total with "No answer" shown, minus the total without."""
+    diffs = []
+    for _ in range(views // 2):
+        base = (("wave", (t.wave,)), ("school", (t.school,))) + _keeping(frame, t, rng)
+        a = _cell(ask(CrossTab(rows=ANSWER, filters=base, include_missing=True), "count"))
+        b = _cell(ask(CrossTab(rows=ANSWER, filters=base, include_missing=False), "count"))
+        if a is not None and b is not None:
+            diffs.append(a - b)
+    return _mean(diffs)
+
+
 FAMILIES = {"unions of places": unions, "filter variants": filter_variants, "derived flags": derived_flags,
-            "sums of several cells": sums, "means": means}
+            "sums of several cells": sums, "means": means, "no answer toggled": no_answer_toggled}
 
 
 def recovery(ask, ds, family: str, k: int, views: int, seed: int) -> dict:
@@ -197,7 +224,7 @@ def recovery(ask, ds, family: str, k: int, views: int, seed: int) -> dict:
     frame = _frame(ds)
     rng = random.Random(seed)
     exact = near = tried = 0
-    for t in targets(ds, k, seed, frame):
+    for t in targets(ds, k, seed, frame, missing=FAMILIES[family] is no_answer_toggled):
         truth = t.score_sum if family == "means" else t.n
         if family == "means" and np.isnan(truth):
             continue
