@@ -369,14 +369,16 @@ class Ranges:
 
     def _push(self, items: np.ndarray, targets: np.ndarray, solve) -> None:
         """LPs that push many unsettled `targets` (positions in `items`) at once, a quarter up and the rest down,
-        each just far enough, until they stop paying. `solve(c, lower, upper)` solves one over `items`."""
+        each just far enough, until they stop paying; one already seen at 0 always up (nothing lies below 0: pushed
+        down three times in four, such items cost school x sex x stage half as much LP work again). `solve(c,
+        lower, upper)` solves one over `items`."""
         t = self.threshold
         left = [int((~self.settled(items[targets])).sum())]
         # The truth stays inside every bound, so these LPs are feasible and bounded.
         cap = self.system.values.max() + t
         while left[-1] and (len(left) < 5 or left[-5] - left[-1] >= 2 + 0.05 * left[-5]):
             todo = targets[~self.settled(items[targets])]
-            up = (np.arange(len(todo)) + len(left) - 1) % 4 == 0
+            up = ((np.arange(len(todo)) + len(left) - 1) % 4 == 0) | (self.low[items[todo]] < _EPS)
             c, lower, upper = np.zeros(len(items)), np.zeros(len(items)), np.full(len(items), float(cap))
             c[todo] = np.where(up, -1.0, 1.0)
             upper[todo[up]] = np.ceil(self.low[items[todo[up]]] - _EPS) + t
@@ -417,6 +419,8 @@ class Ranges:
                     local = Model(*equations(self.system, mask), 0.0, np.inf)
                     self._push(chunk, goal, lambda c, lower, upper, k=chunk, m=local, e=mask:
                                self._solve(k, lambda: equations(self.system, e), c, lower, upper, m))
+        pinned = self._pinned(hidden, items[targets[~self.settled(items[targets])]])
+        targets = targets[~np.isin(items[targets], list(pinned))]
         self._push(items, targets, lambda c, lower, upper: self._solve(items, lambda: (a, b), c, lower, upper))
 
         todo = targets[~self.settled(items[targets])]
@@ -449,7 +453,97 @@ class Ranges:
                 failures.append((int(items[j]), float(self.low[items[j]]), float(self.high[items[j]]), items[group]))
                 if room:
                     self.room[int(items[j])] = np.unique(np.concatenate(room))
-        return failures
+        for item, (low, high, linked, room) in pinned.items():
+            failures.append((item, low, high, linked))
+            if room.size:
+                self.room[item] = room
+        return sorted(failures, key=lambda f: (bool(hidden[f[0]]), f[0]))
+
+    def _pinned(self, hidden: np.ndarray, todo: np.ndarray) -> dict[int, tuple[float, float, np.ndarray, np.ndarray]]:
+        """Small hidden items (of `todo`) pinned down even with the longest lines dropped: they fail for sure.
+
+        Dropping lines only adds freedom, so an item's range without them
+        holds its range with them: narrower than the threshold there, it is
+        narrower here, and its two LPs over the whole table can be spared (and
+        the pushes no longer chase it). On a grid the longest lines are the
+        ones across schools; without them the hidden items fall apart into
+        each school's own small table, whose LPs take microseconds. An item
+        this does not pin down goes on to the pushes and exact LPs, as before.
+        Returns, per item pinned, (least, greatest value without the dropped
+        lines, the hidden items of its small table, the shown items with a
+        reduced cost in its LPs: `room`).
+        """
+        longest = max((b.shape[1] for b in self.system.blocks), default=0)
+        kept = [b[hidden[b].any(1)] for b in self.system.blocks if b.shape[1] < longest]
+        if not todo.size or not kept or len(kept) == len(self.system.blocks) or highs() is None:
+            return {}  # nothing to drop, or no kept model to solve the small tables on: the exact LPs decide
+        from scipy.sparse.csgraph import connected_components
+
+        rows = [row for b in kept for row in b]
+        size = self.system.size
+        # items and kept lines as one graph: a hidden item is joined to every kept line through it
+        src = np.concatenate([row[hidden[row]] for row in rows])
+        dst = size + np.repeat(np.arange(len(rows)), [int(hidden[row].sum()) for row in rows])
+        graph = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(size + len(rows),) * 2)
+        _, label = connected_components(graph, directed=False)
+        by_group: dict[int, list[np.ndarray]] = {}
+        for k, row in enumerate(rows):
+            by_group.setdefault(int(label[size + k]), []).append(row)
+        out = {}
+        for group in np.unique(label[todo]):
+            if int(group) in by_group:  # on no kept line, nothing bounds it here
+                out.update(self._pinned_in(hidden, by_group[int(group)], todo[label[todo] == group]))
+        return out
+
+    def _pinned_in(self, hidden, rows: list[np.ndarray], todo: np.ndarray) -> dict:
+        """`_pinned` over one small table: the kept `rows` that tie its hidden items, `todo` among them."""
+        values, t = self.system.values, self.threshold
+        sub = np.unique(np.concatenate(rows))
+        blocks: dict[int, list[np.ndarray]] = {}
+        for row in rows:
+            blocks.setdefault(len(row), []).append(np.searchsorted(sub, row))
+        model = Model.of_system(System(values[sub], [np.array(r) for r in blocks.values()]))
+        cols = np.flatnonzero(hidden[sub])
+        at = np.searchsorted(sub[cols], todo)
+        # every point of these LPs, and every point of the whole table seen so far, is a point without the
+        # dropped lines: an item they already show wide is not pinned down here, and needs no LP of its own
+        low, high = self.low[sub[cols]].copy(), self.high[sub[cols]].copy()
+        out = {}
+
+        def narrow(k):
+            return np.floor(high[k] + _EPS) - np.ceil(low[k] - _EPS) < t
+
+        def solve(c, upper):
+            nonlocal low, high
+            if self.budget <= 0:
+                raise FailClosed
+            res = model.solve(cols, c, 0.0, upper)
+            self.budget -= model.work
+            if res is not None and res.status == 0:
+                low, high = np.minimum(low, res.x), np.maximum(high, res.x)
+            return res
+
+        # first one LP for them all: every narrow item up, each just far enough to be wide
+        if narrow(at).sum() > 1:
+            c, upper = np.zeros(len(cols)), np.full(len(cols), np.inf)
+            c[at[narrow(at)]] = -1.0
+            upper[at] = np.ceil(low[at] - _EPS) + t
+            solve(c, upper)
+        for item, k in zip(todo, at):
+            c, seen = np.zeros(len(cols)), []
+            for sign in (1.0, -1.0):
+                if not narrow(k):
+                    break
+                c[k] = sign
+                res = solve(c, np.inf)
+                if res is None or res.status != 0:
+                    break  # no answer, or unbounded: not pinned down here
+                free = ~hidden[sub] & ((res.dual < -_EPS) | ((res.dual > _EPS) & (values[sub] > 0)))
+                seen.append(sub[free])
+            else:
+                if narrow(k):  # both ends found, and still narrower than the threshold
+                    out[int(item)] = (float(low[k]), float(high[k]), sub[cols], np.unique(np.concatenate(seen)))
+        return out
 
 
 def chunks(system: System, hidden: np.ndarray, size: int) -> list[np.ndarray]:
