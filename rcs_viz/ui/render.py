@@ -140,7 +140,9 @@ def table(frame, key: str | None = None, **kwargs) -> None:
     """
     if presenter.active():
         if isinstance(frame, Styler):
-            st.table(_escaped(frame.data).style.use(frame.export()).hide(axis="index"))
+            # hide_index: st.table ignores the Styler's own hiding, and escaping gives the frame an index of its
+            # own that Streamlit no longer recognises as the default one (it drew 0, 1, … down the left)
+            st.table(_escaped(frame.data).style.use(frame.export()), hide_index=True)
         else:
             st.table(_escaped(frame.set_index(frame.columns[0])))
     else:

@@ -322,3 +322,11 @@ def test_judging_on_the_questions_answered_is_one_toggle_kept_in_the_link(ds, ru
     assert view.need.answered_only
     words = " ".join(m.value for m in at.markdown)
     assert "judged on the questions they answered" in words
+
+
+def test_the_presented_need_square_has_no_row_numbers(run):
+    """On a projector the 2×2 is a plain table (st.table of a styled frame): its first column names the rows, and
+    no 0/1 index is drawn beside it."""
+    at = run({"present": "1"})
+    square = next(t for t in at.table if str(t.value.columns[0]).startswith("Need"))
+    assert square.proto.hide_index, "the 2×2's 0, 1 row numbers are hidden"
