@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import pickle
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from rcs_viz import config as config_mod
@@ -144,6 +144,15 @@ def crosstab(query, measure: str):
     return _crosstab(repr((str(ds.db_path), query, measure, r)), ds, query, measure, r)
 
 
+def _content(result) -> str:
+    """A digest of everything a protected result holds (cells, question, rules, titles, notes): what its tables and
+    charts are drawn from, so a cache keyed by it can never hand one result's drawing to another.
+
+    Its pickle, hashed: a fraction of a millisecond where hashing the cells with pandas took several.
+    """
+    return hashlib.sha256(pickle.dumps(result, protocol=5)).hexdigest()
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _explore_charts(key: str, _result, show_ci: bool, stacked: bool, scale: float):
     from rcs_viz.features.explore import charts
@@ -159,10 +168,21 @@ def explore_charts(result, show_ci: bool, stacked: bool, scale: float):
     Keyed by the protected table's content (what the chart draws), not only by its question, so a chart can never
     be another answer's.
     """
-    digest = hashlib.sha256(pd.util.hash_pandas_object(result.cells, index=True).to_numpy().tobytes())
-    key = repr((str(dataset().db_path), result.query, result.measure, result.rules, digest.hexdigest(),
-                result.titles, result.filters_text, result.notes, result.dataset_title, result.synthetic))
-    return _explore_charts(key, result, show_ci, stacked, scale)
+    return _explore_charts(_content(result), result, show_ci, stacked, scale)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _table(key: str, _result, show_ci: bool):
+    from rcs_viz.output import tables
+
+    return tables.wide(_result, show_ci=show_ci), tables.grid(_result, show_ci)
+
+
+def table(result, show_ci: bool):
+    """A protected table's text (`tables.wide`) and sortable grid (`tables.grid`), laid out once per table and
+    shared by every session and every rerun showing it (a widget's rerun redraws the same table), keyed by its
+    content like `explore_charts`."""
+    return _table(_content(result), result, show_ci)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
