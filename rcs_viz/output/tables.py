@@ -68,7 +68,7 @@ def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
 
 def _wide(result: Protected, show_ci: bool) -> pd.DataFrame:
     cells = result.cells.copy()
-    cells["text"] = [cell_text(r, result.measure, show_ci) for _, r in cells.iterrows()]
+    cells["text"] = [cell_text(r, result.measure, show_ci) for r in cells.to_dict("records")]
     order = {k: i for i, k in enumerate(dict.fromkeys(cells["row_label"]))}
     col_order = list(dict.fromkeys(cells["col_label"]))
     panels = list(dict.fromkeys(cells["panel_label"]))
@@ -134,8 +134,7 @@ def _number(row) -> float:
 def grid(result: Protected, show_ci: bool = False) -> Grid:
     """The wide table as numbers and texts, first columns the panel (if any) and the row label."""
     cells = result.cells.copy()
-    cells["text"] = [cell_text(r, result.measure, show_ci) for _, r in cells.iterrows()]
-    cells["number"] = [_number(r) for _, r in cells.iterrows()]
+    cells["number"] = [_number(r) for r in cells.to_dict("records")]  # records: many times quicker than iterrows
     text = wide(result, show_ci)
     keys = ["panel_label", "row_label"] if result.query.panel is not None else ["row_label"]
     if result.query.cols is None:
@@ -147,8 +146,8 @@ def grid(result: Protected, show_ci: bool = False) -> Grid:
     numbers.index.names, numbers.columns.name = text.index.names, None
     text, numbers = text.reset_index(), numbers.reset_index()
     margin = cells.drop_duplicates(keys).set_index(keys)["row"].isna()
-    is_margin = [bool(margin.get(k if len(keys) > 1 else k[0], False)) for k in text.index.map(
-        lambda i: tuple(text.loc[i, [c for c in text.columns[:len(keys)]]]))]
+    labels = zip(*(text[c] for c in text.columns[:len(keys)]))  # each row's (panel,) row label
+    is_margin = [bool(margin.get(k if len(keys) > 1 else k[0], False)) for k in labels]
     return Grid(numbers, text, [i for i, m in enumerate(is_margin) if not m], [i for i, m in enumerate(is_margin) if m])
 
 
