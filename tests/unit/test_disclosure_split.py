@@ -120,6 +120,55 @@ def test_the_suppression_found_with_the_kept_model_passes_the_attackers_audit(ca
     assert attacker(s, hidden) == set()
 
 
+def exact_range(s: System, hidden: np.ndarray, item: int) -> tuple[float, float]:
+    """An item's least and greatest value over the whole system, by a fresh linprog each."""
+    a, b = system.equations(s, hidden)
+    at = int(np.flatnonzero(np.flatnonzero(hidden) == item)[0])
+    ends = []
+    for sign in (1.0, -1.0):
+        c = np.zeros(a.shape[1])
+        c[at] = sign
+        res = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        assert res.status in (0, 3), res.message
+        ends.append(-sign * math.inf if res.status == 3 else sign * res.fun)
+    return ends[0], ends[1]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(patterns())
+def test_what_the_small_tables_pin_down_the_whole_system_pins_down_within_the_same_bounds(case):
+    """The relaxation (the longest lines dropped): every item it pins down fails the whole-system audit too,
+    and its whole-system range lies inside the one the relaxation reports."""
+    s, hidden = case
+    todo = np.flatnonzero(hidden & (s.values < T))
+    pinned = system.Ranges(s, T)._pinned(hidden, todo)
+    assert set(pinned) <= attacker(s, hidden)
+    for item, (low, high, linked, room) in pinned.items():
+        least, greatest = exact_range(s, hidden, item)
+        assert low - 1e-6 <= least and greatest <= high + 1e-6
+        assert item in linked and not hidden[room].any()
+
+
+def test_a_cell_pinned_within_its_own_schools_table_fails_without_a_whole_table_lp():
+    """Twelve 'schools' of 2 x 2 cells, every other school's cells hidden: in the first, 3 and 4 sit over a
+    column total of 7 that the shown 80 and 87 give away, so its own table pins both down, exactly as the
+    whole table does, and the audit finds them without an LP over the whole table."""
+    inner = np.full((12, 2, 2), 40)
+    inner[0] = [[3, 40], [4, 40]]
+    s = grid(inner)
+    hidden = s.values < T
+    at = np.arange(s.size).reshape(13, 3, 3)
+    hidden[at[0, :2, 1]] = True
+    hidden[at[1:12, :2, :2].ravel()] = True
+    ranges = system.Ranges(s, T)
+    pinned = ranges._pinned(hidden, np.flatnonzero(hidden & (s.values < T)))
+    assert set(pinned) == attacker(s, hidden) == {int(at[0, 0, 0]), int(at[0, 1, 0]), int(at[0, 2, 0])}
+    assert {item: pinned[item][:2] for item in pinned} == {int(at[0, 0, 0]): (0, 7), int(at[0, 1, 0]): (0, 7),
+                                                          int(at[0, 2, 0]): (7, 7)}
+    assert {item for item, *_ in ranges.failures(hidden)} == set(pinned)
+    assert ranges.model is None  # the whole table's model is made at its first LP: there was none
+
+
 def test_without_the_kept_model_the_audit_is_the_same(monkeypatch):
     """A scipy without HiGHS's own module: every LP by linprog afresh, the same verdicts."""
     rng = np.random.default_rng(7)
