@@ -59,9 +59,25 @@ def legend(labels, scale: float = 1.0, **kwargs) -> alt.Legend:
     return alt.Legend(orient="top", labelLimit=0, columns=max(columns, 1), **kwargs)
 
 
-def wrap(text: str, size: float) -> list[str]:
-    """Lines short enough for the narrowest column the pages have (about 480 px)."""
-    return textwrap.wrap(str(text), max(int(480 / (0.58 * size)), 20)) or [""]
+def wrap(text: str, size: float, width: float = 480) -> list[str]:
+    """Lines short enough for `width` pixels, by default the narrowest column the pages have (about 480 px)."""
+    return textwrap.wrap(str(text), max(int(width / (0.58 * size)), 20)) or [""]
+
+
+# The widths a title is wrapped for: the chart picks the widest its container holds (`by_width`).
+TITLE_WIDTHS = (480, 560, 640, 720, 800, 900, 1000, 1150, 1300, 1500, 1800)
+
+
+def by_width(text: str, size: float) -> alt.ExprRef:
+    """The title's lines for the width the chart is drawn at: Vega-Lite cannot wrap a title, so its lines are
+    written for each of TITLE_WIDTHS and the chart's container (`containerSize`, or EXPORT_WIDTH in a file, which
+    has none) chooses. A title wrapped for the narrowest column alone broke at about 350 px on a wide chart."""
+    width = f"(containerSize()[0] || {EXPORT_WIDTH})"
+    choice = json.dumps(wrap(text, size))
+    for least in TITLE_WIDTHS[1:]:
+        lines = wrap(text, size, least - 24)  # the chart's padding and the title's offset
+        choice = f"{width} >= {least} ? {json.dumps(lines)} : {choice}"
+    return alt.ExprRef(choice)
 
 
 def finish(chart, title: str, subtitle: list[str], height: float, scale: float, legend_limit: int = 0,
@@ -72,14 +88,15 @@ def finish(chart, title: str, subtitle: list[str], height: float, scale: float, 
     fit the narrowest column (for charts as wide as their container, `fit`).
     """
     heading, lines = [title], list(subtitle)
+    text = heading[0]
     if wrapped:
         heading = wrap(title, (FONT_SIZE + 3) * scale)
         lines = [line for s in subtitle for line in wrap(s, (FONT_SIZE - 2) * scale)]
+        text = by_width(title, (FONT_SIZE + 3) * scale) if len(heading) > 1 else title
     extra = 22 * scale * (len(heading) - 1 + len(lines) - len(subtitle))
-    finished = (chart.properties(title=alt.TitleParams(heading[0] if len(heading) == 1 else heading, subtitle=lines,
-                                                   anchor="start", limit=0),
+    finished = (chart.properties(title=alt.TitleParams(text, subtitle=lines, anchor="start", limit=0),
                              padding={"top": 6 * scale, "left": 4, "right": 8 * scale, "bottom": 20},
-                             usermeta={"height": int(height + extra)})
+                             usermeta={"height": int(height + extra), "title": title})
             .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=340 * scale,
                             labelColor=TEXT, titleColor=TEXT)
             .configure_legend(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale,
@@ -132,6 +149,13 @@ def _plain(text) -> str:
     return " ".join(text) if isinstance(text, list) else str(text or "")
 
 
+def title_of(spec: dict) -> str:
+    """A chart's title as one line of text, whether its lines are written out or chosen by width (`by_width`)."""
+    title = spec.get("title") or {}
+    text = title.get("text") if isinstance(title, dict) else title
+    return (spec.get("usermeta") or {}).get("title", "") if isinstance(text, dict) else _plain(text)
+
+
 def describe(spec: dict) -> str:
     """The chart in words, its accessible name (Vega-Lite `description`, which Vega gives the drawing as
     aria-label): title, subtitle, what is drawn and its highest and lowest figure.
@@ -141,7 +165,7 @@ def describe(spec: dict) -> str:
     """
     title = spec.get("title") or {}
     title = {"text": title} if isinstance(title, (str, list)) else title
-    words = [_plain(title.get("text"))]
+    words = [title_of(spec)]
     subtitle = title.get("subtitle") or []
     words += [subtitle] if isinstance(subtitle, str) else list(subtitle)
     datasets = spec.get("datasets", {})

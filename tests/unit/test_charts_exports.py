@@ -43,7 +43,7 @@ def test_protected_cells_are_left_out_of_the_chart_and_named(result):
 
 def test_chart_title_names_the_question_and_the_synthetic_label(result):
     spec = charts.chart(result, show_ci=True).to_dict()
-    assert spec["title"]["text"].startswith("School by SDQ total difficulties band")
+    assert figures.title_of(spec).startswith("School by SDQ total difficulties band")
     assert any("Synthetic sample" in s for s in spec["title"]["subtitle"])
 
 

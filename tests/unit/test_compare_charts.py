@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import vl_convert as vlc
 
 from rcs_viz import config
 from rcs_viz.output import figures
@@ -146,7 +147,7 @@ def test_rank_tooltips_and_layout(ranks):
     assert {"School cluster", "Value", "95% CI", "Pupils (base)"} <= titles
     row = next(row for row in rows(spec) if "unit" in row)
     assert re.fullmatch(r"\d+\.\d%", row["value_text"]) and re.fullmatch(r"[\d.]+ to [\d.]+", row["ci_text"])
-    assert spec["title"]["text"] == r.title
+    assert figures.title_of(spec) == r.title
     assert isinstance(c.usermeta["height"], int) and c.usermeta["height"] > 200
     big = cc.rank_chart(r, scale=1.6)
     assert big.to_dict()["config"]["axis"]["labelFontSize"] == pytest.approx(1.6 * spec["config"]["axis"]["labelFontSize"])
@@ -195,9 +196,7 @@ def test_spine_can_be_clicked_to_pick_an_indicator(spine):
         [p for layer in spec["layer"] for p in layer.get("params", [])]
     pick = [p for p in params if p.get("name") == "pick"]
     assert pick and pick[0]["select"]["fields"] == ["indicator"]
-    title = spec["title"]["text"]
-    assert spec["usermeta"]["height"] > 600 and " ".join([title] if isinstance(title, str) else title).startswith(
-        "Monmordie cluster")
+    assert spec["usermeta"]["height"] > 600 and figures.title_of(spec).startswith("Monmordie cluster")
 
 
 def test_spine_fits_its_container_with_each_group_a_heading_row_above_its_indicators(spine):
@@ -311,3 +310,29 @@ def test_deck_labels_are_plain_text(school_map):
     from streamlit.elements.deck_gl_json_chart import _get_pydeck_tooltip
 
     assert _get_pydeck_tooltip(deck)["html"] == cc.TOOLTIP_HTML  # what st.pydeck_chart sends to the page
+
+
+
+def _title_for(expr: str, width: int) -> list[str]:
+    """The lines a `figures.by_width` title expression chooses for a container `width` pixels wide."""
+    for least, lines in re.findall(r'>= (\d+) \? (\[.*?\]) : ', expr):  # widest first
+        if width >= int(least):
+            return json.loads(lines)
+    return json.loads(expr.rsplit(" : ", 1)[1])
+
+
+def test_a_long_title_is_wrapped_for_the_width_the_chart_is_drawn_at(ranks):
+    """A chart as wide as its container writes its title's lines for the container's width: on a wide chart (a
+    projector) long lines, in a narrow column more lines; a file, which has no container, EXPORT_WIDTH's."""
+    spec = cc.rank_chart(ranks["school_cpp"], scale=1.5).to_dict()
+    title, text = figures.title_of(spec), spec["title"]["text"]
+    assert isinstance(text, dict) and "containerSize()" in text["expr"], text
+    size = (figures.FONT_SIZE + 3) * 1.5
+    for width in (480, 800, 1300):
+        lines = _title_for(text["expr"], width)
+        assert " ".join(lines) == title
+        assert max(len(line) for line in lines) * 0.58 * size <= width, (width, lines)
+    wide, narrow = _title_for(text["expr"], 1300), _title_for(text["expr"], 480)
+    assert len(wide) < len(narrow) and max(map(len, wide)) * 0.58 * size > 480, "the wide chart's lines are longer"
+    svg = vlc.vegalite_to_svg(json.dumps(spec))
+    assert all(line in svg for line in _title_for(text["expr"], figures.EXPORT_WIDTH)), "a file gets EXPORT_WIDTH's"

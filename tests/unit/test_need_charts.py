@@ -149,14 +149,12 @@ def test_whatif_on_screen_is_a_heading_then_one_chart_per_tier_each_as_wide_as_i
     figure = pd.DataFrame(rows(ncharts.whatif_chart(sc).to_dict()))
     assert "A scenario, not a forecast" in " ".join(head["title"]["subtitle"])  # wrapped into lines
     assert head["encoding"]["color"]["legend"] is not None  # the legend once, above every panel
-    assert [" ".join(p["title"]["text"]) if isinstance(p["title"]["text"], list) else p["title"]["text"]
-            for p in panels] == list(dict.fromkeys(figure["tier"]))
+    assert [figures.title_of(p) for p in panels] == list(dict.fromkeys(figure["tier"]))
     for p in [head, *panels]:
         assert p["width"] == "container" and p["autosize"]["type"] == "fit-x"
     for p in panels:  # each panel draws its own tier's figures, the same as the exported figure
         mine = pd.DataFrame(rows(p))
-        assert set(mine["tier"]) == {p["title"]["text"] if isinstance(p["title"]["text"], str)
-                                     else " ".join(p["title"]["text"])}
+        assert set(mine["tier"]) == {figures.title_of(p)}
         theirs = figure[figure["tier"].isin(set(mine["tier"]))]
         assert sorted(mine["reach"]) == pytest.approx(sorted(theirs["reach"]))
         assert all(layer["encoding"].get("color", {}).get("legend", "none") is None
