@@ -234,7 +234,7 @@ class Model:
 
     def __init__(self, a, b, lower, upper):
         core = highs()
-        a = sparse.csc_matrix(a)
+        a = a if isinstance(a, sparse.csc_matrix) else sparse.csc_matrix(a)
         lp = core.HighsLp()
         lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
         lp.col_cost_ = np.zeros(a.shape[1])
@@ -255,15 +255,21 @@ class Model:
     @classmethod
     def of_system(cls, system: System) -> Model:
         """Every item a column, every line a row (parts minus total = 0), every column fixed at its true value."""
-        starts = np.cumsum([0] + [len(b) for b in system.blocks])
-        coef = [np.tile(np.r_[np.ones(b.shape[1] - 1), -1.0], len(b)) for b in system.blocks]
-        row = [np.repeat(np.arange(len(b)) + s, b.shape[1]) for b, s in zip(system.blocks, starts)]
-        col = [b.ravel() for b in system.blocks]
-        a = sparse.csc_matrix((np.concatenate(coef) if coef else np.zeros(0),
-                               (np.concatenate(row) if row else np.zeros(0, np.int64),
-                                np.concatenate(col) if col else np.zeros(0, np.int64))),
-                              shape=(int(starts[-1]), system.size))
-        return cls(a, np.zeros(a.shape[0]), system.values, system.values)
+        return cls.of_lines(system.values, system.blocks)
+
+    @classmethod
+    def of_lines(cls, values: np.ndarray, blocks) -> Model:
+        """`of_system` for blocks of lines known to be additive over `values` (no checks: `_pinned` makes one
+        per school's small table, where the checks and scipy's sparse set-up took most of the time)."""
+        starts = np.cumsum([0] + [len(b) for b in blocks])
+        coef = np.concatenate([np.tile(np.r_[np.ones(b.shape[1] - 1), -1.0], len(b)) for b in blocks] + [[]])
+        row = np.concatenate([np.repeat(np.arange(len(b)) + s, b.shape[1]) for b, s in zip(blocks, starts)] + [[]])
+        col = np.concatenate([b.ravel() for b in blocks] + [[]]).astype(np.int64)
+        order = np.argsort(col, kind="stable")
+        indptr = np.r_[0, np.cumsum(np.bincount(col, minlength=len(values)))]
+        a = sparse.csc_matrix((coef[order], row[order].astype(np.int32), indptr.astype(np.int32)),
+                              shape=(int(starts[-1]), len(values)))
+        return cls(a, np.zeros(a.shape[0]), values, values)
 
     def solve(self, cols: np.ndarray, c, lower, upper) -> Solution | None:
         """Minimise c x with `cols` between `lower` and `upper` (every other column at its own bounds): status
@@ -504,7 +510,7 @@ class Ranges:
         blocks: dict[int, list[np.ndarray]] = {}
         for row in rows:
             blocks.setdefault(len(row), []).append(np.searchsorted(sub, row))
-        model = Model.of_system(System(values[sub], [np.array(r) for r in blocks.values()]))
+        model = Model.of_lines(values[sub], [np.array(r) for r in blocks.values()])
         cols = np.flatnonzero(hidden[sub])
         at = np.searchsorted(sub[cols], todo)
         # every point of these LPs, and every point of the whole table seen so far, is a point without the
