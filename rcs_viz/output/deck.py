@@ -31,16 +31,17 @@ PANEL = 5.2  # inches: the least the figures and note beside a chart get
 LABEL = 3.6  # inches: the most a table's label column asks for
 CELL_PAD = 0.1  # inches each side of a table cell's text
 MAX_ROWS = 12  # a table's rows on a slide (fewer where the room is less)
-CHART_PT = 7  # the smallest a chart's labels may come out (a printed footnote); a chart of so many bars that they
-# would be smaller is left out, and the slide says where to see it
+CHART_PT = BODY_PT  # the smallest a chart's labels may come out, as any other line: a chart whose labels would be
+# smaller beside its figures gets a slide of its own, and one too small even there is left out, with where to see it
 DPI = 200  # a chart's pixels per inch as shown: sharp on a projector and in print, small files
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core, as the report packs use
 FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 PPTX_FONT = "Arial"  # on every machine that opens a .pptx; narrower than DejaVu, so the wrapping holds
 INK, MUTED, RULE, HEAD_FILL = (31, 35, 40), (80, 88, 98), (200, 207, 214), (236, 240, 244)
 BANNER_FILL, BANNER_INK = (255, 236, 190), (92, 61, 0)
-TOO_SMALL = ("The chart has too many bars to be read on a slide: the figures are in the table, and the whole "
-             "chart is in the view's link and its PNG export.")
+TOO_SMALL = ("The chart has too many bars to be read from the back of a room: the figures are in the table, and "
+             "the whole chart is in the view's link and its PNG export.")
+CHART_NEXT = "The chart is on the next slide, large enough to be read."
 SYNTHETIC = "Synthetic sample — fictional places and pupils, not real statistics"
 SYNTHETIC_SHORT = "Synthetic sample — not real statistics"
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -223,9 +224,28 @@ def _image_size(png: bytes) -> tuple[int, int]:
         return im.size
 
 
+def trim(png: bytes, pad: int = 8) -> bytes:
+    """The chart without the blank margins round what it draws (a few pixels kept), so its drawing, not its
+    padding, takes the slide's room: a chart of seven bars then reads at 18 pt on a slide of its own."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        im = im.convert("RGBA")
+        flat = Image.new("RGB", im.size, "white")
+        flat.paste(im, mask=im.getchannel("A"))
+        box = flat.convert("L").point(lambda v: 255 if v < 250 else 0).getbbox()  # where anything is drawn
+        if box is None:
+            return png
+        box = (max(box[0] - pad, 0), max(box[1] - pad, 0), min(box[2] + pad, im.width), min(box[3] + pad, im.height))
+        out = io.BytesIO()
+        im.crop(box).save(out, format="PNG")
+    return out.getvalue()
+
+
 def _picture(png: bytes, font_px: float, x: float, y: float, w: float, h: float) -> Picture | None:
     """The chart as large as its box allows, whole, its shape kept, centred across the box; None when its
     labels would come out smaller than CHART_PT (a chart of very many bars), which no room can read."""
+    png = trim(png)
     pw, ph = _image_size(png)
     scale = min(w / pw, h / ph)
     if font_px * scale * 72 < CHART_PT:
@@ -354,10 +374,12 @@ def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
     # the chart on the left, as large as it can be read; the figures and the note beside it in what it leaves
     side = bool(step.table or step.note)
     panel = min(max(table_width(step.table), PANEL), room * 0.55) if side else 0.0
-    picture = None
+    picture = chart_page = None
     if step.chart:
         picture = _picture(step.chart, step.chart_font_px, MARGIN, top, room - panel - (0.3 if side else 0), body_h)
-    missing = step.missing if not step.chart else "" if picture else TOO_SMALL
+        if picture is None:  # too small beside the figures and settings: the chart alone on the next slide
+            chart_page = _chart_page(deck, step, k + 1, n)
+    missing = step.missing if not step.chart else "" if picture else CHART_NEXT if chart_page else TOO_SMALL
     if picture is not None:
         if side:  # to the left, leaving the rest to the figures
             picture = Picture(MARGIN, top, picture.w, picture.h, picture.png)
@@ -385,7 +407,7 @@ def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
             shown[-1] = fit(shown[-1] + " … (all notes in the speaker notes)", BODY_PT, pw)
         boxes.append(_text(px, py, pw, shown, colour=MUTED))
         py += boxes[-1].h + 0.08
-    pages_after = []
+    pages_after = [chart_page] if chart_page else []
     if note_lines:
         if (len(note_lines) + 1) * lh <= bottom - py:
             boxes.append(_text(px, py, pw, ["Note"], bold=True))
@@ -393,9 +415,23 @@ def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
         else:  # a long note gets a slide of its own rather than a cut or a smaller type
             boxes.append(_text(px, py, pw, wrap("The note for this step is on the next slide.", BODY_PT, pw, most=2),
                                bold=True))
-            pages_after.append(_note_page(deck, step, k + 1, n))
+            pages_after.append(_note_page(deck, step, k + 1 + len(pages_after), n))
     notes = "\n\n".join(p for p in (step.note, " · ".join(step.settings), *step.table_notes, step.link) if p)
     return [Page(tuple(boxes + foot), notes=plain(notes)), *pages_after]
+
+
+def _chart_page(deck: Deck, step: Step, k: int, n: int) -> Page | None:
+    """The step's chart on a slide of its own, as large as the slide holds; None if its labels would still come
+    out below CHART_PT there (then the slide says where the whole chart is)."""
+    room = W - 2 * MARGIN
+    title = [fit(f"Chart: {step.title}", TITLE_PT, room, True)]
+    boxes: list = [_text(MARGIN, 0.3, room, title, TITLE_PT, bold=True)]
+    foot = _footer(deck, k, n)
+    y = 0.3 + boxes[0].h + 0.05  # the slide's whole height between title and footer, for the chart's type
+    picture = _picture(step.chart, step.chart_font_px, MARGIN, y, room, foot[0].y - 0.05 - y)
+    if picture is None:
+        return None
+    return Page(tuple(boxes + [picture] + foot), notes=plain(" · ".join(step.settings)))
 
 
 def _note_page(deck: Deck, step: Step, k: int, n: int) -> Page:

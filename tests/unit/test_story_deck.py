@@ -147,9 +147,11 @@ def test_each_step_has_its_title_where_it_is_from_and_its_note_as_plain_text(prs
 
 
 def test_a_long_note_gets_a_slide_of_its_own(prs, views):
-    assert len(prs.slides) == 1 + len(views) + 1
-    assert "on the next slide" in slide_text(prs.slides[3])
-    assert slide_text(prs.slides[4]).startswith("Note: ")
+    texts = [slide_text(s) for s in prs.slides]
+    charts = [t for t in texts if t.startswith("Chart: ")]  # a chart enlarged on a slide of its own
+    assert len(prs.slides) == 1 + len(views) + 1 + len(charts)
+    note = next(i for i, t in enumerate(texts) if t.startswith("Note: "))
+    assert "The note for this step is on the next slide" in " ".join(words(texts[note - 1]))
     total = len(prs.slides)
     for k, slide in enumerate(prs.slides, start=1):  # every footer counts the slides there are, the note's too
         assert f"{k} of {total}" in slide_text(slide), k
@@ -183,7 +185,8 @@ def test_the_small_group_never_appears_as_a_number_anywhere(sample_dataset, plan
 
 def test_pictures_are_charts_fitted_whole(prs, built):
     pictures = [[s for s in slide.shapes if s.shape_type == 13] for slide in prs.slides]
-    assert len(pictures[1]) == 1  # the Explore step's chart
+    explore = next(i for i, s in enumerate(prs.slides) if slide_text(s).startswith("Chart: Pupils of one school"))
+    assert len(pictures[explore]) == 1  # the Explore step's chart, enlarged on a slide of its own
     assert not pictures[0] and not pictures[-1]  # the cover, the overview: none
     laid = [[b for b in page.boxes if isinstance(b, slides.Picture)] for page in slides.pages(built)]
     for shapes, boxes in zip(pictures, laid):
@@ -263,3 +266,36 @@ def test_libreoffice_opens_the_pptx_and_draws_every_slide(pptx_bytes, prs, tmp_p
             x1, y1 = x0 + shape.width * width // prs.slide_width, y0 + shape.height * height // prs.slide_height
             area = pixels[y0:y1, x0:x1]
             assert (area.min(axis=2) < 200).mean() > 0.01, f"{png.name}: its chart is not drawn"
+
+
+def _label_pt(shape) -> float:
+    """A chart's labels as they come out on the slide: their size in the PNG's pixels, scaled to the picture."""
+    width_px = Image.open(io.BytesIO(shape.image.blob)).size[0]
+    return story_deck.CHART_FONT_PX * Emu(shape.width).inches / width_px * 72
+
+
+def test_no_chart_label_comes_out_below_18_pt(prs):
+    pictures = [s for slide in prs.slides for s in slide.shapes if s.shape_type == 13]
+    assert pictures
+    assert min(_label_pt(p) for p in pictures) >= 18, [round(_label_pt(p), 1) for p in pictures]
+
+
+def test_a_chart_of_many_bars_is_enlarged_on_a_slide_of_its_own_or_left_out_with_where_to_see_it(
+        sample_dataset, sample_comparators):
+    """Clusters ranked (7 bars) do not fit beside their figures at 18 pt: the chart gets the next slide to itself.
+    Every school (over 50 bars) cannot be read even there: the slide says where the whole chart is."""
+    views = (sv.make("Clusters ranked", "compare", {"view": ["rank"]}, PAGES),
+             sv.make("Every school", "explore", {"rows": ["school"]}, PAGES))
+    d = story_deck.build(sample_dataset, views, RULES, title="Many bars", source="respondents.parquet",
+                         page_titles=PAGES, comps=sample_comparators)
+    prs = Presentation(io.BytesIO(slides.to_pptx(d)))
+    texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in prs.slides]
+    pictures = [[s for s in slide.shapes if s.shape_type == 13] for slide in prs.slides]
+    assert all(_label_pt(p) >= 18 for ps in pictures for p in ps), [[_label_pt(p) for p in ps] for ps in pictures]
+    ranked = next(i for i, t in enumerate(texts) if "Clusters ranked" in t)
+    if not pictures[ranked]:  # beside the figures it would be too small: enlarged on the next slide
+        assert slides.CHART_NEXT in " ".join(texts[ranked].split())
+        assert texts[ranked + 1].startswith("Chart: Clusters ranked") and pictures[ranked + 1]
+    schools = next(i for i, t in enumerate(texts) if t.startswith("Every school"))
+    assert not pictures[schools] and schools == len(texts) - 1, "no slide of its own: too small even there"
+    assert slides.TOO_SMALL in " ".join(texts[schools].split())
