@@ -342,8 +342,10 @@ def test_the_story_page_offers_the_story_as_a_deck_in_both_formats(app, deferred
     stem = f"rcs_deck_workshop-march_{dt.date.today().isoformat()}"
     assert {f"{stem}.pptx", f"{stem}.pdf"} <= set(deferred)
     prs = Presentation(io.BytesIO(deferred[f"{stem}.pptx"]()))
-    assert len(prs.slides) == 3
+    firsts = [next(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in prs.slides]
+    charts = [t for t in firsts if t.startswith("Chart: ")]  # a chart too small beside its figures, enlarged
+    assert len(prs.slides) == 3 + len(charts)
     text = " ".join(s.text_frame.text for slide in prs.slides for s in slide.shapes if s.has_text_frame)
     assert "Workshop, March" in text and "Synthetic sample" in text and HOSTILE.title in text
     pages = PdfReader(io.BytesIO(deferred[f"{stem}.pdf"]())).pages
-    assert len(pages) == 3 and "Workshop, March" in pages[0].extract_text()
+    assert len(pages) == len(prs.slides) and "Workshop, March" in pages[0].extract_text()
