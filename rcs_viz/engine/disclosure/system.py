@@ -405,9 +405,11 @@ class Ranges:
         room for the ones going up), each just far enough; every point found
         widens every item's known interval. The first pushes are over small
         groups of hidden items (`chunks`, the rest held at their true values),
-        which are cheap and settle most items of a big table; then over all
-        of them. When those rounds stop paying, each item left gets its exact
-        LPs over everything it is linked to, which alone can fail an item.
+        which are cheap and settle most items of a big table. In a big table,
+        items pinned down within their own small tables (`_pinned`) then fail
+        at once, and the rest are pushed over all hidden items. When those
+        rounds stop paying, each item left gets its exact LPs over everything
+        it is linked to: only these and `_pinned` can fail an item.
         """
         values = self.system.values
         small = self.sensitive
@@ -418,7 +420,8 @@ class Ranges:
         if not a.shape[0]:
             return failures
         targets = np.flatnonzero(small[items])
-        if len(items) > 2 * CHUNK and highs() is not None:
+        big = len(items) > 2 * CHUNK and highs() is not None  # small tables: their exact LPs cost less
+        if big:
             for chunk in chunks(self.system, hidden, CHUNK):
                 goal = np.flatnonzero(small[chunk])
                 if (~self.settled(chunk[goal])).any():
@@ -427,7 +430,7 @@ class Ranges:
                     local = Model(*equations(self.system, mask), 0.0, np.inf)
                     self._push(chunk, goal, lambda c, lower, upper, k=chunk, m=local, e=mask:
                                self._solve(k, lambda: equations(self.system, e), c, lower, upper, m))
-        pinned = self._pinned(hidden, items[targets[~self.settled(items[targets])]])
+        pinned = self._pinned(hidden, items[targets[~self.settled(items[targets])]]) if big else {}
         targets = targets[~np.isin(items[targets], list(pinned))]
         self._push(items, targets, lambda c, lower, upper: self._solve(items, lambda: (a, b), c, lower, upper))
 
