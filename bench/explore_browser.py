@@ -127,6 +127,10 @@ def main() -> None:
     bare_dir = DATA / "bare_app"
     bare_dir.mkdir(parents=True, exist_ok=True)
     (bare_dir / "app.py").write_text(BARE_APP)
+    # The floor runs under the app's own server settings (.streamlit/config.toml: no file watcher, no full garbage
+    # collection after each run), so the ratio is the page's own work, not a difference of settings.
+    (bare_dir / ".streamlit").mkdir(exist_ok=True)
+    (bare_dir / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
     stages = ["P5", "P6", "P7", "S1", "S2", "S3", "S4"]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
