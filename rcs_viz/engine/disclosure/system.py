@@ -545,6 +545,8 @@ class Ranges:
             for sign in (1.0, -1.0):
                 if not narrow(k):
                     break
+                if sign > 0 and low[k] < _EPS:
+                    continue  # seen at 0 already: that is its least value
                 c[k] = sign
                 res = solve(c, np.inf)
                 if res is None or res.status != 0:
