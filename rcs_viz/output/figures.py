@@ -51,12 +51,18 @@ def _text_width(text: str, size: float) -> float:
     return 0.6 * size * len(str(text))
 
 
-def legend(labels, scale: float = 1.0, **kwargs) -> alt.Legend:
-    """A legend on top that lists every entry whole: as many columns as fit LEGEND_WIDTH, then more rows."""
+def legend(labels, scale: float = 1.0, plot_width: bool = False, **kwargs) -> alt.Legend:
+    """A legend on top that lists every entry whole: as many columns as fit LEGEND_WIDTH, then more rows.
+
+    `plot_width`: as many as fit the plot's own width (the `width` of a single or layered view as wide as its
+    container), which a top legend starts from: long labels on the other axis leave it less than LEGEND_WIDTH.
+    """
     entry = max([_text_width(t, FONT_SIZE * scale) for t in labels] or [0]) + 34 * scale
     total = sum(_text_width(t, FONT_SIZE * scale) + 34 * scale for t in labels)
     columns = len(labels) if total <= LEGEND_WIDTH * scale else max(1, int(LEGEND_WIDTH * scale // entry))
-    return alt.Legend(orient="top", labelLimit=0, columns=max(columns, 1), **kwargs)
+    if plot_width:
+        columns = alt.ExprRef(f"width >= {total:.0f} ? {len(labels)} : max(1, floor(width / {entry:.0f}))")
+    return alt.Legend(orient="top", labelLimit=0, columns=columns if plot_width else max(columns, 1), **kwargs)
 
 
 def wrap(text: str, size: float, width: float = 480) -> list[str]:

@@ -25,6 +25,7 @@ VIEWS = {
     "compare_gradient": "/compare?view=gradient",
     "compare_funnel": "/compare?view=funnel&level=school",
     "compare_spine": "/compare?view=spine",
+    "compare_similar": "/compare?view=similar&level=school",
     "need_fit": "/need?sec=fit",
     "need_services": "/need?sec=services",
     "need_whatif": "/need?sec=whatif",

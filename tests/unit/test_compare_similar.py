@@ -235,3 +235,18 @@ def test_a_report_pack_lists_the_planted_school_as_protected_in_html_and_pdf(ds)
     line = dict(shown.fair)["Bullied: % Often"]
     assert "observed ÷ expected" in line and "against statistical neighbours (" in line
     assert not fairdata.leaks(report.to_html(shown))
+
+
+def test_the_ratio_axis_covers_the_ratios_and_intervals_not_from_zero(ds):
+    """Ratios sit around 1: the axis spans the drawn ratios, their intervals and the line at 1, with a little room,
+    instead of starting at 0 and leaving them a corner of the width."""
+    r = similar.similar(ds, bully(ds), "school", SCOPE, "cpp", Rules())
+    spec = charts.similar_chart(r).to_dict()
+    domain = next(layer["encoding"]["x"]["scale"]["domain"] for layer in spec["layer"]
+                  if "scale" in layer.get("encoding", {}).get("x", {}))
+    drawn = r.drawn
+    low, high = min(drawn["ci_low"].min(), 1.0), max(drawn["ci_high"].max(), 1.0)
+    assert domain[0] <= low and domain[1] >= high, "every interval and the line at 1 inside the axis"
+    assert domain[0] > 0 and domain[0] >= low - 0.1 * (high - low), "the axis starts near the data, not at zero"
+    assert any(layer["mark"].get("strokeDash") and layer["encoding"]["x"]["field"] == "one" for layer in spec["layer"]
+               if isinstance(layer["mark"], dict)), "the reference line at 1"

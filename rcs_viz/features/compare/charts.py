@@ -90,7 +90,7 @@ def _verdict_scale(polarity: str | list[str] | None, title: str, scale: float, o
     else:
         domain = NEUTRAL if polarity in (None, "neutral") else POLAR
     style = dict(symbolStrokeColor="#777777", symbolStrokeWidth=0.5, symbolSize=160 * scale, offset=offset * scale)
-    legend = (figures.legend(domain, scale, titleLimit=0, **style) if whole
+    legend = (figures.legend(domain, scale, plot_width=True, titleLimit=0, **style) if whole
               else alt.Legend(orient=orient, columns=len(domain), titleLimit=900 * scale, **style))
     return alt.Color("verdict:N", title=title,
                      scale=alt.Scale(domain=domain, range=[VERDICT_COLOURS[v] for v in domain]), legend=legend)
@@ -500,6 +500,19 @@ def _in_sentence(label: str) -> str:
     return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
+def ratio_domain(data: pd.DataFrame) -> list[float]:
+    """The ratio axis: every ratio, interval and 1 (the line of 'as expected') with a little room either side.
+
+    Not from zero: ratios sit around 1, and an axis from 0 left them a corner of the width. The chart rounds it
+    out to the ticks it writes (`figures.TICKS`), so no interval ends past the last value on the axis. Linear, not log: the
+    ratios here stay within a factor of about 2 of 1, where the two differ little and a linear axis reads plainly.
+    """
+    ends = [float(v) for v in [*data["ci_low"], *data["ci_high"], *data["ratio"], 1.0] if pd.notna(v)]
+    low, high = min(ends), max(ends)
+    room = 0.05 * ((high - low) or 1.0)
+    return [max(0.0, low - room), high + room]
+
+
 def similar_chart(r: Similar, scale: float = 1.0) -> alt.Chart:
     """Units by observed ÷ expected, highest first, with 95% intervals, against 1 (as similar pupils elsewhere)."""
     drawn = r.drawn.reset_index(drop=True)
@@ -517,8 +530,8 @@ def similar_chart(r: Similar, scale: float = 1.0) -> alt.Chart:
                alt.Tooltip("ci_text:N", title="95% CI"), alt.Tooltip("counts_text:N", title="Pupils"),
                alt.Tooltip("verdict:N", title="Against similar pupils")]
     step = 30 * scale
-    top = max([1.2] + list(data["ci_high"]))
-    x = alt.X("ratio:Q", title="Observed ÷ expected (95% CI)", scale=alt.Scale(domain=[0, top * 1.05], nice=False),
+    x = alt.X("ratio:Q", title="Observed ÷ expected (95% CI)",
+              scale=alt.Scale(domain=ratio_domain(data), nice=figures.TICKS, zero=False),
               axis=alt.Axis(format=".2~f", tickCount=figures.TICKS))
     base = alt.Chart(data).encode(y=alt.Y("unit_short:N", sort=list(data["unit_short"]), title=None,
                                           axis=alt.Axis(labelLimit=0)))
