@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 # The Explore page's imports, as the router and the page make them (app.py, app_pages/explore.py).
-IMPORTS = ("streamlit", "rcs_viz.engine.store", "rcs_viz.output.markdown", "rcs_viz.ui.access", "rcs_viz.ui.pages",
+IMPORTS = ("streamlit", "rcs_viz.engine.store_error", "rcs_viz.output.markdown", "rcs_viz.ui.access", "rcs_viz.ui.pages",
            "rcs_viz.engine.service", "rcs_viz.features.explore.charts", "rcs_viz.ui.binding", "rcs_viz.ui.presenter",
            "rcs_viz.ui.render", "rcs_viz.ui.session", "rcs_viz.ui.story", "rcs_viz.ui.controls.explore")
 HEAVY = ("fpdf", "pptx", "vl_convert", "pydeck", "scipy", "statsmodels", "openpyxl", "xlsxwriter", "pypdf",
