@@ -478,7 +478,8 @@ class Ranges:
         narrower here, and its two LPs over the whole table can be spared (and
         the pushes no longer chase it). On a grid the longest lines are the
         ones across schools; without them the hidden items fall apart into
-        each school's own small table, whose LPs take microseconds. An item
+        each school's own small table, whose LPs take a fraction of a
+        millisecond. An item
         this does not pin down goes on to the pushes and exact LPs, as before.
         Returns, per item pinned, (least, greatest value without the dropped
         lines, the hidden items of its small table, the shown items with a
@@ -534,11 +535,13 @@ class Ranges:
                 low, high = np.minimum(low, res.x), np.maximum(high, res.x)
             return res
 
-        # first one LP for them all: every narrow item up, each just far enough to be wide
+        # first one LP for them all: every narrow item up, each just far enough to be wide (its truth lies
+        # below that, so the LP stays feasible)
         if narrow(at).sum() > 1:
+            up = at[narrow(at)]
             c, upper = np.zeros(len(cols)), np.full(len(cols), np.inf)
-            c[at[narrow(at)]] = -1.0
-            upper[at] = np.ceil(low[at] - _EPS) + t
+            c[up] = -1.0
+            upper[up] = np.ceil(low[up] - _EPS) + t
             solve(c, upper)
         for item, k in zip(todo, at):
             c, seen = np.zeros(len(cols)), []
