@@ -12,6 +12,8 @@ import json
 import textwrap
 
 import altair as alt
+import pandas as pd
+from altair.utils.data import to_values
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 FONT_SIZE = 15
@@ -113,7 +115,28 @@ def finish(chart, title: str, subtitle: list[str], height: float, scale: float, 
                               labelColor=TEXT, titleColor=TEXT)
             .configure_text(fontSize=(FONT_SIZE - 1) * scale, color=TEXT)
             .configure_view(stroke=None))
-    return finished.properties(description=describe(finished.to_dict(validate=False)))
+    return finished.properties(description=describe(_inline(finished).to_dict(validate=False)))
+
+
+def _inline(chart):
+    """A copy of `chart` whose data frames are written out as inline values, for a spec made here.
+
+    Altair turns a data frame into a spec through its data transformer, which is global to the process, and
+    Streamlit swaps in its own while it draws a chart (under a lock of its own, writing into that chart's
+    datasets). A spec made from a data frame in another session's thread at that moment goes through Streamlit's
+    transformer and writes into the chart being drawn: under load a page run failed ("dictionary changed size
+    during iteration") and a description lost its figures. Inline values never meet a transformer.
+    """
+    out = chart.copy(deep=False)
+    if isinstance(getattr(out, "data", None), pd.DataFrame):
+        out.data = to_values(out.data)
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        parts = getattr(out, key, None)
+        if isinstance(parts, list):
+            setattr(out, key, [_inline(p) for p in parts])
+    if hasattr(getattr(out, "spec", None), "to_dict"):
+        out.spec = _inline(out.spec)
+    return out
 
 
 def fit(chart, title: str, subtitle: list[str], height: float, scale: float, **kwargs):
@@ -222,7 +245,7 @@ def footer(source: str, rules) -> list[str]:
 
 def _spec(c: alt.Chart, lines) -> str:
     """The chart's spec with `lines` added under its title."""
-    spec = c.to_dict()
+    spec = _inline(c).to_dict()
     if spec.get("width") == "container":  # a file has no container: the width it is drawn at, and lines fitted to it
         spec["width"] = EXPORT_WIDTH  # (drawn to fit that width, a line longer than it would be cut, not widen it)
         size = spec.get("config", {}).get("title", {}).get("subtitleFontSize", FONT_SIZE - 2)
