@@ -1,6 +1,7 @@
 """The fast audit (one HiGHS model kept across solves, pushes over small groups of linked items first,
-exact LPs per group of linked items) against an attacker written here: for each small item, its least and
-greatest value over the whole system by a fresh linprog, nothing kept, nothing split.
+items pinned down within their own school's table failed without a whole-table LP, exact LPs per group of
+linked items) against an attacker written here: for each small item, its least and greatest value over the
+whole system by a fresh linprog, nothing kept, nothing split.
 
 The verdicts must be the same item for item, on random systems (hypothesis), and the sample's school x
 SIMD x sex table must now answer and pass the attacker's audit.
