@@ -115,7 +115,12 @@ def finish(chart, title: str, subtitle: list[str], height: float, scale: float, 
                               labelColor=TEXT, titleColor=TEXT)
             .configure_text(fontSize=(FONT_SIZE - 1) * scale, color=TEXT)
             .configure_view(stroke=None))
-    return finished.properties(description=describe(_inline(finished).to_dict(validate=False)))
+    return finished.properties(description=describe(spec_of(finished, validate=False)))
+
+
+def spec_of(chart, validate: bool = True) -> dict:
+    """The chart's Vega-Lite spec, made safely beside Streamlit drawing charts in other threads (`_inline`)."""
+    return _inline(chart).to_dict(validate=validate)
 
 
 def _inline(chart):
@@ -245,7 +250,7 @@ def footer(source: str, rules) -> list[str]:
 
 def _spec(c: alt.Chart, lines) -> str:
     """The chart's spec with `lines` added under its title."""
-    spec = _inline(c).to_dict()
+    spec = spec_of(c)
     if spec.get("width") == "container":  # a file has no container: the width it is drawn at, and lines fitted to it
         spec["width"] = EXPORT_WIDTH  # (drawn to fit that width, a line longer than it would be cut, not widen it)
         size = spec.get("config", {}).get("title", {}).get("subtitleFontSize", FONT_SIZE - 2)

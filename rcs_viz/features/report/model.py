@@ -34,6 +34,7 @@ from rcs_viz.features.compare.model import Indicator, Scope
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.sql.views import QueryError
+from rcs_viz.output import figures
 from rcs_viz.output.tables import LOW_BASE, MARKERS, SUPPRESSED
 
 KINDS = ("school", "cluster", "cpp")
@@ -69,7 +70,7 @@ class Section:
         """The chart's Vega-Lite spec for print: the report's own unit in bold, no on-screen instructions."""
         if self.chart is None:
             return None
-        spec = self.chart.to_dict()
+        spec = figures.spec_of(self.chart)
         title = spec.get("title")
         if isinstance(title, dict) and isinstance(title.get("subtitle"), list):
             title["subtitle"] = [line for line in title["subtitle"] if not line.startswith("Click a row")]
