@@ -98,8 +98,8 @@ def measure(rows: int, repeat: int) -> dict:
     return result
 
 
-AUDIT_TABLES = [("school", "simd", "sex"), ("school", "sex", "stage"), ("school", "simd", None),
-                ("cluster", "simd", "sex"), ("school", "sdq_total_band", "sex")]
+AUDIT_TABLES = [("school", "simd", "sex"), ("school", "sex", "stage"), ("school", "stage", None),
+                ("school", "simd", None), ("cluster", "simd", "sex"), ("school", "sdq_total_band", "sex")]
 
 
 def audit(repeat: int) -> None:
@@ -124,13 +124,19 @@ def audit(repeat: int) -> None:
         spent.append(self)
 
     system.Ranges.__init__ = spy
-    print(f"{'table (rows x cols x panel)':<34} {'cells':>6} {'small':>6} {'wall':>8} {'cpu':>8} {'LP work':>8} "
-          f"{'answer':>12} {'hidden':>7} {'no budget: wall':>16} {'hidden':>7}")
+    print(f"{'table (rows x cols x panel)':<34} {'cells':>6} {'small':>6} {'empty':>6} {'wall':>8} {'cpu':>8} {'LP work':>8} "
+          f"{'answer':>12} {'hidden':>13} {'no budget: wall':>16} {'hidden':>13}")
     for rows, cols, panel in AUDIT_TABLES:
         q = CrossTab(rows=rows, cols=cols, panel=panel)
         sql, params = views.crosstab(q, service.schema(ds))
-        cube = gate._Cube(service._fill_grid(ds, q, db.run(ds.db_path, sql, params)))
+        grid = service._fill_grid(ds, q, db.run(ds.db_path, sql, params))
+        cube = gate._Cube(grid)
         s = cube.system()
+        empty = service.structurally_empty(ds, q, grid)  # structural zeros, as the gate gets them
+        flags = np.zeros(s.size, bool)
+        if empty is not None:
+            flags[cube.flat] = empty
+        public = cube.structural(flags)
         inner = np.ones(cube.shape, bool)
         for axis in range(len(cube.shape)):
             inner[(slice(None),) * axis + (-1,)] = False
@@ -141,21 +147,24 @@ def audit(repeat: int) -> None:
             for _ in range(times):
                 spent.clear()
                 t, c = time.perf_counter(), time.process_time()
-                hidden = system.suppress(s, rules.threshold, budget)
+                hidden = system.suppress(s, rules.threshold, budget, public=public)
                 walls.append(time.perf_counter() - t)
                 cpus.append(time.process_time() - c)
             used = budget - spent[0].budget if spent else 0.0
-            closed = np.array_equal(hidden, s.closed(rules.threshold))
-            return statistics.median(walls), statistics.median(cpus), used, closed, hidden[inner].mean()
+            closed = np.array_equal(hidden, s.closed(rules.threshold) & ~public)
+            return (statistics.median(walls), statistics.median(cpus), used, closed,
+                    f"{hidden[inner].mean():.1%}/{hidden[inner & ~public].mean():.1%}")
 
         wall, cpu, used, closed, share = run(gate.WORK_BUDGET, repeat)
         free_wall, _, _, free_closed, free_share = run(1e12, 1) if closed else (wall, cpu, used, closed, share)
         label = " x ".join(x for x in (rows, cols, panel) if x)
-        print(f"{label:<34} {s.size:>6} {int((s.values < rules.threshold).sum()):>6} {wall:>7.2f}s {cpu:>7.2f}s "
-              f"{used:>8.0f} {'FAILED CLOSED' if closed else 'answered':>12} {share:>6.1%} "
-              f"{free_wall:>15.2f}s {free_share:>6.1%}")
-    print(f"LP work in the gate's units (budget {gate.WORK_BUDGET}); hidden = share of inner cells (margins excluded); "
-          f"'no budget' = the same table allowed to finish (run once), shown only where the gate failed closed.")
+        small = int(((s.values < rules.threshold) & ~public).sum())
+        print(f"{label:<34} {s.size:>6} {small:>6} {int(public.sum()):>6} {wall:>7.2f}s {cpu:>7.2f}s "
+              f"{used:>8.0f} {'FAILED CLOSED' if closed else 'answered':>12} {share:>13} "
+              f"{free_wall:>15.2f}s {free_share:>13}")
+    print(f"LP work in the gate's units (budget {gate.WORK_BUDGET}); hidden = share of inner cells (margins excluded) / of those not empty; "
+          f"'no budget' = the same table allowed to finish (run once), shown only where the gate failed closed; "
+          f"empty = structural zeros (place/stage combinations the data never holds), shown as 0 and not counted small.")
     system.Ranges.__init__ = real
 
 

@@ -216,7 +216,7 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
     sql, params = views.crosstab(query, _schema(dataset.db_path, dataset.dictionary))
     raw = db.run(dataset.db_path, sql, params)
     grid = _fill_grid(dataset, query, raw)
-    cells = _protect(grid, rules, dataset.ledger)
+    cells = _protect(grid, rules, dataset.ledger, structurally_empty(dataset, query, grid))
     cells = _measure(cells, query, measure, rules, level)
     cells = _label(cells, dataset.dictionary, query)
     summary = disclosure.public_summary(disclosure.summary(cells))
@@ -235,23 +235,57 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
     )
 
 
-def _protect(cells: pd.DataFrame, rules: Rules, ledger: Ledger | None) -> pd.DataFrame:
+def _protect(cells: pd.DataFrame, rules: Rules, ledger: Ledger | None, empty=None) -> pd.DataFrame:
     """The gate; where the rules ask for protection across views, judged against every view the ledger holds
     and then recorded in it.
 
     Cells whose records another judged view hid stay hidden, cells within a
     small group of a shown one are hidden, both protected like small cells;
     cells another judged view showed are public and never relied on as partners.
-    A view judged before gets the answer it got then.
+    A view judged before gets the answer it got then. `empty`: the structural
+    zeros (`structurally_empty`), shown as 0 in every case and never recorded
+    as released (they hold no records).
     """
     if ledger is None or not rules.across_views:
-        return disclosure.protect(cells, rules)
+        return disclosure.protect(cells, rules, empty=empty)
     answered = ledger.answer(cells, rules.threshold)
     if answered is not None:
-        return disclosure.protect(cells, rules, decided=~answered)
+        return disclosure.protect(cells, rules, decided=~answered, empty=empty)
     judged = ledger.judge(cells, rules.threshold)
-    out = disclosure.protect(cells, rules, sensitive=judged.must_hide, known=judged.known)
-    ledger.record(cells, (out["status"] == disclosure.SHOWN).to_numpy(), rules.threshold)
+    out = disclosure.protect(cells, rules, sensitive=judged.must_hide, known=judged.known, empty=empty)
+    released = (out["status"] == disclosure.SHOWN) & (out["reason"] != disclosure.NO_SUCH_PUPILS)
+    ledger.record(cells, released.to_numpy(), rules.threshold)
+    return out
+
+
+@lru_cache(maxsize=256)
+def _combinations(db_path: Path, dictionary: Dictionary, names: tuple[str, ...]) -> frozenset[tuple]:
+    sql, params = views.code_combinations(names, _schema(db_path, dictionary))
+    return frozenset(db.run(db_path, sql, params).itertuples(index=False, name=None))
+
+
+def structurally_empty(dataset: Dataset, query: CrossTab, cells: pd.DataFrame) -> np.ndarray | None:
+    """Per cell, whether its place and stage codes (cpp, cluster, school, stage) occur together nowhere in
+    the data: a primary school's S1-S4, a secondary's P4-P7. None when the view has no such dimension.
+
+    Read from the whole table (every wave, no filter), so it is public structure that no link can change:
+    a stage left empty by a filter on pupils' answers is not structural (telling it would disclose those
+    answers), and nor is a 'no answer' code. The gate shows these cells as 0 (docs/disclosure.md).
+    """
+    d = dataset.dictionary
+    dims = [(dim, name) for dim, name in zip(DIMS, query.dims)
+            if name is not None and name in d and d[name].role in STRUCTURE]
+    names = tuple(dict.fromkeys(name for _, name in dims))
+    if not names:
+        return None
+    present = _combinations(dataset.db_path, d, names)
+    out = np.zeros(len(cells), bool)
+    keys = cells[[dim for dim, _ in dims]].to_numpy(dtype=object)
+    for i, key in enumerate(keys):
+        codes = dict(zip((name for _, name in dims), key))
+        if any(not isinstance(c, str) or c == MISSING for c in codes.values()):
+            continue  # a margin (the gate works those out), or 'no answer', which is about pupils
+        out[i] = tuple(codes[n] for n in names) not in present
     return out
 
 
@@ -345,8 +379,9 @@ def _measure(cells: pd.DataFrame, query: CrossTab, measure: str, rules: Rules, l
     else:
         ok, why = disclosure.value_allowed(cells["status"], base_n, base_shown, rules)
     cells["value"] = value.where(ok)
-    cells["ci_low"] = pd.Series(low, index=cells.index).where(ok)
-    cells["ci_high"] = pd.Series(high, index=cells.index).where(ok)
+    sampled = ok & cells["reason"].ne(disclosure.NO_SUCH_PUPILS)  # a structural zero is no estimate: no interval
+    cells["ci_low"] = pd.Series(low, index=cells.index).where(sampled)
+    cells["ci_high"] = pd.Series(high, index=cells.index).where(sampled)
     cells["reason"] = cells["reason"].where(cells["reason"].notna(), why.where(~ok))
     return cells
 

@@ -36,6 +36,9 @@ SECONDARY_REASON = "hidden so that a small cell cannot be worked out from the to
 # What a viewer is told about any suppressed cell. One text for all: saying
 # which hidden cells are the small ones would let them be worked out.
 PUBLIC_REASON = "protected: a small count, or hidden so that one cannot be worked out"
+# Why a structurally empty cell is shown as 0 (docs/disclosure.md): no record anywhere in the data has its
+# combination of places and stages, which is public structure, not a fact about any pupil.
+NO_SUCH_PUPILS = "no such pupils: this combination of place and stage occurs nowhere in the data"
 PUBLIC_SUMMARY = ("cells", "protected", "share_cells_hidden", "mostly_protected", "advice")
 ADVICE = ("Most of this table is hidden to protect small groups. Try fewer categories "
           "(combine bands or use a broader variable) or wider filters (all stages, a "
@@ -104,7 +107,8 @@ def primary_reason(threshold: int) -> str:
 
 # --- the gate ---------------------------------------------------------------
 
-def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=None, decided=None) -> pd.DataFrame:
+def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=None, decided=None,
+            empty=None) -> pd.DataFrame:
     """Decide, cell by cell, what may be shown; add `count`, `status` and `reason`.
 
     Suppression is decided on true counts; noise is added afterwards to shown
@@ -112,7 +116,12 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=N
     `known` (boolean, in the cells' order) carry what other views decided:
     cells that must stay hidden, and cells already public (see `hide`).
     `decided`: the hidden mask this same view got before (the ledger's
-    answer), kept as it was, small cells always hidden.
+    answer), kept as it was, small cells always hidden. `empty` (boolean, in
+    the cells' order) marks the inner cells whose combination of place and
+    stage codes occurs nowhere in the data: structural zeros, shown as 0 with
+    the reason NO_SUCH_PUPILS and never hidden (`_Cube.structural` extends
+    them to the margins that cover only such cells; margins are read from
+    inner cells only).
     """
     if rules.perturbation and "ckey" not in cells:
         raise ValueError("cells need a 'ckey' column for perturbation")
@@ -125,24 +134,27 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=N
         grid[cube.flat] = np.asarray(mask, bool)
         return grid
 
+    structural = cube.structural(on_grid(empty))
     if decided is None:
-        primary, hidden = hide(cube.system(), rules, on_grid(sensitive), on_grid(known))
+        primary, hidden = hide(cube.system(), rules, on_grid(sensitive), on_grid(known), structural)
     else:
-        primary = cube.n.ravel() < rules.threshold
-        hidden = primary | on_grid(decided)
+        primary = (cube.n.ravel() < rules.threshold) & ~structural
+        hidden = (primary | on_grid(decided)) & ~structural
     is_primary = primary[cube.flat]
     is_hidden = hidden[cube.flat]
+    is_empty = structural[cube.flat]
     n = cube.n.ravel()[cube.flat]
     count = perturb(n, cells["ckey"].to_numpy(), rules.threshold) if rules.perturbation else n
     out = cells.copy()
-    out["count"] = pd.arrays.IntegerArray(np.where(is_hidden, 0, count).astype(np.int64), is_hidden)
+    out["count"] = pd.arrays.IntegerArray(np.where(is_hidden | is_empty, 0, count).astype(np.int64), is_hidden)
     out["status"] = np.where(is_hidden, SUPPRESSED, SHOWN)
     out["reason"] = np.where(is_primary, primary_reason(rules.threshold),
-                             np.where(is_hidden, SECONDARY_REASON, None)).astype(object)
+                             np.where(is_hidden, SECONDARY_REASON,
+                                      np.where(is_empty, NO_SUCH_PUPILS, None))).astype(object)
     return out
 
 
-def hide(system: System, rules: Rules, sensitive=None, known=None) -> tuple[np.ndarray, np.ndarray]:
+def hide(system: System, rules: Rules, sensitive=None, known=None, public=None) -> tuple[np.ndarray, np.ndarray]:
     """The gate for any additive system of counts: (primary, hidden) item masks under the data owner's rules.
 
     Primary: every item below the threshold, zeros included. Secondary, when
@@ -153,12 +165,14 @@ def hide(system: System, rules: Rules, sensitive=None, known=None) -> tuple[np.n
     items are hidden and kept from being worked out like small ones; `known`
     items are public already and are never relied on as partners (the
     ledger's judgement of what other views released: `ledger.Judgement`).
+    `public` items are structural zeros: never primary, never hidden.
     """
-    primary = system.values < rules.threshold
+    public = np.zeros(system.size, bool) if public is None else public
+    primary = (system.values < rules.threshold) & ~public
     if rules.secondary:
-        hidden = engine.suppress(system, rules.threshold, WORK_BUDGET, sensitive, known)
+        hidden = engine.suppress(system, rules.threshold, WORK_BUDGET, sensitive, known, public)
     else:
-        hidden = primary | sensitive if sensitive is not None else primary.copy()
+        hidden = primary | (sensitive & ~public) if sensitive is not None else primary.copy()
     return primary, hidden
 
 
@@ -275,6 +289,23 @@ class _Cube:
             if not np.array_equal(parts[..., :-1].sum(-1), parts[..., -1]):
                 raise ValueError("cells are not additive: every margin must equal the sum of its cells")
 
+    def structural(self, empty) -> np.ndarray:
+        """Structural zeros on the grid: the inner cells `empty` marks (each must count nobody), and every
+        margin all of whose cells are such (a primary school's S1 row over both sexes); nothing when `empty` is
+        None. Only inner cells are read, so a margin is structural exactly when everything it adds up is."""
+        out = np.zeros(self.shape, bool)
+        if empty is None or not self.shape:
+            return out.ravel()
+        inner = tuple(slice(0, length - 1) for length in self.shape)
+        out[inner] = np.asarray(empty, bool).reshape(self.shape)[inner]
+        for axis, length in enumerate(self.shape):
+            if length > 1:
+                along = np.moveaxis(out, axis, -1)
+                along[..., -1] = along[..., :-1].all(-1)
+        if (self.n[out] > 0).any():
+            raise ValueError("a cell marked structurally empty holds respondents")
+        return out.ravel()
+
     def system(self) -> System:
         """The grid as an additive system: items are flat grid positions, lines the axis sums, axis by axis."""
         at = np.arange(self.n.size).reshape(self.shape)
@@ -294,10 +325,11 @@ class Failure:
     high: float
 
 
-def audit(cells: pd.DataFrame, hidden, threshold: int) -> list[Failure]:
+def audit(cells: pd.DataFrame, hidden, threshold: int, empty=None) -> list[Failure]:
     """Check a suppression pattern: every cell below the threshold must be hidden, and its
     feasible range given everything shown (x >= 0, every margin the sum of its cells)
-    at least `threshold` wide, or unbounded. Returns the cells that fail.
+    at least `threshold` wide, or unbounded. Returns the cells that fail. `empty`: structural
+    zeros, as for `protect` (public, fixed at 0, needing no protection).
     """
     cube = _Cube(cells)
     grid = np.zeros(cube.n.size, bool)
@@ -305,7 +337,12 @@ def audit(cells: pd.DataFrame, hidden, threshold: int) -> list[Failure]:
     position = np.empty(cube.n.size, np.int64)
     position[cube.flat] = np.arange(len(cells))
     out = []
-    for cell, low, high in engine.audit(cube.system(), grid, threshold):
+    structural = None
+    if empty is not None:
+        flags = np.zeros(cube.n.size, bool)
+        flags[cube.flat] = np.asarray(empty, dtype=bool)
+        structural = cube.structural(flags)
+    for cell, low, high in engine.audit(cube.system(), grid, threshold, structural):
         row = cells.iloc[position[cell]]
         out.append(Failure(cells.index[position[cell]], row["panel"], row["row"], row["col"], low, high))
     return out

@@ -330,10 +330,14 @@ class Ranges:
     same on any machine.
     """
 
-    def __init__(self, system: System, threshold: int, budget: float = math.inf, sensitive: np.ndarray | None = None):
+    def __init__(self, system: System, threshold: int, budget: float = math.inf, sensitive: np.ndarray | None = None,
+                 public: np.ndarray | None = None):
         self.system, self.threshold, self.budget = system, threshold, budget
-        # items to keep from being pinned down: the small ones, and any the caller names (see suppress)
+        # items to keep from being pinned down: the small ones, and any the caller names (see suppress), but
+        # never a `public` one (a structural zero: everyone knows it, so there is nothing to keep)
         self.sensitive = system.values < threshold if sensitive is None else (system.values < threshold) | sensitive
+        if public is not None:
+            self.sensitive &= ~public
         self.low = system.values.astype(float)
         self.high = self.low.copy()
         self.unbounded = np.zeros(system.size, bool)
@@ -646,7 +650,7 @@ def partner(system: System, hidden: np.ndarray, item: int, linked: np.ndarray,
 
 
 def suppress(system: System, threshold: int, budget: float, sensitive: np.ndarray | None = None,
-             known: np.ndarray | None = None) -> np.ndarray:
+             known: np.ndarray | None = None, public: np.ndarray | None = None) -> np.ndarray:
     """Primary and secondary suppression on true counts: the hidden-item mask.
 
     Primary: every item below the threshold, zeros included, and every
@@ -662,14 +666,22 @@ def suppress(system: System, threshold: int, budget: float, sensitive: np.ndarra
     known, only the known ones, which are public already, since a grand total
     could pin a small one against them). A solver that gives no answer raises
     SolverError.
+
+    `public` items are structural zeros (no such pupils anywhere in the data,
+    which anyone can tell from the data's public structure): never hidden,
+    never partners, fixed at 0 in every LP like any shown item, and shown
+    even when the table fails closed (docs/disclosure.md).
     """
-    hidden = system.values < threshold
+    public = np.zeros(system.size, bool) if public is None else np.asarray(public, bool)
+    small = (system.values < threshold) & ~public
     if sensitive is not None:
-        hidden |= sensitive
-    ranges = Ranges(system, threshold, budget=budget, sensitive=sensitive)
+        sensitive = sensitive & ~public
+    hidden = small | sensitive if sensitive is not None else small.copy()
+    barred = public if known is None else known | public  # never a partner
+    ranges = Ranges(system, threshold, budget=budget, sensitive=sensitive, public=public)
     try:
         while True:
-            close_lines(system, hidden, threshold, known)
+            close_lines(system, hidden, threshold, barred)
             failures = ranges.failures(hidden)
             if not failures:
                 return hidden
@@ -677,7 +689,7 @@ def suppress(system: System, threshold: int, budget: float, sensitive: np.ndarra
             for item, _, _, linked in failures:
                 if np.isin(system.near(item), added).any():
                     continue  # a line through it has just changed: look again first
-                pick = partner(system, hidden, item, linked, known, ranges.room.get(item))
+                pick = partner(system, hidden, item, linked, barred, ranges.room.get(item))
                 if pick is None:  # everything linked is hidden or public: fail closed
                     raise FailClosed
                 hidden[pick] = True
@@ -686,16 +698,18 @@ def suppress(system: System, threshold: int, budget: float, sensitive: np.ndarra
         if known is not None and known.any():
             # Only what is public already: showing a known item again tells nothing new, whatever this
             # table's totals, and the same view asked again gets the same answer.
-            return (system.values < threshold) | ~known | (sensitive if sensitive is not None else False)
-        return system.closed(threshold)
+            return (small | ~known | (sensitive if sensitive is not None else False)) & ~public
+        return system.closed(threshold) & ~public
 
 
-def audit(system: System, hidden, threshold: int) -> list[tuple[int, float, float]]:
+def audit(system: System, hidden, threshold: int, public=None) -> list[tuple[int, float, float]]:
     """Check a suppression pattern: every item below the threshold must be hidden, and its feasible range
     given everything shown (hidden items >= 0, every line holding) at least `threshold` wide, or unbounded.
-    Returns (item, low, high) for each item that fails. No work budget: a check, not a view.
+    Returns (item, low, high) for each item that fails. No work budget: a check, not a view. `public` items
+    (structural zeros) are shown and need no protection.
     """
     mask = np.asarray(hidden, dtype=bool)
     if mask.shape != system.values.shape:
         raise ValueError(f"expected {system.size} hidden flags, not {mask.size}")
-    return [(i, low, high) for i, low, high, _ in Ranges(system, threshold).failures(mask.copy())]
+    public = None if public is None else np.asarray(public, bool)
+    return [(i, low, high) for i, low, high, _ in Ranges(system, threshold, public=public).failures(mask.copy())]

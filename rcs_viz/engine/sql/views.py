@@ -266,6 +266,16 @@ def distinct_codes(name: str, schema: Mapping[str, str], within=()) -> tuple[str
             f"FROM {TABLE}" + (f" {where}" if where else "")), params
 
 
+def code_combinations(names: tuple[str, ...], schema: Mapping[str, str]) -> tuple[str, dict]:
+    """Every combination of codes the columns `names` hold together in the whole table (no filter, every
+    wave), as columns c0, c1, ...; no counts. Used for place and stage columns only, whose combinations are
+    public structure (which stages a school teaches)."""
+    cols = [quote(n, schema) for n in names]
+    keys = ", ".join(f"CASE WHEN {c} IS NULL THEN '{MISSING}' ELSE CAST({c} AS VARCHAR) END AS c{i}"
+                     for i, c in enumerate(cols))
+    return f"SELECT DISTINCT {keys} FROM {TABLE}", {}
+
+
 def places(school: str, cluster: str, x: str, y: str, schema: Mapping[str, str]) -> tuple[str, dict]:
     """Each school's cluster and location, with their spread, so the caller can check they are the school's own.
 
