@@ -11,8 +11,8 @@ Streamlit's Markdown, st.table cells included.
 
 from __future__ import annotations
 
+import functools
 import itertools
-import math
 import urllib.parse
 
 import pandas as pd
@@ -150,7 +150,12 @@ def table(frame, key: str | None = None, **kwargs) -> None:
 
 
 def _styled(values: pd.DataFrame, text: pd.DataFrame, fmt: str) -> Styler:
-    """Numbers that sort as numbers and read as the table's text: formatted, with markers and intervals per cell."""
+    """Numbers that sort as numbers and read as the table's text: every number cell shows its cell of `text`.
+
+    `text` writes each number as `fmt` does, with its markers and intervals; a cell's text is given to the Styler
+    directly, cell by cell (its display functions): one Styler.format per cell that differed from `fmt` took 136 ms
+    on a 500-cell table with intervals, and every page run draws its table again.
+    """
     numeric = [c for c in values.columns if pd.api.types.is_float_dtype(values[c])]
     # A protected cell ([c]) stays a missing value, which the grid draws as its placeholder, [c], and its accessible
     # table reads as an empty cell: any number there would be read out (-inf as "-Infinity"). [b] is the lowest
@@ -159,12 +164,16 @@ def _styled(values: pd.DataFrame, text: pd.DataFrame, fmt: str) -> Styler:
     # 50.33333333333333.
     digits = {"{:,.0f}": 0, "{:.1f}": 1}.get(fmt)
     values = values.round({c: digits for c in numeric}) if digits is not None else values
-    styler = values.style.format(fmt.format, subset=numeric, na_rep=tables.SUPPRESSED)
+    styler = values.style
     for c in numeric:
-        written = values[c].map(lambda v: fmt.format(v) if math.isfinite(v) else tables.SUPPRESSED if v != v else "")
-        for i in values.index[(written != text[c]).to_numpy()]:
-            styler = styler.format(lambda _v, t=text.at[i, c]: t, subset=pd.IndexSlice[[i], [c]])
+        column = values.columns.get_loc(c)
+        for row, written in enumerate(text[c].to_numpy()):
+            styler._display_funcs[(row, column)] = functools.partial(_as_text, written)
     return styler.hide(axis="index")
+
+
+def _as_text(text, _value):
+    return text
 
 
 def _as_written(values: pd.DataFrame, text: pd.DataFrame) -> Styler:
@@ -230,7 +239,28 @@ def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
 def draw(c, **kwargs):
     """One chart as wide as its column when it is drawn to fit one (width "container"), at its own height."""
     width = "stretch" if getattr(c, "width", None) == "container" else "content"
-    return st.altair_chart(c, width=width, height="content", **kwargs)
+    return st.altair_chart(_unchecked(c), width=width, height="content", **kwargs)
+
+
+@functools.cache
+def _unchecked_class(cls: type) -> type:
+    def to_dict(self, validate: bool = False, **kwargs):
+        return cls.to_dict(self, validate, **kwargs)
+
+    return type(cls.__name__, (cls,), {"to_dict": to_dict})
+
+
+def _unchecked(c):
+    """`c` as Streamlit draws it, without checking its whole spec against the Vega-Lite schema on every draw.
+
+    st.altair_chart calls the chart's to_dict() with its default, validation on: about 10 ms a chart in every page
+    run, spent under a lock that Streamlit holds for every session's charts. The spec is the same either way (the
+    check only raises); the tests check every kind of chart the pages build (`to_dict()`, `figures.spec_of`).
+    A shallow copy, so the cached chart itself is unchanged.
+    """
+    out = c.copy(deep=False)
+    object.__setattr__(out, "__class__", _unchecked_class(type(c)))
+    return out
 
 
 def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, show_ci: bool = False) -> None:
@@ -314,7 +344,7 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
         if getattr(figure, "width", None) == "container":  # rank, trend, gradient: as wide as the column
             event = draw(figure, **kwargs)
         else:  # the spine: its own width and height
-            event = st.altair_chart(figure, width="content", height=figure.usermeta["height"], **kwargs)
+            event = st.altair_chart(_unchecked(figure), width="content", height=figure.usermeta["height"], **kwargs)
     hidden = getattr(result, "protected", None)
     if hidden:
         st.caption(f"Not drawn (protected or base too small): {', '.join(escape(h) for h in hidden[:12])}"
