@@ -31,8 +31,8 @@ PANEL = 5.2  # inches: the least the figures and note beside a chart get
 LABEL = 3.6  # inches: the most a table's label column asks for
 CELL_PAD = 0.1  # inches each side of a table cell's text
 MAX_ROWS = 12  # a table's rows on a slide (fewer where the room is less)
-CHART_PT = BODY_PT  # the smallest a chart's labels may come out, as any other line: a chart whose labels would be
-# smaller beside its figures gets a slide of its own, and one too small even there is left out, with where to see it
+CHART_PT = BODY_PT  # the smallest a chart's labels may come out, as any other line: a chart drawn for its room
+# (`deck_chart`) that cannot read so beside its figures gets slides of its own, split into parts if need be
 DPI = 200  # a chart's pixels per inch as shown: sharp on a projector and in print, small files
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core, as the report packs use
 FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -42,6 +42,7 @@ BANNER_FILL, BANNER_INK = (255, 236, 190), (92, 61, 0)
 TOO_SMALL = ("The chart has too many bars to be read from the back of a room: the figures are in the table, and "
              "the whole chart is in the view's link and its PNG export.")
 CHART_NEXT = "The chart is on the next slide, large enough to be read."
+CHARTS_NEXT = "The chart is on the next {n} slides, in parts large enough to be read."
 SYNTHETIC = "Synthetic sample — fictional places and pupils, not real statistics"
 SYNTHETIC_SHORT = "Synthetic sample — not real statistics"
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -50,13 +51,22 @@ PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presen
 # --- what a deck holds ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class ChartPart:
+    """A chart, or a part of one, drawn for a slide of its own; `caption` says which part it is."""
+
+    png: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class Step:
     """One saved view as a slide: all text, already protected (a hidden figure is its marker, never a number)."""
 
     title: str
     where: str  # "Step 2 of 6 · Explore"
     settings: tuple[str, ...] = ()  # what the view shows, its filters, wave and base, in words
-    chart: bytes | None = None  # PNG
+    chart: bytes | None = None  # PNG, drawn to sit beside the figures (`chart_boxes`)
+    chart_parts: tuple[ChartPart, ...] = ()  # else the chart on slides of its own, in parts if need be
     chart_font_px: float = 30.0  # the size of the chart's labels in the PNG's pixels, to judge whether they can be read
     table: tuple[tuple[str, ...], ...] = ()  # header row first
     table_notes: tuple[str, ...] = ()  # what the table's markers mean
@@ -203,6 +213,12 @@ def _text(x, y, w, lines, size=BODY_PT, **kwargs) -> Text:
     return Text(x, y, w, len(lines) * line_height(size) + 0.04, tuple(lines), size, **kwargs)
 
 
+def _footer_top(footer: str) -> float:
+    """Where a slide's footer starts: it takes the footer's lines (two at most) and one for the slide's number."""
+    lines = wrap(footer, BODY_PT, W - 2 * MARGIN, most=2)
+    return H - 0.22 - ((len(lines) + 1) * line_height(BODY_PT) + 0.04)
+
+
 def _footer(deck: Deck, k: int, n: int) -> list[Text]:
     """Source and protection, then (for the sample) the synthetic label, the date and the slide's number."""
     room = W - 2 * MARGIN
@@ -210,8 +226,7 @@ def _footer(deck: Deck, k: int, n: int) -> list[Text]:
     tail = f"{deck.date} · {k} of {n}"
     label = fit(SYNTHETIC_SHORT, BODY_PT, room - width(" · " + tail, BODY_PT, True) - 0.1, True) + " · " \
         if deck.synthetic else ""
-    h = (len(lines) + 1) * line_height(BODY_PT) + 0.04
-    y = H - 0.22 - h
+    y = _footer_top(deck.footer)
     return [_text(MARGIN, y, room, lines, colour=MUTED),
             _text(MARGIN, y + len(lines) * line_height(BODY_PT), room, [label + tail], bold=deck.synthetic,
                   colour=BANNER_INK if deck.synthetic else MUTED)]
@@ -240,6 +255,13 @@ def trim(png: bytes, pad: int = 8) -> bytes:
         out = io.BytesIO()
         im.crop(box).save(out, format="PNG")
     return out.getvalue()
+
+
+def label_pt(png: bytes, font_px: float, w: float, h: float) -> float:
+    """The points a chart's labels (`font_px` in its PNG) come out at, the chart as large as a box `w` by `h`
+    inches allows, whole, its blank margins trimmed (as `_picture` places it)."""
+    pw, ph = _image_size(trim(png))
+    return font_px * min(w / pw, h / ph) * 72
 
 
 def _picture(png: bytes, font_px: float, x: float, y: float, w: float, h: float) -> Picture | None:
@@ -354,9 +376,9 @@ def _bullet(text: str, room: float) -> list[str]:
     return ["• " + lines[0]] + ["   " + line for line in lines[1:]]
 
 
-def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
+def _head(step: Step) -> tuple[list, float]:
+    """A step slide's title, where the step is from and its settings; and where they end."""
     room = W - 2 * MARGIN
-    lh = line_height(BODY_PT)
     y = 0.3
     title = wrap(step.title, TITLE_PT, room, bold=True, most=2)
     boxes: list = [_text(MARGIN, y, room, title, TITLE_PT, bold=True)]
@@ -367,19 +389,46 @@ def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
     if settings:
         boxes.append(_text(MARGIN, y, room, settings, colour=MUTED))
         y += boxes[-1].h
-    foot = _footer(deck, k, n)
-    top, bottom = y + 0.15, foot[0].y - 0.1
-    body_h = bottom - top
+    return boxes, y
 
-    # the chart on the left, as large as it can be read; the figures and the note beside it in what it leaves
+
+def _beside(step: Step, footer: str) -> tuple[float, float, float, float]:
+    """The box a step's chart gets on the step's own slide: on the left, the figures and the note beside it."""
+    room = W - 2 * MARGIN
+    top = _head(step)[1] + 0.15
     side = bool(step.table or step.note)
     panel = min(max(table_width(step.table), PANEL), room * 0.55) if side else 0.0
-    picture = chart_page = None
-    if step.chart:
-        picture = _picture(step.chart, step.chart_font_px, MARGIN, top, room - panel - (0.3 if side else 0), body_h)
-        if picture is None:  # too small beside the figures and settings: the chart alone on the next slide
-            chart_page = _chart_page(deck, step, k + 1, n)
-    missing = step.missing if not step.chart else "" if picture else CHART_NEXT if chart_page else TOO_SMALL
+    return MARGIN, top, room - panel - (0.3 if side else 0), _footer_top(footer) - 0.1 - top
+
+
+def _alone(footer: str) -> tuple[float, float, float, float]:
+    """The box a chart gets on a slide of its own: under the title and a line saying which part it is."""
+    top = 0.3 + line_height(TITLE_PT) + 0.04 + 0.05 + line_height(BODY_PT) + 0.1
+    return MARGIN, top, W - 2 * MARGIN, _footer_top(footer) - 0.05 - top
+
+
+def chart_boxes(step: Step, footer: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The inches (wide, high) a step's chart gets beside its figures, and alone on a slide: a chart is drawn
+    for one of them (`deck_chart`), so that its labels read at CHART_PT at the size it is shown."""
+    return _beside(step, footer)[2:], _alone(footer)[2:]
+
+
+def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
+    room = W - 2 * MARGIN
+    lh = line_height(BODY_PT)
+    boxes, _ = _head(step)
+    foot = _footer(deck, k, n)
+    x, top, chart_w, body_h = _beside(step, deck.footer)
+    bottom = top + body_h
+    side = bool(step.table or step.note)
+
+    # the chart on the left, as large as it can be read; the figures and the note beside it in what it leaves
+    picture = _picture(step.chart, step.chart_font_px, x, top, chart_w, body_h) if step.chart else None
+    parts = [] if picture else [_chart_page(deck, step, i, k + 1 + i, n) for i in range(len(step.chart_parts))]
+    if None in parts:  # a part that cannot be read: the chart is not shown in parts
+        parts = []
+    missing = (step.missing if not (step.chart or step.chart_parts) else "" if picture
+               else CHART_NEXT if len(parts) == 1 else CHARTS_NEXT.format(n=len(parts)) if parts else TOO_SMALL)
     if picture is not None:
         if side:  # to the left, leaving the rest to the figures
             picture = Picture(MARGIN, top, picture.w, picture.h, picture.png)
@@ -407,31 +456,36 @@ def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
             shown[-1] = fit(shown[-1] + " … (all notes in the speaker notes)", BODY_PT, pw)
         boxes.append(_text(px, py, pw, shown, colour=MUTED))
         py += boxes[-1].h + 0.08
-    pages_after = [chart_page] if chart_page else []
+    pages_after = list(parts)
     if note_lines:
         if (len(note_lines) + 1) * lh <= bottom - py:
             boxes.append(_text(px, py, pw, ["Note"], bold=True))
             boxes.append(_text(px, py + lh, pw, note_lines))
         else:  # a long note gets a slide of its own rather than a cut or a smaller type
-            boxes.append(_text(px, py, pw, wrap("The note for this step is on the next slide.", BODY_PT, pw, most=2),
+            where = "the next slide" if not pages_after else f"slide {k + 1 + len(pages_after)}"  # after its chart
+            boxes.append(_text(px, py, pw, wrap(f"The note for this step is on {where}.", BODY_PT, pw, most=2),
                                bold=True))
             pages_after.append(_note_page(deck, step, k + 1 + len(pages_after), n))
     notes = "\n\n".join(p for p in (step.note, " · ".join(step.settings), *step.table_notes, step.link) if p)
     return [Page(tuple(boxes + foot), notes=plain(notes)), *pages_after]
 
 
-def _chart_page(deck: Deck, step: Step, k: int, n: int) -> Page | None:
-    """The step's chart on a slide of its own, as large as the slide holds; None if its labels would still come
-    out below CHART_PT there (then the slide says where the whole chart is)."""
+def _chart_page(deck: Deck, step: Step, i: int, k: int, n: int) -> Page | None:
+    """Part `i` of the step's chart on a slide of its own, its part number in the title ("(2 of 3)") and a line
+    saying which rows it holds; None if its labels would come out below CHART_PT there."""
     room = W - 2 * MARGIN
-    title = [fit(f"Chart: {step.title}", TITLE_PT, room, True)]
+    part = step.chart_parts[i]
+    count = f" ({i + 1} of {len(step.chart_parts)})" if len(step.chart_parts) > 1 else ""
+    title = [fit(f"Chart: {step.title}", TITLE_PT, room - width(count, TITLE_PT, True), True) + count]
     boxes: list = [_text(MARGIN, 0.3, room, title, TITLE_PT, bold=True)]
-    foot = _footer(deck, k, n)
-    y = 0.3 + boxes[0].h + 0.05  # the slide's whole height between title and footer, for the chart's type
-    picture = _picture(step.chart, step.chart_font_px, MARGIN, y, room, foot[0].y - 0.05 - y)
+    if part.caption:
+        boxes.append(_text(MARGIN, 0.3 + boxes[0].h + 0.05, room, [fit(part.caption, BODY_PT, room)], colour=MUTED))
+    x, y, w, h = _alone(deck.footer)
+    picture = _picture(part.png, step.chart_font_px, x, y, w, h)
     if picture is None:
         return None
-    return Page(tuple(boxes + [picture] + foot), notes=plain(" · ".join(step.settings)))
+    return Page(tuple(boxes + [picture] + _footer(deck, k, n)),
+                notes=plain(" · ".join(p for p in (part.caption, *step.settings) if p)))
 
 
 def _note_page(deck: Deck, step: Step, k: int, n: int) -> Page:

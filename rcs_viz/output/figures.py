@@ -162,7 +162,7 @@ MARKS = {"bar": "bars", "point": "dots", "circle": "dots", "line": "lines", "rul
          "rect": "cells", "tick": "ticks", "text": "labels", "geoshape": "areas"}
 
 
-def _units(node: dict, data=None, encoding=None):
+def units(node: dict, data=None, encoding=None):
     """Every single view of a spec (layers, facets, concatenations walked), with the data and encoding it inherits."""
     data = node.get("data", data)
     encoding = {**(encoding or {}), **node.get("encoding", {})}
@@ -170,9 +170,9 @@ def _units(node: dict, data=None, encoding=None):
         yield node, data, encoding
     for key in ("layer", "hconcat", "vconcat", "concat"):
         for child in node.get(key, []):
-            yield from _units(child, data, encoding)
+            yield from units(child, data, encoding)
     if isinstance(node.get("spec"), dict):
-        yield from _units(node["spec"], data, encoding)
+        yield from units(node["spec"], data, encoding)
 
 
 def _number(value, fmt: str | None) -> str:
@@ -209,7 +209,7 @@ def describe(spec: dict) -> str:
     subtitle = title.get("subtitle") or []
     words += [subtitle] if isinstance(subtitle, str) else list(subtitle)
     datasets = spec.get("datasets", {})
-    for unit, data, enc in _units(spec):
+    for unit, data, enc in units(spec):
         mark = unit["mark"]["type"] if isinstance(unit["mark"], dict) else unit["mark"]
         rows = datasets.get((data or {}).get("name"), (data or {}).get("values"))
         if mark not in MARKS or not rows or unit.get("transform") or (

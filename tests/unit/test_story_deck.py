@@ -1,8 +1,9 @@
 """Story decks, checked by opening them: the .pptx with python-pptx, the PDF with pypdf, and (where LibreOffice is
 installed) the .pptx as LibreOffice draws it.
 
-One deck of four steps is built once: an Explore table holding the planted small group, a Compare rank, Need
-against contact and the Overview, with a hostile title and note. The small group's figure must never appear on
+One deck of five steps is built once: an Explore table holding the planted small group, clusters ranked, Need
+against contact (too many bars for one slide at 18 pt), every school ranked (too many for three slides) and the
+Overview, with a hostile title and note. The small group's figure must never appear on
 a slide; every slide must say the data is the synthetic sample; text must be large and inside the slide.
 """
 
@@ -51,6 +52,7 @@ def views(planted):
                 title="Pupils of one school by sex", note="A small school: some figures are protected."),
         sv.make("Clusters ranked", "compare", {"view": ["rank"]}, PAGES),
         sv.make("Need", "need", {}, PAGES, title=HOSTILE_TITLE, note=HOSTILE_NOTE),
+        sv.make("Schools ranked", "compare", {"view": ["rank"], "level": ["school"]}, PAGES),
         sv.make("What the data covers", "", {}, PAGES),
     )
 
@@ -151,7 +153,9 @@ def test_a_long_note_gets_a_slide_of_its_own(prs, views):
     charts = [t for t in texts if t.startswith("Chart: ")]  # a chart enlarged on a slide of its own
     assert len(prs.slides) == 1 + len(views) + 1 + len(charts)
     note = next(i for i, t in enumerate(texts) if t.startswith("Note: "))
-    assert "The note for this step is on the next slide" in " ".join(words(texts[note - 1]))
+    step = max(i for i, t in enumerate(texts[:note]) if not t.startswith("Chart: "))  # its chart's slides between
+    where = "the next slide" if step == note - 1 else f"slide {note + 1}"
+    assert f"The note for this step is on {where}" in " ".join(words(texts[step]))
     total = len(prs.slides)
     for k, slide in enumerate(prs.slides, start=1):  # every footer counts the slides there are, the note's too
         assert f"{k} of {total}" in slide_text(slide), k
@@ -280,22 +284,46 @@ def test_no_chart_label_comes_out_below_18_pt(prs):
     assert min(_label_pt(p) for p in pictures) >= 18, [round(_label_pt(p), 1) for p in pictures]
 
 
-def test_a_chart_of_many_bars_is_enlarged_on_a_slide_of_its_own_or_left_out_with_where_to_see_it(
-        sample_dataset, sample_comparators):
-    """Clusters ranked (7 bars) do not fit beside their figures at 18 pt: the chart gets the next slide to itself.
-    Every school (over 50 bars) cannot be read even there: the slide says where the whole chart is."""
-    views = (sv.make("Clusters ranked", "compare", {"view": ["rank"]}, PAGES),
-             sv.make("Every school", "explore", {"rows": ["school"]}, PAGES))
-    d = story_deck.build(sample_dataset, views, RULES, title="Many bars", source="respondents.parquet",
-                         page_titles=PAGES, comps=sample_comparators)
-    prs = Presentation(io.BytesIO(slides.to_pptx(d)))
-    texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in prs.slides]
+def _steps(prs) -> list[tuple[int, list[int]]]:
+    """Each step's slide and the slides of its chart ("Chart: …") after it."""
+    texts = [slide_text(s) for s in prs.slides]
+    out = []
+    for i, text in enumerate(texts):
+        if re.search(r"Step \d+ of \d+", text):
+            charts = []
+            while i + 1 + len(charts) < len(texts) and texts[i + 1 + len(charts)].startswith("Chart: "):
+                charts.append(i + 1 + len(charts))
+            out.append((i, charts))
+    return out
+
+
+def test_every_step_keeps_its_chart_on_the_slides(prs, views):
+    """No chart is left out: Need's (15 clusters and All) is split across slides; every school ranked (too many
+    for three slides) shows its top and its bottom, saying how many are between and where the whole chart is."""
+    steps = _steps(prs)
+    assert len(steps) == len(views)
     pictures = [[s for s in slide.shapes if s.shape_type == 13] for slide in prs.slides]
-    assert all(_label_pt(p) >= 18 for ps in pictures for p in ps), [[_label_pt(p) for p in ps] for ps in pictures]
-    ranked = next(i for i, t in enumerate(texts) if "Clusters ranked" in t)
-    if not pictures[ranked]:  # beside the figures it would be too small: enlarged on the next slide
-        assert slides.CHART_NEXT in " ".join(texts[ranked].split())
-        assert texts[ranked + 1].startswith("Chart: Clusters ranked") and pictures[ranked + 1]
-    schools = next(i for i, t in enumerate(texts) if t.startswith("Every school"))
-    assert not pictures[schools] and schools == len(texts) - 1, "no slide of its own: too small even there"
-    assert slides.TOO_SMALL in " ".join(texts[schools].split())
+    texts = [" ".join(words(slide_text(s))) for s in prs.slides]
+    for (i, charts), view in zip(steps, views):
+        shown = pictures[i] + [p for c in charts for p in pictures[c]]
+        assert bool(shown) == (view.page != ""), (view.name, texts[i])  # the overview has no chart
+        assert " ".join(words(slides.TOO_SMALL)) not in texts[i]
+        if charts:  # too small beside the figures: the slide says where it is, each slide after holds one picture
+            assert not pictures[i] and all(len(pictures[c]) == 1 for c in charts)
+            assert (slides.CHART_NEXT if len(charts) == 1 else slides.CHARTS_NEXT.format(n=len(charts))) in texts[i]
+    need, ranked = steps[2][1], steps[3][1]
+    assert len(need) >= 2 and len(ranked) == 2
+    for charts in (need, ranked):  # each part says which it is in its title
+        for k, c in enumerate(charts, start=1):
+            first = prs.slides[c].shapes[0].text_frame.text
+            assert first.startswith("Chart: ") and first.endswith(f"({k} of {len(charts)})"), first
+    spans = [re.search(r"Rows (\d+) to (\d+) of (\d+), every part on the same scale", texts[c]) for c in need]
+    assert all(spans), [texts[c][:200] for c in need]
+    rows = [int(n) for m in spans for n in m.groups()]  # the parts follow on from each other, to the last row
+    assert rows[0] == 1 and rows[-2] == rows[-1] and all(rows[k + 1] + 1 == rows[k + 3] for k in range(0, len(rows) - 3, 3))
+    top = re.search(r"Top (\d+) of (\d+) as ranked; the (\d+) between are in the view's link and its PNG export",
+                    texts[ranked[0]])
+    bottom = re.search(r"Bottom (\d+) of (\d+), same scale; the (\d+) between", texts[ranked[1]])
+    assert top and bottom and top.groups() == bottom.groups()
+    shown, total, between = (int(n) for n in top.groups())
+    assert between == total - 2 * shown > 0

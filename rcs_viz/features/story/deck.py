@@ -16,6 +16,7 @@ the presenter's text, carried as plain text.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from rcs_viz.features.explore import charts as explore_charts, state as explore_
 from rcs_viz.features.need import charts as need_charts, model as need_model, state as need_state, \
     tables as need_tables
 from rcs_viz.features.story import model as sv
-from rcs_viz.output import deck as slides, export, figures, tables
+from rcs_viz.output import deck as slides, deck_chart, export, figures, tables
 from rcs_viz.output.deck import Deck, Step
 
 SCALE = 1.5  # a story plays in presenter mode, whose charts are drawn at this scale for the back of the room
@@ -50,6 +51,7 @@ class Made:
     table: pd.DataFrame | None = None  # text, first column the labels
     table_notes: list[str] = field(default_factory=list)
     missing: str = ""
+    ranked: bool = False  # units in order of their figures: a chart too long for slides shows its top and bottom
 
 
 def _rows(frame: pd.DataFrame | None) -> tuple[tuple[str, ...], ...]:
@@ -124,6 +126,7 @@ def _compare(ds: Dataset, params, rules: Rules, comps: Comparators) -> Made:
         head = (f"{result.title} — {result.level_label.lower()}s against the "
                 f"{result.comparator_label.lower().replace('cpp', 'CPP')}")
         made.figure = compare_charts.rank_chart(result, SCALE)
+        made.ranked = True
     elif view.view == "spine":
         result = compare.spine(ds, view.level, view.unit, scope, view.vs, rules=rules, comps=comps)
         head = (f"{result.unit_label}: every indicator against the "
@@ -227,37 +230,52 @@ def footer(source: str, rules: Rules) -> str:
 
 
 def build(ds: Dataset, views: Sequence[sv.SavedView], rules: Rules, *, title: str, source: str,
-          page_titles: Mapping[str, str], comps: Comparators = EMPTY, png: Callable = figures.to_png,
-          today: dt.date | None = None, timings: dict | None = None) -> Deck:
+          page_titles: Mapping[str, str], comps: Comparators = EMPTY, today: dt.date | None = None,
+          timings: dict | None = None) -> Deck:
     """The story's deck: a cover (title, data, date, the rules in words), then a slide per view.
 
-    `page_titles` names each page by its url path; `png` draws a chart (`figures.to_png`); `timings`, when given,
-    collects seconds spent counting and drawing, for bench/deck.py.
+    `page_titles` names each page by its url path; `timings`, when given, collects seconds spent counting and
+    drawing, for bench/deck.py. Each chart is drawn for the room its slide gives it (`_draw`).
     """
     d = ds.dictionary
     day = today or dt.date.today()
+    foot = footer(source, rules)
     steps = []
     counting = drawing = 0.0
     for k, view in enumerate(views, start=1):
         t0 = time.perf_counter()
         made = make_step(ds, view, rules, comps)
-        t1 = time.perf_counter()
-        chart = png(untitled(made.figure)) if made.figure is not None else None
-        t2 = time.perf_counter()
-        counting, drawing = counting + t1 - t0, drawing + t2 - t1
         rows = _rows(made.table)
-        steps.append(Step(
+        step = Step(
             title=view.title or view.name,
             where=f"Step {k} of {len(views)} · {page_titles.get(view.page, view.page)}"
                   + (f" · {view.name}" if view.title and view.name != view.title else ""),
-            settings=tuple(made.settings), chart=chart, chart_font_px=CHART_FONT_PX, table=rows,
-            table_notes=tuple(_markers(rows) + made.table_notes), note=view.note,
-            missing=made.missing if chart is None else "", link=sv.url(view)))
+            settings=tuple(made.settings), chart_font_px=CHART_FONT_PX, table=rows,
+            table_notes=tuple(_markers(rows) + made.table_notes), note=view.note, missing=made.missing,
+            link=sv.url(view))
+        t1 = time.perf_counter()
+        if made.figure is not None:
+            step = _draw(step, made, foot)
+        t2 = time.perf_counter()
+        counting, drawing = counting + t1 - t0, drawing + t2 - t1
+        steps.append(step)
     if timings is not None:
         timings.update(counting=counting, drawing=drawing)
     return Deck(title=title, dataset=d.title, synthetic=d.synthetic, date=f"{day:%d %B %Y}",
-                rules=tuple(_sentence(r) for r in rules.describe().split(";")),
-                footer=footer(source, rules), steps=tuple(steps))
+                rules=tuple(_sentence(r) for r in rules.describe().split(";")), footer=foot, steps=tuple(steps))
+
+
+def _draw(step: Step, made: Made, foot: str) -> Step:
+    """The step with its chart drawn for a slide: beside its figures if it reads at 18 pt there, else on slides
+    of its own (in parts, or a ranking's top and bottom), else a line saying where the whole chart is. The
+    figures are the page's own: the chart is drawn again from its spec, never counted again."""
+    beside, alone = slides.chart_boxes(step, foot)
+    figure = untitled(made.figure)
+    drawn = deck_chart.draw(figure, *beside, CHART_FONT_PX)
+    if drawn:
+        return dataclasses.replace(step, chart=drawn[0].png, missing="")
+    parts = deck_chart.draw(figure, *alone, CHART_FONT_PX, ranked=made.ranked, split=True)
+    return dataclasses.replace(step, chart_parts=tuple(parts), missing="" if parts else slides.TOO_SMALL)
 
 
 def _sentence(text: str) -> str:
