@@ -279,14 +279,11 @@ def structurally_empty(dataset: Dataset, query: CrossTab, cells: pd.DataFrame) -
     if not names:
         return None
     present = _combinations(dataset.db_path, d, names)
-    out = np.zeros(len(cells), bool)
-    keys = cells[[dim for dim, _ in dims]].to_numpy(dtype=object)
-    for i, key in enumerate(keys):
-        codes = dict(zip((name for _, name in dims), key))
-        if any(not isinstance(c, str) or c == MISSING for c in codes.values()):
-            continue  # a margin (the gate works those out), or 'no answer', which is about pupils
-        out[i] = tuple(codes[n] for n in names) not in present
-    return out
+    column = {name: dim for dim, name in dims}
+    codes = [cells[column[n]].astype(object) for n in names]
+    # a margin (the gate works those out) or 'no answer' (which is about pupils) is never read as structural
+    coded = np.logical_and.reduce([(c.notna() & c.ne(MISSING)).to_numpy() for c in codes])
+    return coded & np.fromiter((key not in present for key in zip(*codes)), bool, len(cells))
 
 
 def _fill_grid(dataset: Dataset, query: CrossTab, raw: pd.DataFrame) -> pd.DataFrame:
