@@ -68,7 +68,8 @@ def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
 
 def _wide(result: Protected, show_ci: bool) -> pd.DataFrame:
     cells = result.cells.copy()
-    cells["text"] = [cell_text(r, result.measure, show_ci) for r in cells.to_dict("records")]
+    read = cells[[c for c in ("status", "value", "ci_low", "ci_high") if c in cells.columns]]  # what cell_text reads
+    cells["text"] = [cell_text(r, result.measure, show_ci) for r in read.to_dict("records")]
     order = {k: i for i, k in enumerate(dict.fromkeys(cells["row_label"]))}
     col_order = list(dict.fromkeys(cells["col_label"]))
     panels = list(dict.fromkeys(cells["panel_label"]))
@@ -134,14 +135,13 @@ def _number(row) -> float:
 def grid(result: Protected, show_ci: bool = False) -> Grid:
     """The wide table as numbers and texts, first columns the panel (if any) and the row label."""
     cells = result.cells.copy()
-    cells["number"] = [_number(r) for r in cells.to_dict("records")]  # records: many times quicker than iterrows
+    cells["number"] = [_number(r) for r in cells[["status", "value"]].to_dict("records")]  # quicker than iterrows
     text = wide(result, show_ci)
     keys = ["panel_label", "row_label"] if result.query.panel is not None else ["row_label"]
     if result.query.cols is None:
         numbers = cells.set_index(keys)[["number"]].rename(columns={"number": result.measure_label})
     else:
-        numbers = cells.pivot_table(index=keys, columns="col_label", values="number", aggfunc="first",
-                                    dropna=False)
+        numbers = cells.pivot(index=keys, columns="col_label", values="number")  # one cell per row and column
     numbers = numbers.reindex(index=text.index, columns=text.columns)
     numbers.index.names, numbers.columns.name = text.index.names, None
     text, numbers = text.reset_index(), numbers.reset_index()
