@@ -239,29 +239,43 @@ def _image_size(png: bytes) -> tuple[int, int]:
         return im.size
 
 
-def trim(png: bytes, pad: int = 8) -> bytes:
-    """The chart without the blank margins round what it draws (a few pixels kept), so its drawing, not its
-    padding, takes the slide's room: a chart of seven bars then reads at 18 pt on a slide of its own."""
+def _drawn(im, pad: int = 8) -> tuple[int, int, int, int] | None:
+    """The box round what a picture draws (a few pixels kept): not blank, not near white; None if nothing."""
+    import numpy as np
+
+    pixels = np.asarray(im.convert("RGBA"))
+    drawn = (pixels[..., 3] > 12) & (pixels[..., :3].min(axis=2) < 250)
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    if not len(rows):
+        return None
+    return (max(int(cols[0]) - pad, 0), max(int(rows[0]) - pad, 0), min(int(cols[-1]) + 1 + pad, im.width),
+            min(int(rows[-1]) + 1 + pad, im.height))
+
+
+@lru_cache(maxsize=16)
+def trim(png: bytes) -> bytes:
+    """The chart without the blank margins round what it draws, so its drawing, not its padding, takes the
+    slide's room. Written fast (`_flat` writes the picture a slide embeds); kept for the next layout of the same
+    deck (`pages` lays a deck out twice, and once more for each file)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as im:
-        im = im.convert("RGBA")
-        flat = Image.new("RGB", im.size, "white")
-        flat.paste(im, mask=im.getchannel("A"))
-        box = flat.convert("L").point(lambda v: 255 if v < 250 else 0).getbbox()  # where anything is drawn
-        if box is None:
+        box = _drawn(im)
+        if box is None or box == (0, 0, im.width, im.height):
             return png
-        box = (max(box[0] - pad, 0), max(box[1] - pad, 0), min(box[2] + pad, im.width), min(box[3] + pad, im.height))
         out = io.BytesIO()
-        im.crop(box).save(out, format="PNG")
+        im.crop(box).save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
 def label_pt(png: bytes, font_px: float, w: float, h: float) -> float:
     """The points a chart's labels (`font_px` in its PNG) come out at, the chart as large as a box `w` by `h`
     inches allows, whole, its blank margins trimmed (as `_picture` places it)."""
-    pw, ph = _image_size(trim(png))
-    return font_px * min(w / pw, h / ph) * 72
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        box = _drawn(im) or (0, 0, im.width, im.height)
+    return font_px * min(w / (box[2] - box[0]), h / (box[3] - box[1])) * 72
 
 
 def _picture(png: bytes, font_px: float, x: float, y: float, w: float, h: float) -> Picture | None:

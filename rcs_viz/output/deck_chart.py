@@ -23,9 +23,9 @@ Drawn with vl-convert from the spec, as `figures.to_png` draws a chart's PNG.
 from __future__ import annotations
 
 import copy
-import io
 import json
 import math
+import re
 
 from rcs_viz.output import deck as slides, figures
 from rcs_viz.output.deck import ChartPart
@@ -42,14 +42,16 @@ WHERE = "the view's link and its PNG export"
 def _png(spec: dict) -> bytes:
     import vl_convert as vlc
 
-    return slides.trim(vlc.vegalite_to_png(json.dumps(spec), scale=DPR))
+    return vlc.vegalite_to_png(json.dumps(spec), scale=DPR)
 
 
-def _height_px(png: bytes) -> int:
-    from PIL import Image
+def _height(spec: dict) -> float:
+    """The chart's whole height in CSS pixels, padding included, read from its SVG: drawing an SVG takes a
+    fraction of a PNG's time, and the padding it counts (trimmed off the PNG) only errs on the safe side."""
+    import vl_convert as vlc
 
-    with Image.open(io.BytesIO(png)) as im:
-        return im.height
+    head = vlc.vegalite_to_svg(json.dumps(spec))[:400]
+    return float(re.search(r'<svg[^>]* height="([\d.]+)"', head).group(1))
 
 
 def _values(spec: dict, data) -> list[dict]:
@@ -132,27 +134,26 @@ def _fits(png: bytes, font_px: float, w: float, h: float) -> bool:
     return slides.label_pt(png, font_px, w, h) >= slides.CHART_PT
 
 
-def draw(chart, w: float, h: float, font_px: float, ranked: bool = False, split: bool = False) -> list[ChartPart]:
-    """The chart drawn for a box `w` by `h` inches, its labels (`font_px` in the PNG) at least CHART_PT there.
+def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, split: bool = False) -> list[ChartPart]:
+    """The chart (its spec, `figures.spec_of`) drawn for a box `w` by `h` inches, its labels (`font_px` in the
+    PNG) at least CHART_PT there.
 
     One picture when it fits; with `split`, a chart of categories too many for the box comes in parts (or, a
     ranking beyond MOST_PARTS slides, as its top and bottom). An empty list: it cannot be read in such a box,
     or the box is narrower than the chart is made for (figures.EXPORT_WIDTH: its legends are laid out for it).
     """
-    spec = figures.spec_of(chart, validate=False)
     css = font_px / DPR  # the labels' CSS pixels
     most_w = css * 72 * w / slides.CHART_PT  # the widest (CSS pixels) the chart may be for labels of CHART_PT
     most_h = css * 72 * h / slides.CHART_PT * 0.97  # and the tallest (a little kept for rounding)
     if "facet" in spec or not isinstance(spec.get("height"), (int, float)):  # small multiples: as exported
-        png = figures.to_png(chart)
+        png = _png(spec)
         return [ChartPart(png)] if _fits(png, font_px, w, h) else []
     if most_w < figures.EXPORT_WIDTH:
         return []
-    spec["width"] = int(most_w * 0.98)
+    spec = {**spec, "width": int(most_w * 0.98)}
     cats = _categories(spec)
     if cats is None:  # a chart of its own shape (lines over waves, a scatter): drawn to the box's height
-        probe = _height_px(_png(spec)) / DPR
-        spec["height"] = max(LEAST_PLOT, spec["height"] + most_h - probe)
+        spec["height"] = max(LEAST_PLOT, spec["height"] + most_h - _height(spec))
         png = _png(spec)
         return [ChartPart(png)] if _fits(png, font_px, w, h) else []
     field, order = cats
@@ -160,13 +161,11 @@ def draw(chart, w: float, h: float, font_px: float, ranked: bool = False, split:
     old_step = spec["height"] / rows
     step = min(old_step, STEP * css) if rows >= 3 else old_step
     domain = _x_domain(spec)
-    png = _png(_part(spec, field, order, domain, step, step / old_step))
-    head = _height_px(png) / DPR - step * rows  # the legend, axis and padding round the plot
-    if _fits(png, font_px, w, h):
-        wider = min(old_step, (most_h - head) / rows)  # rows as far apart as the page has them, if the box holds it
-        if wider > step + 1:
-            png = _png(_part(spec, field, order, domain, wider, wider / old_step))
-        return [ChartPart(png)]
+    head = _height(_part(spec, field, order, domain, step, step / old_step)) - step * rows  # legend, axis, padding
+    if (most_h - head) / rows >= step:  # the whole chart fits: its rows as far apart as the page has them, or less
+        wide = min(old_step, (most_h - head) / rows)
+        png = _png(_part(spec, field, order, domain, wide, wide / old_step))
+        return [ChartPart(png)] if _fits(png, font_px, w, h) else []
     if not split:
         return []
     totals = [c for c in order if c == ALL]
@@ -176,17 +175,18 @@ def draw(chart, w: float, h: float, font_px: float, ranked: bool = False, split:
         return []
     count = -(-len(units) // room)
 
-    def part(shown: list[str], caption: str) -> ChartPart:
+    def part(shown: list[str], caption: str, step: float = step) -> ChartPart:
         return ChartPart(_png(_part(spec, field, shown + totals, domain, step, step / old_step)), caption)
 
     if count <= (MOST_PARTS if ranked else MOST_SPLIT):
-        size = -(-len(units) // count)
+        size = -(-len(units) // count)  # as many in each part; their rows as far apart as the box then lets them
+        step = min(old_step, (most_h - head) / (size + len(totals)))
         out = [part(units[k:k + size], f"Rows {k + 1} to {min(k + size, len(units))} of {len(units)}, every part "
                                        "on the same scale.") for k in range(0, len(units), size)]
     elif ranked:  # the top and the bottom of the ranking, each on a slide; how many between, and where they are
         between = f"the {len(units) - 2 * room} between are in {WHERE}."
-        out = [part(units[:room], f"Top {room} of {len(units)} as ranked; {between}"),
-               part(units[-room:], f"Bottom {room} of {len(units)}, same scale; {between}")]
+        out = [part(units[:room], f"Top {room} of {len(units)} drawn, as ranked; {between}"),
+               part(units[-room:], f"Bottom {room} of {len(units)} drawn, same scale; {between}")]
     else:
         return []
     return out if all(_fits(p.png, font_px, w, h) for p in out) else []

@@ -321,9 +321,9 @@ def test_every_step_keeps_its_chart_on_the_slides(prs, views):
     assert all(spans), [texts[c][:200] for c in need]
     rows = [int(n) for m in spans for n in m.groups()]  # the parts follow on from each other, to the last row
     assert rows[0] == 1 and rows[-2] == rows[-1] and all(rows[k + 1] + 1 == rows[k + 3] for k in range(0, len(rows) - 3, 3))
-    top = re.search(r"Top (\d+) of (\d+) as ranked; the (\d+) between are in the view's link and its PNG export",
-                    texts[ranked[0]])
-    bottom = re.search(r"Bottom (\d+) of (\d+), same scale; the (\d+) between", texts[ranked[1]])
+    top = re.search(r"Top (\d+) of (\d+) drawn, as ranked; the (\d+) between are in the view's link and its "
+                    r"PNG export", texts[ranked[0]])
+    bottom = re.search(r"Bottom (\d+) of (\d+) drawn, same scale; the (\d+) between", texts[ranked[1]])
     assert top and bottom and top.groups() == bottom.groups()
     shown, total, between = (int(n) for n in top.groups())
     assert between == total - 2 * shown > 0

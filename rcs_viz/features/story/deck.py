@@ -270,11 +270,11 @@ def _draw(step: Step, made: Made, foot: str) -> Step:
     of its own (in parts, or a ranking's top and bottom), else a line saying where the whole chart is. The
     figures are the page's own: the chart is drawn again from its spec, never counted again."""
     beside, alone = slides.chart_boxes(step, foot)
-    figure = untitled(made.figure)
-    drawn = deck_chart.draw(figure, *beside, CHART_FONT_PX)
+    spec = figures.spec_of(untitled(made.figure), validate=False)
+    drawn = deck_chart.draw(spec, *beside, CHART_FONT_PX)
     if drawn:
         return dataclasses.replace(step, chart=drawn[0].png, missing="")
-    parts = deck_chart.draw(figure, *alone, CHART_FONT_PX, ranked=made.ranked, split=True)
+    parts = deck_chart.draw(spec, *alone, CHART_FONT_PX, ranked=made.ranked, split=True)
     return dataclasses.replace(step, chart_parts=tuple(parts), missing="" if parts else slides.TOO_SMALL)
 
 
