@@ -95,11 +95,14 @@ def by_width(text: str, size: float) -> alt.ExprRef:
 
 
 def finish(chart, title: str, subtitle: list[str], height: float, scale: float, legend_limit: int = 0,
-           wrapped: bool = False):
+           wrapped: bool = False, autosize: alt.AutoSizeParams | None = None):
     """Title, fonts scaled for presenting, and the whole height (`usermeta.height`).
 
     Legends list every label whole (`legend_limit` 0). `wrapped` breaks the title and subtitle into lines that
     fit the narrowest column (for charts as wide as their container, `fit`).
+
+    Set on one copy of the chart: each properties() or configure_*() call copies a chart again, and a layered or
+    faceted chart copies every layer deep each time (a panel view's charts spent a third of their building so).
     """
     heading, lines = [title], list(subtitle)
     text = heading[0]
@@ -108,20 +111,26 @@ def finish(chart, title: str, subtitle: list[str], height: float, scale: float, 
         lines = [line for s in subtitle for line in wrap(s, (FONT_SIZE - 2) * scale)]
         text = by_width(title, (FONT_SIZE + 3) * scale) if len(heading) > 1 else title
     extra = 22 * scale * (len(heading) - 1 + len(lines) - len(subtitle))
-    finished = (chart.properties(title=alt.TitleParams(text, subtitle=lines, anchor="start", limit=0),
-                             padding={"top": 6 * scale, "left": 4, "right": 8 * scale, "bottom": 20},
-                             usermeta={"height": int(height + extra), "title": title})
-            .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale, labelLimit=340 * scale,
-                            labelColor=TEXT, titleColor=TEXT)
-            .configure_legend(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale,
-                              labelLimit=legend_limit, titleLimit=0, labelColor=TEXT, titleColor=TEXT)
-            .configure_title(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale,
-                             color=TEXT, subtitleColor=SOFT)
-            .configure_header(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale,
-                              labelColor=TEXT, titleColor=TEXT)
-            .configure_text(fontSize=(FONT_SIZE - 1) * scale, color=TEXT)
-            .configure_view(stroke=None))
-    return finished.properties(description=describe(spec_of(finished, validate=False)))
+    finished = chart.copy(deep=False)
+    if autosize is not None:
+        finished.autosize = autosize
+    finished.title = alt.TitleParams(text, subtitle=lines, anchor="start", limit=0)
+    finished.padding = {"top": 6 * scale, "left": 4, "right": 8 * scale, "bottom": 20}
+    finished.usermeta = {"height": int(height + extra), "title": title}
+    config = alt.Config() if finished.config is alt.Undefined else finished.config.copy(deep=False)
+    config["axis"] = alt.AxisConfig(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale,
+                                    labelLimit=340 * scale, labelColor=TEXT, titleColor=TEXT)
+    config["legend"] = alt.LegendConfig(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale,
+                                        labelLimit=legend_limit, titleLimit=0, labelColor=TEXT, titleColor=TEXT)
+    config["title"] = alt.TitleConfig(fontSize=(FONT_SIZE + 3) * scale, subtitleFontSize=(FONT_SIZE - 2) * scale,
+                                      color=TEXT, subtitleColor=SOFT)
+    config["header"] = alt.HeaderConfig(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale,
+                                        labelColor=TEXT, titleColor=TEXT)
+    config["text"] = alt.MarkConfig(fontSize=(FONT_SIZE - 1) * scale, color=TEXT)
+    config["view"] = alt.ViewConfig(stroke=None)
+    finished.config = config
+    finished.description = describe(spec_of(finished, validate=False))
+    return finished
 
 
 def spec_of(chart, validate: bool = True) -> dict:
@@ -154,8 +163,8 @@ def fit(chart, title: str, subtitle: list[str], height: float, scale: float, **k
     """`finish` for a single or layered view drawn as wide as its container (width "container"): its axes, labels
     and legend are fitted inside that width (autosize fit-x) and its height is its own (the plot's, plus the rest).
     An export gives it EXPORT_WIDTH (`to_png`, `to_svg`)."""
-    return finish(chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding")),
-                  title, subtitle, height, scale, wrapped=True, **kwargs)
+    return finish(chart, title, subtitle, height, scale, wrapped=True,
+                  autosize=alt.AutoSizeParams(type="fit-x", contains="padding"), **kwargs)
 
 
 MARKS = {"bar": "bars", "point": "dots", "circle": "dots", "line": "lines", "rule": "intervals", "area": "areas",
