@@ -32,6 +32,7 @@ from rcs_viz.output.deck import ChartPart
 
 DPR = 2  # a chart's PNG pixels per CSS pixel, as figures.to_png draws
 STEP = 1.5  # a category's row at most this many times the label's type size: bars close, labels apart
+SPREAD = 1.5  # and, where the slide has room, at most this many times as far apart as on the page (bars thicker)
 MOST_PARTS = 3  # a ranking split across at most this many slides; beyond, its top and its bottom on two
 MOST_SPLIT = 6  # any other chart of categories split across at most this many slides; beyond, too small
 LEAST_PLOT = 120  # CSS pixels: the least height a plot is drawn at for a slide
@@ -162,8 +163,8 @@ def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, s
     step = min(old_step, STEP * css) if rows >= 3 else old_step
     domain = _x_domain(spec)
     head = _height(_part(spec, field, order, domain, step, step / old_step)) - step * rows  # legend, axis, padding
-    if (most_h - head) / rows >= step:  # the whole chart fits: its rows as far apart as the page has them, or less
-        wide = min(old_step, (most_h - head) / rows)
+    if (most_h - head) / rows >= step:  # the whole chart fits: its rows spread over the box's height
+        wide = min(old_step * SPREAD, (most_h - head) / rows)
         png = _png(_part(spec, field, order, domain, wide, wide / old_step))
         return [ChartPart(png)] if _fits(png, font_px, w, h) else []
     if not split:
@@ -179,8 +180,8 @@ def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, s
         return ChartPart(_png(_part(spec, field, shown + totals, domain, step, step / old_step)), caption)
 
     if count <= (MOST_PARTS if ranked else MOST_SPLIT):
-        size = -(-len(units) // count)  # as many in each part; their rows as far apart as the box then lets them
-        step = min(old_step, (most_h - head) / (size + len(totals)))
+        size = -(-len(units) // count)  # as many in each part; their rows spread over the box's height
+        step = min(old_step * SPREAD, (most_h - head) / (size + len(totals)))
         out = [part(units[k:k + size], f"Rows {k + 1} to {min(k + size, len(units))} of {len(units)}, every part "
                                        "on the same scale.") for k in range(0, len(units), size)]
     elif ranked:  # the top and the bottom of the ranking, each on a slide; how many between, and where they are
