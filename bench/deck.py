@@ -1,6 +1,7 @@
 """How long a story deck takes to make: a six-step story on the synthetic sample, counted, drawn and written.
 
-    python bench/deck.py            # prints seconds: counting (gated calls), drawing (charts to PNG), pptx, pdf
+    python bench/deck.py            # prints seconds: counting (gated calls), drawing (charts to PNG), pptx, pdf,
+                                    # and how many slides and chart pictures the deck holds
 
 Prints figures, asserts nothing. The first build opens the data and counts cold; the second finds DuckDB warm.
 """
@@ -52,9 +53,11 @@ def main() -> None:
             t = time.perf_counter()
             pdf = slides.to_pdf(built)
             t_pdf = time.perf_counter() - t
+            laid = slides.pages(built)
+            charts = sum(isinstance(b, slides.Picture) for page in laid for b in page.boxes)
             print(f"{run}: {len(STORY)} steps built in {total:.1f} s (counting {timings['counting']:.1f} s, "
-                  f"charts to PNG {timings['drawing']:.1f} s); pptx {t_pptx:.1f} s ({len(pptx) // 1024} KB), "
-                  f"pdf {t_pdf:.1f} s ({len(pdf) // 1024} KB)")
+                  f"charts to PNG {timings['drawing']:.1f} s); {len(laid)} slides, {charts} chart pictures; "
+                  f"pptx {t_pptx:.1f} s ({len(pptx) // 1024} KB), pdf {t_pdf:.1f} s ({len(pdf) // 1024} KB)")
 
 
 if __name__ == "__main__":
