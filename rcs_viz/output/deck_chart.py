@@ -166,7 +166,8 @@ def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, s
     if (most_h - head) / rows >= step:  # the whole chart fits: its rows spread over the box's height
         wide = min(old_step * SPREAD, (most_h - head) / rows)
         png = _png(_part(spec, field, order, domain, wide, wide / old_step))
-        return [ChartPart(png)] if _fits(png, font_px, w, h) else []
+        if _fits(png, font_px, w, h):
+            return [ChartPart(png)]
     if not split:
         return []
     totals = [c for c in order if c == ALL]
@@ -176,18 +177,18 @@ def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, s
         return []
     count = -(-len(units) // room)
 
-    def part(shown: list[str], caption: str, step: float = step) -> ChartPart:
+    def part(shown: list[str], caption: str, step: float) -> ChartPart:
         return ChartPart(_png(_part(spec, field, shown + totals, domain, step, step / old_step)), caption)
 
     if count <= (MOST_PARTS if ranked else MOST_SPLIT):
         size = -(-len(units) // count)  # as many in each part; their rows spread over the box's height
-        step = min(old_step * SPREAD, (most_h - head) / (size + len(totals)))
+        spread = min(old_step * SPREAD, (most_h - head) / (size + len(totals)))
         out = [part(units[k:k + size], f"Rows {k + 1} to {min(k + size, len(units))} of {len(units)}, every part "
-                                       "on the same scale.") for k in range(0, len(units), size)]
+                                       "on the same scale.", spread) for k in range(0, len(units), size)]
     elif ranked:  # the top and the bottom of the ranking, each on a slide; how many between, and where they are
         between = f"the {len(units) - 2 * room} between are in {WHERE}."
-        out = [part(units[:room], f"Top {room} of {len(units)} drawn, as ranked; {between}"),
-               part(units[-room:], f"Bottom {room} of {len(units)} drawn, same scale; {between}")]
+        out = [part(units[:room], f"Top {room} of {len(units)} drawn, as ranked; {between}", step),
+               part(units[-room:], f"Bottom {room} of {len(units)} drawn, same scale; {between}", step)]
     else:
         return []
     return out if all(_fits(p.png, font_px, w, h) for p in out) else []
