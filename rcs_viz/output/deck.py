@@ -289,8 +289,10 @@ def _picture(png: bytes, font_px: float, x: float, y: float, w: float, h: float)
     return Picture(x + (w - pw * scale) / 2, y, pw * scale, ph * scale, _flat(png, pw * scale))
 
 
+@lru_cache(maxsize=16)
 def _flat(png: bytes, inches: float) -> bytes:
-    """The picture on white, no finer than DPI at the size it is shown: both files embed it as it is, small."""
+    """The picture on white, no finer than DPI at the size it is shown: both files embed it as it is, small.
+    Kept for the deck's next layout (`pages` lays a deck out twice, and again for each file)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as im:
