@@ -67,27 +67,29 @@ def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
 
 
 def _wide(result: Protected, show_ci: bool) -> pd.DataFrame:
-    cells = result.cells.copy()
+    """One pivot for every panel (one per panel took a third of a second on a school panel view)."""
+    cells = result.cells
     read = cells[[c for c in ("status", "value", "ci_low", "ci_high") if c in cells.columns]]  # what cell_text reads
-    cells["text"] = [cell_text(r, result.measure, show_ci) for r in read.to_dict("records")]
-    order = {k: i for i, k in enumerate(dict.fromkeys(cells["row_label"]))}
-    col_order = list(dict.fromkeys(cells["col_label"]))
-    panels = list(dict.fromkeys(cells["panel_label"]))
-    blocks = []
-    for panel in panels:
-        part = cells[cells["panel_label"].eq(panel) if panel is not None else cells["panel_label"].isna()]
-        if result.query.cols is None:
-            table = part.set_index("row_label")[["text"]].rename(columns={"text": result.measure_label})
-        else:
-            table = part.pivot(index="row_label", columns="col_label", values="text")
-            table = table[[c for c in col_order if c in table.columns]]
-            table.columns.name = None
-        table = table.loc[sorted(table.index, key=order.get)]
-        table.index.name = result.row_title
-        if result.query.panel is not None:
-            table.index = pd.MultiIndex.from_product([[panel], table.index], names=[result.panel_title, result.row_title])
-        blocks.append(table)
-    return pd.concat(blocks) if len(blocks) > 1 else blocks[0]
+    text = [cell_text(r, result.measure, show_ci) for r in read.to_dict("records")]
+    rows = {k: i for i, k in enumerate(dict.fromkeys(cells["row_label"]))}
+    panels = {k: i for i, k in enumerate(dict.fromkeys(cells["panel_label"]))}
+    keyed = pd.DataFrame({"panel": [panels[p] for p in cells["panel_label"]], "row": cells["row_label"].map(rows),
+                          "col": cells["col_label"], "text": text})
+    if result.query.cols is None:
+        table = keyed.set_index(["panel", "row"])[["text"]].rename(columns={"text": result.measure_label})
+    else:
+        table = keyed.pivot(index=["panel", "row"], columns="col", values="text")
+        table = table[[c for c in dict.fromkeys(cells["col_label"]) if c in table.columns]]
+        table.columns.name = None
+    table = table.sort_index()
+    row_labels, panel_labels = list(rows), list(panels)
+    labels = [row_labels[r] for r in table.index.get_level_values("row")]
+    if result.query.panel is None:
+        table.index = pd.Index(labels, name=result.row_title)
+    else:
+        table.index = pd.MultiIndex.from_arrays([[panel_labels[p] for p in table.index.get_level_values("panel")],
+                                                 labels], names=[result.panel_title, result.row_title])
+    return table
 
 
 WORDS = {SUPPRESSED: "protected", LOW_BASE: "base too small"}
