@@ -63,9 +63,7 @@ def _values(spec: dict, data) -> list[dict]:
 
 def _categories(spec: dict) -> tuple[str, list[str]] | None:
     """The field down the chart's side and its categories in the order drawn, for a chart that has one (a
-    horizontal bar or dot chart, not small multiples); None otherwise."""
-    if "facet" in spec or not isinstance(spec.get("height"), (int, float)):
-        return None
+    horizontal bar or dot chart; `draw` has set small multiples aside); None otherwise."""
     field, order = None, []
     for node, data, enc in figures.units(spec):
         y = enc.get("y") or {}

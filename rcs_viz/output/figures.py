@@ -269,7 +269,7 @@ def _spec(c: alt.Chart, lines) -> str:
     if spec.get("width") == "container":  # a file has no container: the width it is drawn at, and lines fitted to it
         spec["width"] = EXPORT_WIDTH  # (drawn to fit that width, a line longer than it would be cut, not widen it)
         size = spec.get("config", {}).get("title", {}).get("subtitleFontSize", FONT_SIZE - 2)
-        lines = [part for line in lines for part in textwrap.wrap(str(line), max(int(EXPORT_WIDTH / (0.58 * size)), 20))]
+        lines = [part for line in lines for part in wrap(line, size, EXPORT_WIDTH) if part]
     title = spec.get("title") or {"text": ""}
     title = {"text": title} if isinstance(title, str) else dict(title)
     subtitle = title.get("subtitle") or []
