@@ -126,20 +126,12 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=N
     if rules.perturbation and "ckey" not in cells:
         raise ValueError("cells need a 'ckey' column for perturbation")
     cube = _Cube(cells)
-
-    def on_grid(mask):
-        if mask is None:
-            return None
-        grid = np.zeros(cube.n.size, bool)
-        grid[cube.flat] = np.asarray(mask, bool)
-        return grid
-
-    structural = cube.structural(on_grid(empty))
+    structural = cube.structural(cube.on_grid(empty))
     if decided is None:
-        primary, hidden = hide(cube.system(), rules, on_grid(sensitive), on_grid(known), structural)
+        primary, hidden = hide(cube.system(), rules, cube.on_grid(sensitive), cube.on_grid(known), structural)
     else:
         primary = (cube.n.ravel() < rules.threshold) & ~structural
-        hidden = (primary | on_grid(decided)) & ~structural
+        hidden = (primary | cube.on_grid(decided)) & ~structural
     is_primary = primary[cube.flat]
     is_hidden = hidden[cube.flat]
     is_empty = structural[cube.flat]
@@ -289,6 +281,14 @@ class _Cube:
             if not np.array_equal(parts[..., :-1].sum(-1), parts[..., -1]):
                 raise ValueError("cells are not additive: every margin must equal the sum of its cells")
 
+    def on_grid(self, mask) -> np.ndarray | None:
+        """A boolean mask in the cells' order, laid on the grid (False where no cell is); None stays None."""
+        if mask is None:
+            return None
+        grid = np.zeros(self.n.size, bool)
+        grid[self.flat] = np.asarray(mask, bool)
+        return grid
+
     def structural(self, empty) -> np.ndarray:
         """Structural zeros on the grid: the inner cells `empty` marks (each must count nobody), and every
         margin all of whose cells are such (a primary school's S1 row over both sexes); nothing when `empty` is
@@ -332,16 +332,11 @@ def audit(cells: pd.DataFrame, hidden, threshold: int, empty=None) -> list[Failu
     zeros, as for `protect` (public, fixed at 0, needing no protection).
     """
     cube = _Cube(cells)
-    grid = np.zeros(cube.n.size, bool)
-    grid[cube.flat] = np.asarray(hidden, dtype=bool)
+    grid = cube.on_grid(hidden)
     position = np.empty(cube.n.size, np.int64)
     position[cube.flat] = np.arange(len(cells))
     out = []
-    structural = None
-    if empty is not None:
-        flags = np.zeros(cube.n.size, bool)
-        flags[cube.flat] = np.asarray(empty, dtype=bool)
-        structural = cube.structural(flags)
+    structural = cube.structural(cube.on_grid(empty)) if empty is not None else None
     for cell, low, high in engine.audit(cube.system(), grid, threshold, structural):
         row = cells.iloc[position[cell]]
         out.append(Failure(cells.index[position[cell]], row["panel"], row["row"], row["col"], low, high))
