@@ -67,13 +67,18 @@ def frame() -> pd.DataFrame:
 
 
 def write(folder: Path) -> tuple[Path, Path]:
-    """The data and dictionary files, and a configuration naming them (returned: data, config)."""
+    """The data and dictionary files, and a configuration naming them (returned: data, config).
+
+    The record-key salt is fixed, so every run perturbs the same counts alike: with a salt generated per run, now
+    and then another school's ratio came out at 0.85, which reads as the planted school's 6 of 7 to `leaks`.
+    """
     data = folder / "pupils.csv"
     frame().to_csv(data, index=False)
     (folder / "dictionary.yaml").write_text(DICTIONARY, encoding="utf-8")
     cfg = folder / "rcs_explorer.yaml"
     cfg.write_text(f"data: {data}\ndictionary: {folder / 'dictionary.yaml'}\ncache_dir: {folder / 'cache'}\n"
-                   f"store: sqlite:///{folder / 'store.sqlite'}\n", encoding="utf-8")
+                   f"store: sqlite:///{folder / 'store.sqlite'}\nrecord_key_salt: planted-cpp-tests\n",
+                   encoding="utf-8")
     return data, cfg
 
 
