@@ -5,7 +5,28 @@ multipage app until this router first runs, and a deep link opened on a
 fresh server would run the page without it.
 """
 
+import sys
+
 import streamlit as st
+
+
+def _styler_without_matplotlib() -> None:
+    """Import pandas' Styler, which draws every table, without matplotlib.
+
+    The Styler imports matplotlib.pyplot when it is installed (it is, with the test packages), only for colour
+    gradients the app never asks for: a quarter to half a second of a fresh server's first page run, under the
+    interpreter lock the browser's first requests wait on. matplotlib stays importable by anything else.
+    """
+    if "pandas.io.formats.style" in sys.modules or "matplotlib" in sys.modules:
+        return
+    sys.modules["matplotlib"] = None  # `import matplotlib` raises ImportError: the Styler goes without it
+    try:
+        import pandas.io.formats.style  # noqa: F401
+    finally:
+        del sys.modules["matplotlib"]
+
+
+_styler_without_matplotlib()
 
 from rcs_viz.engine.store_error import StoreError
 from rcs_viz.output.markdown import escape
