@@ -78,45 +78,75 @@ def wrap(text: str, size: float, width: float = 480) -> list[str]:
     return textwrap.wrap(str(text), max(int(width / (0.58 * size)), 20)) or [""]
 
 
-# The widths a title is wrapped for: the chart picks the widest its container holds (`by_width`).
-TITLE_WIDTHS = (480, 560, 640, 720, 800, 900, 1000, 1150, 1300, 1500, 1800)
+# The widths a title and its subtitle are wrapped for: the chart picks the widest its container holds (`by_width`).
+# From 320: a column on a phone, or one of two side by side on a narrow window, is 350-400 px wide.
+TITLE_WIDTHS = (320, 400, 480, 560, 640, 720, 800, 900, 1000, 1150, 1300, 1500, 1800)
+
+
+def _chosen(lines_at) -> str:
+    """A Vega expression giving `lines_at(width)` for the widest of TITLE_WIDTHS the chart's container holds
+    (`containerSize`, or EXPORT_WIDTH in a file, which has none); 24 px go to the chart's padding and the title's
+    offset. A width whose lines are those of the next narrower one is left out."""
+    width = f"(containerSize()[0] || {EXPORT_WIDTH})"
+    narrowest = lines_at(TITLE_WIDTHS[0] - 24)
+    choice, last = json.dumps(narrowest), narrowest
+    for least in TITLE_WIDTHS[1:]:
+        lines = lines_at(least - 24)
+        if lines != last:
+            choice, last = f"{width} >= {least} ? {json.dumps(lines)} : {choice}", lines
+    return choice
 
 
 def by_width(text: str, size: float) -> alt.ExprRef:
     """The title's lines for the width the chart is drawn at: Vega-Lite cannot wrap a title, so its lines are
-    written for each of TITLE_WIDTHS and the chart's container (`containerSize`, or EXPORT_WIDTH in a file, which
-    has none) chooses. A title wrapped for the narrowest column alone broke at about 350 px on a wide chart."""
-    width = f"(containerSize()[0] || {EXPORT_WIDTH})"
-    choice = json.dumps(wrap(text, size))
-    for least in TITLE_WIDTHS[1:]:
-        lines = wrap(text, size, least - 24)  # the chart's padding and the title's offset
-        choice = f"{width} >= {least} ? {json.dumps(lines)} : {choice}"
-    return alt.ExprRef(choice)
+    written for each of TITLE_WIDTHS and the chart's container chooses (`_chosen`). A title wrapped for one width
+    alone broke at about 350 px on a wide chart, or ran past a narrow one."""
+    return alt.ExprRef(_chosen(lambda width: wrap(text, size, width)))
+
+
+def subtitle_by_width(lines: list[str], size: float) -> str:
+    """The subtitle's lines for the width the chart is drawn at, as `by_width` does for a title: a Vega expression,
+    which Vega-Lite takes for a subtitle (as a signal) though its schema, and so Altair's validation, allows only
+    text there. Kept in the chart's `usermeta` and put in place where a page draws it (`on_screen`)."""
+    return _chosen(lambda width: [part for line in lines for part in wrap(line, size, width)])
+
+
+def on_screen(spec: dict) -> dict:
+    """A chart's spec as a page draws it: its subtitle lines chosen by its container's width, where `fit` wrote
+    them so (`subtitle_by_width`); the spec's own lines, wrapped for one width, are for files and other uses."""
+    chosen = (spec.get("usermeta") or {}).pop("subtitle", None)
+    if chosen and isinstance(spec.get("title"), dict):
+        spec["title"]["subtitle"] = {"expr": chosen}
+    return spec
 
 
 def finish(chart, title: str, subtitle: list[str], height: float, scale: float, legend_limit: int = 0,
            wrapped: bool = False, autosize: alt.AutoSizeParams | None = None):
     """Title, fonts scaled for presenting, and the whole height (`usermeta.height`).
 
-    Legends list every label whole (`legend_limit` 0). `wrapped` breaks the title and subtitle into lines that
-    fit the narrowest column (for charts as wide as their container, `fit`).
+    Legends list every label whole (`legend_limit` 0). `wrapped` (for charts as wide as their container, `fit`)
+    breaks the title and subtitle into lines chosen by the container's width (`by_width`, `subtitle_by_width`); the
+    spec's own subtitle lines, and `usermeta.height`, are those of the narrowest column the pages had (480 px).
 
     Set on one copy of the chart: each properties() or configure_*() call copies a chart again, and a layered or
     faceted chart copies every layer deep each time (a panel view's charts spent a third of their building so).
     """
     heading, lines = [title], list(subtitle)
     text = heading[0]
+    meta = {}
     if wrapped:
         heading = wrap(title, (FONT_SIZE + 3) * scale)
         lines = [line for s in subtitle for line in wrap(s, (FONT_SIZE - 2) * scale)]
-        text = by_width(title, (FONT_SIZE + 3) * scale) if len(heading) > 1 else title
+        text = by_width(title, (FONT_SIZE + 3) * scale) if len(
+            wrap(title, (FONT_SIZE + 3) * scale, TITLE_WIDTHS[0] - 24)) > 1 else title
+        meta = {"subtitle": subtitle_by_width(list(subtitle), (FONT_SIZE - 2) * scale)} if subtitle else {}
     extra = 22 * scale * (len(heading) - 1 + len(lines) - len(subtitle))
     finished = chart.copy(deep=False)
     if autosize is not None:
         finished.autosize = autosize
     finished.title = alt.TitleParams(text, subtitle=lines, anchor="start", limit=0)
     finished.padding = {"top": 6 * scale, "left": 4, "right": 8 * scale, "bottom": 20}
-    finished.usermeta = {"height": int(height + extra), "title": title}
+    finished.usermeta = {"height": int(height + extra), "title": title, **meta}
     config = alt.Config() if finished.config is alt.Undefined else finished.config.copy(deep=False)
     config["axis"] = alt.AxisConfig(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale,
                                     labelLimit=340 * scale, labelColor=TEXT, titleColor=TEXT)
@@ -129,7 +159,9 @@ def finish(chart, title: str, subtitle: list[str], height: float, scale: float, 
     config["text"] = alt.MarkConfig(fontSize=(FONT_SIZE - 1) * scale, color=TEXT)
     config["view"] = alt.ViewConfig(stroke=None)
     finished.config = config
-    finished.description = describe(spec_of(finished, validate=False))
+    spec = spec_of(finished, validate=False)
+    spec["title"]["subtitle"] = list(subtitle)  # its sentences whole, not broken where a line was
+    finished.description = describe(spec)
     return finished
 
 

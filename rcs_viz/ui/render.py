@@ -245,7 +245,7 @@ def draw(c, **kwargs):
 @functools.cache
 def _unchecked_class(cls: type) -> type:
     def to_dict(self, validate: bool = False, **kwargs):
-        return cls.to_dict(self, validate, **kwargs)
+        return figures.on_screen(cls.to_dict(self, validate, **kwargs))
 
     return type(cls.__name__, (cls,), {"to_dict": to_dict})
 
@@ -256,7 +256,8 @@ def _unchecked(c):
     st.altair_chart calls the chart's to_dict() with its default, validation on: about 10 ms a chart in every page
     run, spent under a lock that Streamlit holds for every session's charts. The spec is the same either way (the
     check only raises); the tests check every kind of chart the pages build (`to_dict()`, `figures.spec_of`).
-    A shallow copy, so the cached chart itself is unchanged.
+    Its subtitle lines are chosen by the container's width (`figures.on_screen`), which Vega-Lite draws but Altair's
+    validation would refuse. A shallow copy, so the cached chart itself is unchanged.
     """
     out = c.copy(deep=False)
     object.__setattr__(out, "__class__", _unchecked_class(type(c)))

@@ -146,3 +146,56 @@ def test_the_measure_finds_what_is_cut():
     problems = cut([chart])
     assert any("cut at" in p for p in problems) and any("not in any legend" in p for p in problems)
     assert re.search("panels but", " ".join(cut([{**chart, "cells": 4}])))
+
+
+TITLE_LINES = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")].map(el => {
+  const svg = el.querySelector('svg.marks');
+  if (!svg || !el.getBoundingClientRect().width) return null;
+  const box = e => { const r = e.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const column = el.closest("[data-testid='stVerticalBlock']") || el;
+  // a title of several lines is one text element with a tspan a line
+  const lines = [...svg.querySelectorAll('.role-title text')]
+    .flatMap(t => t.querySelectorAll('tspan').length ? [...t.querySelectorAll('tspan')] : [t])
+    .filter(t => t.textContent.trim())
+    .map(t => ({text: t.textContent, box: box(t), subtitle: !!t.closest('.role-title-subtitle')}));
+  return {el: box(el), svg: box(svg), column: box(column), lines};
+}).filter(c => c)"""
+
+# Views whose titles and subtitles are long: a sentence of figures (gradient), several lines (trend), a filter and a
+# note (need), a long school-cluster title (explore); the need page draws two of its charts side by side.
+NARROW_VIEWS = ["/compare?view=gradient", "/compare?view=trend", "/need?sec=services", "/explore?rows=school&f.cluster=101"]
+
+
+def test_titles_and_subtitles_fit_a_narrow_column_and_use_a_wide_one(app_server, browser, wait_for_app, artifacts):
+    """A chart's title and subtitle are written in lines for the width its container has (Vega-Lite cannot wrap
+    them): on a phone (360 px, a column of about 330) no line runs past the chart, and on a desk the lines are not
+    those of a narrow column (a long sentence takes more than half the chart's width)."""
+    folder = artifacts / "subtitles"
+    folder.mkdir(exist_ok=True)
+    problems = []
+    for width, links in ((360, NARROW_VIEWS), (1400, NARROW_VIEWS[:1])):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        try:
+            for i, link in enumerate(links):
+                page.goto(app_server + link)
+                wait_for_app(page)
+                page.locator("[data-testid='stVegaLiteChart'] svg.marks").first.wait_for(state="visible")
+                page.wait_for_timeout(800)  # vega lays out after the element appears
+                page.locator("[data-testid='stVegaLiteChart']").first.scroll_into_view_if_needed()
+                page.screenshot(path=str(folder / f"view{i}_{width}.png"))
+                charts = page.evaluate(TITLE_LINES)
+                assert charts and all(c["lines"] for c in charts), f"{link}: no chart title drawn"
+                for c in charts:
+                    for line in c["lines"]:
+                        if not (_inside(line["box"], c["svg"]) and _inside(line["box"], c["el"])
+                                and _inside(line["box"], c["column"])):
+                            problems.append(f"{link} at {width} px: {line['text']!r} runs past its chart")
+                    subtitle = [line["box"]["r"] - line["box"]["l"] for line in c["lines"] if line["subtitle"]]
+                    drawn = c["svg"]["r"] - c["svg"]["l"]
+                    if width > 1000 and subtitle and len(subtitle) > 2 and max(subtitle) < drawn / 2:
+                        problems.append(f"{link} at {width} px: subtitle lines at most {max(subtitle):.0f} px "
+                                        f"on a chart {drawn:.0f} px wide")
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)

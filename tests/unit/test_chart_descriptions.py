@@ -5,6 +5,7 @@ drawing, so they are outputs like any other: a protected cell is never a figure 
 """
 
 import html
+import json
 import re
 
 import pytest
@@ -34,7 +35,7 @@ def test_every_figure_in_a_description_is_one_the_table_shows(result):
     spec = charts.chart(result).to_dict()
     words = spec["description"]
     title = spec["title"]
-    said = " ".join([*(title["text"] if isinstance(title["text"], list) else [title["text"]]), *title["subtitle"]])
+    said = " ".join([figures.title_of(spec), *title["subtitle"]])
     assert words.startswith(said.split(" ")[0]) and "highest" in words and "lowest" in words, words
     drawn, missing = charts.drawable(result)
     shown = set(tables.wide(result).to_numpy().ravel()) - set(tables.MARKERS)
@@ -85,6 +86,23 @@ def test_a_chart_with_nothing_to_draw_still_has_its_title_in_words():
     empty = alt.Chart(pd.DataFrame({"v": []})).mark_bar().encode(x="v:Q")
     words = figures.finish(empty, "Nothing here", ["Filters: none"], 100, 1.0).to_dict()["description"]
     assert words == "Nothing here. Filters: none."
+
+
+def test_a_fitted_chart_reads_its_subtitle_whole_and_draws_it_by_width():
+    """The description reads each subtitle sentence whole (not cut where a line broke, "lines are. 95% confidence");
+    on screen the subtitle's lines are chosen by the container's width, narrower lines for a narrower one."""
+    import altair as alt
+    import pandas as pd
+
+    sentence = "Each school cluster compared with the CPP average; lines are 95% confidence intervals drawn around it."
+    c = figures.fit(alt.Chart(pd.DataFrame({"v": [1]})).mark_bar().encode(x="v:Q").properties(width="container"),
+                    "Title", [sentence], 100, 1.0)
+    assert sentence.rstrip(".") in c.to_dict()["description"]
+    spec = figures.on_screen(c.to_dict(validate=False))
+    chosen = spec["title"]["subtitle"]["expr"]
+    assert "containerSize()[0]" in chosen and "subtitle" not in spec["usermeta"]
+    assert json.dumps(figures.wrap(sentence, figures.FONT_SIZE - 2, 296)) in chosen  # a 320 px column's lines
+    assert json.dumps([sentence]) in chosen  # one line where there is room
 
 
 def test_chart_text_is_dark_enough_on_white():
