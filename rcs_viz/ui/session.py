@@ -133,9 +133,15 @@ def store():
 
 @st.cache_data(show_spinner="Counting…", max_entries=512)
 def _crosstab(key: str, _ds: Dataset, _query, measure: str, _rules: Rules):
+    """The protected table, handed back as every later run gets it from the cache: a copy through pickle.
+
+    A table's cells pickle to other bytes once they have been through pickle (pandas lays out their blocks
+    anew), so the first run's table and the later runs' copies had two `_content` digests, and a view seen a
+    second time drew its table and charts again instead of finding them.
+    """
     from rcs_viz.engine import service
 
-    return service.crosstab(_ds, _query, measure, _rules)
+    return pickle.loads(pickle.dumps(service.crosstab(_ds, _query, measure, _rules), protocol=5))
 
 
 def crosstab(query, measure: str):
