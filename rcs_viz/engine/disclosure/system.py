@@ -247,8 +247,11 @@ class Model:
         for option, value in (("output_flag", False), ("presolve", "off"), ("random_seed", 0)):
             self.h.setOptionValue(option, value)
         self.h.passModel(lp)
-        self.free = np.zeros(a.shape[1], bool)  # columns given bounds of their own in the last solve
-        self.costed = np.zeros(0, np.int64)  # columns with a cost in the last solve
+        # what HiGHS holds now, so that a solve sends only the bounds and costs that change (sending all of a
+        # big table's columns each time took a tenth of its audit)
+        self.at_lower, self.at_upper = self.lower.copy(), self.upper.copy()
+        self.cost = np.zeros(a.shape[1])
+        self.strategy = None  # the simplex strategy set last
         self.warm = False
         self.work = 0.0
 
@@ -274,29 +277,30 @@ class Model:
     def solve(self, cols: np.ndarray, c, lower, upper) -> Solution | None:
         """Minimise c x with `cols` between `lower` and `upper` (every other column at its own bounds): status
         and x over `cols` as linprog gives them (0 optimal, 3 unbounded), or None when there is no clear answer."""
-        c, lower, upper = (x.astype(float) for x in np.broadcast_arrays(c, lower, upper))
-        now = np.zeros(len(self.free), bool)
-        now[cols] = True
-        back = np.flatnonzero(self.free & ~now)
-        if back.size:
-            self.h.changeColsBounds(len(back), back, self.lower[back], self.upper[back])
-        self.h.changeColsBounds(len(cols), cols, lower, upper)
-        self.free = now
-        if self.costed.size:
-            self.h.changeColsCost(len(self.costed), self.costed, np.zeros(len(self.costed)))
-        self.costed = cols[c != 0]
-        self.h.changeColsCost(len(self.costed), self.costed, c[c != 0])
-        self.h.setOptionValue("simplex_strategy", 4 if self.warm else 1)  # primal from a basis, dual from none
+        lower_now, upper_now, cost = self.lower.copy(), self.upper.copy(), np.zeros(len(self.cost))
+        lower_now[cols], upper_now[cols], cost[cols] = lower, upper, c
+        moved = np.flatnonzero((lower_now != self.at_lower) | (upper_now != self.at_upper))
+        if moved.size:
+            self.h.changeColsBounds(len(moved), moved, lower_now[moved], upper_now[moved])
+        self.at_lower, self.at_upper = lower_now, upper_now
+        priced = np.flatnonzero(cost != self.cost)
+        if priced.size:
+            self.h.changeColsCost(len(priced), priced, cost[priced])
+        self.cost = cost
+        strategy = 4 if self.warm else 1  # primal from a basis, dual from none
+        if strategy != self.strategy:
+            self.h.setOptionValue("simplex_strategy", strategy)
+            self.strategy = strategy
         self.h.run()
         # its cost in the work budget's milliseconds, from its size and simplex iterations (fitted on this
         # project's 2-core machine, bench/engine.py --audit): the same on any machine, like linprog's
         size = self.h.getNumCol() + self.h.getNumRow()
-        self.work = 0.3 + size * (0.35 + 0.014 * self.h.getInfo().simplex_iteration_count) / 1000
+        self.work = 0.3 + size * (0.35 + 0.014 * self.h.getInfoValue("simplex_iteration_count")[1]) / 1000
         status = self.h.getModelStatus()
         if status == self.core.HighsModelStatus.kOptimal:
             self.warm = True
-            solution = self.h.getSolution()
-            return Solution(0, np.asarray(solution.col_value)[cols], np.asarray(solution.col_dual))
+            solution, n = self.h.getSolution(), len(self.cost)  # fromiter: a third of asarray's time on a list
+            return Solution(0, np.fromiter(solution.col_value, float, n)[cols], np.fromiter(solution.col_dual, float, n))
         if status == self.core.HighsModelStatus.kUnbounded:
             self.warm = True
             return Solution(3, None)
