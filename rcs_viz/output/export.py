@@ -170,11 +170,11 @@ def csv_with_header(rows: list[tuple[str, str]], frame: pd.DataFrame) -> bytes:
 def _numbers(result: Protected) -> pd.DataFrame:
     """The table as on screen for a spreadsheet: numbers as numbers, markers as their text, margins in place."""
     g = tables.grid(result)
-    out = g.values.astype(object)
-    for c in out.columns[len(out.columns) - len(g.text.columns):]:
+    out = g.values.drop(columns=tables.NOT_SHOWN, errors="ignore").astype(object)  # a cell here holds its marker
+    for c in out.columns:
         if pd.api.types.is_float_dtype(g.values[c]):
-            out[c] = [tables.SUPPRESSED if pd.isna(v) else tables.LOW_BASE if v == float("-inf")
-                      else int(round(v)) if result.measure == "count" else round(float(v), 4) for v in g.values[c]]
+            out[c] = [text if pd.isna(v) else int(round(v)) if result.measure == "count" else round(float(v), 4)
+                      for v, text in zip(g.values[c], g.text[c])]
     return out
 
 

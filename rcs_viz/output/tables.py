@@ -13,13 +13,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from rcs_viz.engine.disclosure.gate import NO_SUCH_PUPILS
 from rcs_viz.engine.service import Protected
 
 SUPPRESSED = "[c]"  # the count is protected
 LOW_BASE = "[b]"    # the count shows, but a %/mean from it would rest on too few
+NO_PUPILS = "[z]"   # no figure because there is nobody: a combination (a primary school's S4) that occurs nowhere
 MARKERS = {
     SUPPRESSED: "protected: too few respondents, or hidden so a small cell cannot be worked out",
     LOW_BASE: "not shown: the base is too small for a reliable percentage or mean",
+    NO_PUPILS: "none: no such pupils, the combination occurs nowhere in the data",
 }
 
 
@@ -29,12 +32,15 @@ def count_text(value) -> str:
 
 
 def cell_text(row, measure: str, show_ci: bool = False) -> str:
-    """One cell as text: the value, or the marker that says why there is none."""
+    """One cell as text: the value, or the marker that says why there is none.
+
+    A mean or % over a structural zero (`NO_SUCH_PUPILS`, public: the combination holds nobody anywhere) is
+    `NO_PUPILS`, not `LOW_BASE`: nothing was held back, there is nothing to average."""
     if row["status"] != "shown":
         return SUPPRESSED
     value = row["value"]
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return LOW_BASE
+        return NO_PUPILS if row.get("reason") == NO_SUCH_PUPILS else LOW_BASE
     if measure == "count":
         return f"{int(value):,}"
     text = f"{value:.1f}" if measure != "median" else f"{value:g}"
@@ -69,7 +75,7 @@ def wide(result: Protected, show_ci: bool = False) -> pd.DataFrame:
 def _wide(result: Protected, show_ci: bool) -> pd.DataFrame:
     """One pivot for every panel (one per panel took a third of a second on a school panel view)."""
     cells = result.cells
-    read = cells[[c for c in ("status", "value", "ci_low", "ci_high") if c in cells.columns]]  # what cell_text reads
+    read = cells[[c for c in ("status", "value", "ci_low", "ci_high", "reason") if c in cells.columns]]  # cell_text's
     text = [cell_text(r, result.measure, show_ci) for r in read.to_dict("records")]
     rows = {k: i for i, k in enumerate(dict.fromkeys(cells["row_label"]))}
     panels = {k: i for i, k in enumerate(dict.fromkeys(cells["panel_label"]))}
@@ -92,7 +98,7 @@ def _wide(result: Protected, show_ci: bool) -> pd.DataFrame:
     return table
 
 
-WORDS = {SUPPRESSED: "protected", LOW_BASE: "base too small"}
+WORDS = {SUPPRESSED: "protected", LOW_BASE: "base too small", NO_PUPILS: "no such pupils"}
 
 
 def in_words(result: Protected, show_ci: bool = False) -> pd.DataFrame:
@@ -115,9 +121,13 @@ def number_format(measure: str) -> str:
 class Grid:
     """A wide table for a sortable grid: numbers as numbers, each cell's text as shown, margins apart.
 
-    `values` holds floats (NaN for [c], -inf for [b]), `text` the same cells as `cell_text` writes them, so a
-    grid sorts by the numbers and shows the text. `body` and `margins` are row positions: the rows of
-    categories, and the All rows (one per panel), which a grid keeps below whatever order the body is in.
+    `values` holds floats, NaN where a cell has no figure, `text` the same cells as `cell_text` writes them, so a
+    grid sorts by the numbers and shows the text. A grid's accessible table reads a cell's number, not its text:
+    a cell without a figure is read as empty, and a text column, `NOT_SHOWN`, after the row's labels, holds the
+    markers of the row's empty cells, which a screen reader reads out (as Compare's tables, `sortable`). A marker
+    drawn as a number would be read as one: [b] as -inf was read "-Infinity". `body` and `margins` are row
+    positions: the rows of categories, and the All rows (one per panel), which a grid keeps below whatever order
+    the body is in.
     """
 
     values: pd.DataFrame
@@ -127,11 +137,15 @@ class Grid:
 
 
 def _number(row) -> float:
-    """A cell's number in a grid: its value; NaN where the count is protected ([c]); -inf where the base is too
-    small for the measure ([b]), so a grid tells the two apart and sorts each to one end."""
-    if row["status"] != "shown":
-        return math.nan
-    return -math.inf if pd.isna(row["value"]) else float(row["value"])
+    """A cell's number in a grid: its value, NaN where it has none ([c], [b], [z])."""
+    return float(row["value"]) if row["status"] == "shown" and not pd.isna(row["value"]) else math.nan
+
+
+def _not_shown(values: pd.DataFrame, text: pd.DataFrame, at: int, markers: list[str]) -> None:
+    """`NOT_SHOWN`, each row's `markers`, inserted at column `at` of both frames, if any row has one."""
+    if any(markers):
+        for frame in (values, text):
+            frame.insert(at, NOT_SHOWN, markers)
 
 
 def grid(result: Protected, show_ci: bool = False) -> Grid:
@@ -147,6 +161,8 @@ def grid(result: Protected, show_ci: bool = False) -> Grid:
     numbers = numbers.reindex(index=text.index, columns=text.columns)
     numbers.index.names, numbers.columns.name = text.index.names, None
     text, numbers = text.reset_index(), numbers.reset_index()
+    cells_text = text.iloc[:, len(keys):].itertuples(index=False, name=None)
+    _not_shown(numbers, text, len(keys), [" ".join(m for m in MARKERS if m in row) for row in cells_text])
     margin = cells.drop_duplicates(keys).set_index(keys)["row"].isna()
     labels = zip(*(text[c] for c in text.columns[:len(keys)]))  # each row's (panel,) row label
     is_margin = [bool(margin.get(k if len(keys) > 1 else k[0], False)) for k in labels]
@@ -182,10 +198,8 @@ def sortable(text: pd.DataFrame, pinned=()) -> Grid:
         for row, v in enumerate(cells):
             if v in (SUPPRESSED, LOW_BASE) and v not in markers[row]:
                 markers[row].append(v)
-    if any(markers):
-        at = next((i for i, c in enumerate(text.columns) if c in numeric), len(text.columns))
-        for frame in (values, text):
-            frame.insert(at, NOT_SHOWN, [" ".join(m) for m in markers])
+    _not_shown(values, text, next((i for i, c in enumerate(text.columns) if c in numeric), len(text.columns)),
+               [" ".join(m) for m in markers])
     pinned = set(pinned)
     rows = range(len(text))
     return Grid(values.reset_index(drop=True), text.reset_index(drop=True), [i for i in rows if i not in pinned],

@@ -113,16 +113,18 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
     """A protected table with its markers explained and its rules stated.
 
     At a desk a sortable grid: the numbers are numbers (a click on a column sorts 22,198 above 994), shown as
-    the text the table writes (markers, intervals), and the All row stays below in a grid of its own whatever
-    the order. On a projector the plain table, in the table's order.
+    the text the table writes (intervals), and the All row stays below in a grid of its own whatever the order.
+    A cell with no figure is empty (see `tables.Grid`): drawn as its marker where the table has one kind, else
+    blank, and its row's "Not shown" column names the markers. On a projector the plain table, in its order.
     """
     wide, g = session.table(result, show_ci)
+    used = {m for m in tables.MARKERS if (wide == m).any().any()}
     if presenter.active():
         table(wide.reset_index(), key)
     else:
-        grid(g, tables.number_format(result.measure), key,
-             alt=f"{tables.name(result)}; a blank cell is protected")
-    used = {m for m in tables.MARKERS if (wide == m).any().any()}
+        grid(g, tables.number_format(result.measure), key, placeholder=next(iter(used)) if len(used) == 1 else "",
+             alt=f"{tables.name(result)}; a cell without a figure is empty, and the row's {tables.NOT_SHOWN} "
+                 "column says why")
     legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
     st.caption(escape(tables.caption(result)) + (f"  \n{escape(legend)}" if legend else ""))
     if result.summary.get("mostly_protected"):
@@ -157,9 +159,9 @@ def _styled(values: pd.DataFrame, text: pd.DataFrame, fmt: str) -> Styler:
     on a 500-cell table with intervals, and every page run draws its table again.
     """
     numeric = [c for c in values.columns if pd.api.types.is_float_dtype(values[c])]
-    # A protected cell ([c]) stays a missing value, which the grid draws as its placeholder, [c], and its accessible
-    # table reads as an empty cell: any number there would be read out (-inf as "-Infinity"). [b] is the lowest
-    # number there is, so it sorts to one end, apart, and shows as its text.
+    # A cell without a figure ([c], [b], [z]) stays a missing value, which the grid draws as its placeholder and its
+    # accessible table reads as an empty cell: any number there would be read out (-inf as "-Infinity"), and a
+    # missing value is drawn as the placeholder whatever text it is given.
     # The grid's accessible table reads a cell's number, not its drawn text: rounded as drawn, it reads 50.3, not
     # 50.33333333333333.
     digits = {"{:,.0f}": 0, "{:.1f}": 1}.get(fmt)
@@ -281,7 +283,9 @@ def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, 
     _, missing = charts.drawable(result)
     if missing:
         shown = ", ".join(escape(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-        st.caption(f"Not drawn (protected or base too small): {shown}.")
+        nobody = (tables.wide(result) == tables.NO_PUPILS).any().any()  # a mean over a stage a school lacks
+        why = "protected, base too small or no such pupils" if nobody else "protected or base too small"
+        st.caption(f"Not drawn ({why}): {shown}.")
     if not presenter.active():  # the chart's figures, every cell read in words (a grid reads a protected one as empty)
         with st.expander("Chart as a table", icon=":material/table_rows:"):
             st.table(_escaped(tables.in_words(result, show_ci)))

@@ -17,18 +17,27 @@ SETTLED = """(before) => {
   return app.getAttribute('data-test-script-state') === 'notRunning' && table && table.innerText !== before;
 }"""
 LINK = "/explore?rows=simd&cols=sex&f.stage=6&f.stage=7&f.stage=8&f.young_carer=1"
-
-
-def _marker(text: str) -> str:
-    """A grid's accessible table holds a cell's number, not its drawn text: a protected cell is missing (read as an
-    empty cell) and [b] the lowest number (the canvas draws "[c]" and "[b]"; see render._styled)."""
-    return "[c]" if text == "" else "[b]" if text == "-Infinity" else text
+NOT_SHOWN = "Not shown"
 
 
 def table_cells(page) -> list[list[str]]:
-    """The grids' cells as the browser holds them (their accessible tables), body then margins."""
-    rows = page.locator("[data-testid='stDataFrame'] table tr").all()
-    return [[_marker(c.inner_text().strip()) for c in r.locator("th, td").all()] for r in rows]
+    """The grids' cells as a screen reader gets them (their accessible tables), body then margins.
+
+    A cell without a figure is empty and its row's "Not shown" cell names the markers of the row (the canvas draws
+    them, see render._styled): read back here as its marker where the row has one kind, the column left out."""
+    rows = [[c.inner_text().strip() for c in r.locator("th, td").all()]
+            for r in page.locator("[data-testid='stDataFrame'] table tr").all()]
+    out, at = [], None
+    for row in rows:
+        if NOT_SHOWN in row:  # a grid's header
+            at = row.index(NOT_SHOWN)
+            out.append(row[:at] + row[at + 1:])
+        elif at is not None and len(row) > at:
+            why = row[at].split()
+            out.append([why[0] if text == "" and len(why) == 1 else text for text in row[:at] + row[at + 1:]])
+        else:
+            out.append(row)
+    return out
 
 
 def chart_image(page) -> bytes:
@@ -110,3 +119,28 @@ def test_the_grid_sorts_numbers_keeps_all_below_and_offers_no_bare_download(app_
     assert margins[-1].locator("td, th").first.inner_text().strip() == "All"
     assert header.count() >= 0
     page.screenshot(path=str(artifacts / "explore_sorted_by_all.png"), full_page=False)
+
+
+def test_a_screen_reader_hears_why_a_cell_has_no_figure(app_server, page, wait_for_app, artifacts):
+    """Means of schools by stage: small bases ([b]) and stages a school does not teach ([z], no such pupils). The
+    grid's accessible table reads a cell's number: no cell may read "-Infinity" (as [b] did, drawn as -inf) or any
+    other stand-in number; an empty cell's marker is read in its row's Not shown cell, which the caption explains."""
+    page.goto(app_server + "/explore?rows=school&cols=stage&measure=mean&value=wemwbs")
+    wait_for_app(page)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.locator("table").wait_for(state="attached")
+    rows = [[c.inner_text().strip() for c in r.locator("th, td").all()] for r in grid.locator("table tr").all()]
+    read = [text for row in rows for text in row]
+    assert not [t for t in read if "Infinity" in t or t == "NaN"], "a marker read out as a number"
+    header = rows[0]
+    assert header[:2] == ["School", NOT_SHOWN]
+    why = {row[0]: row[1].split() for row in rows[1:]}
+    assert why["Monmordie High School"] == ["[z]"]  # a secondary: no pupils in P4-P7 anywhere, nothing held back
+    assert any("[b]" in w for w in why.values()) and all(set(w) <= {"[c]", "[b]", "[z]"} for w in why.values())
+    for row in rows[1:]:
+        assert all(t == "" or t[0].isdigit() for t in row[2:]), row  # figures or empty, never a stand-in
+    captions = " ".join(page.locator("[data-testid='stCaptionContainer']").all_inner_texts())
+    assert "[z] none" in captions and "no such pupils" in captions
+    grid.scroll_into_view_if_needed()
+    (artifacts / "grid_access").mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "grid_access" / "mean_by_stage.png"))

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from rcs_viz.engine import service
+from rcs_viz.engine.disclosure import gate
 from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.sql.views import CrossTab
 from rcs_viz.features.explore import charts
@@ -28,8 +29,8 @@ def school_pct(sample_dataset):
 def test_the_grid_sorts_by_numbers_and_shows_the_tables_text(counts):
     g = tables.grid(counts)
     wide = tables.wide(counts).reset_index()
-    assert g.text.equals(wide)
-    numbers = g.values.iloc[g.body]
+    assert g.text.drop(columns=tables.NOT_SHOWN, errors="ignore").equals(wide)
+    numbers = g.values.iloc[g.body].drop(columns=tables.NOT_SHOWN, errors="ignore")
     assert all(pd.api.types.is_float_dtype(numbers[c]) for c in numbers.columns[1:])
     ordered = numbers["All"].dropna().sort_values().tolist()
     assert ordered == sorted(ordered) and min(ordered) < 2000 < max(ordered)  # numeric order: 1,848 before 10,000-odd
@@ -53,12 +54,38 @@ def test_each_panel_keeps_its_all_row_among_the_margins(sample_dataset):
     assert len(g.margins) == g.text.iloc[:, 0].nunique()
 
 
-def test_the_two_markers_stay_apart(school_pct):
+def _marked(g: tables.Grid) -> list[tuple[float, str, str]]:
+    """Every number cell of a grid: its number, its text and its row's Not shown cell."""
+    numeric = [c for c in g.values.columns if pd.api.types.is_float_dtype(g.values[c])]
+    return [(g.values.at[i, c], g.text.at[i, c], g.text.at[i, tables.NOT_SHOWN]) for i in range(len(g.text))
+            for c in numeric]
+
+
+def test_a_cell_without_a_figure_is_empty_and_its_row_says_why(school_pct):
+    """A grid's accessible table reads a cell's number: a marker drawn as one (-inf for [b]) was read "-Infinity".
+    Every cell without a figure is empty (NaN) and its marker is named in its row's Not shown column."""
     g = tables.grid(school_pct, show_ci=True)
-    cells = [(g.values.iat[i, j], g.text.iat[i, j]) for i in range(len(g.text)) for j in range(1, g.text.shape[1])]
-    assert {t for v, t in cells if isinstance(v, float) and math.isnan(v)} == {tables.SUPPRESSED}
-    assert {t for v, t in cells if v == -math.inf} <= {tables.LOW_BASE}
-    assert any("–" in t for _, t in cells)  # intervals are shown in the text, the grid sorts by the estimate
+    cells = _marked(g)
+    assert not any(math.isinf(v) for v, _, _ in cells)
+    empty = [(t, why) for v, t, why in cells if math.isnan(v)]
+    assert {t for t, _ in empty} == {tables.SUPPRESSED, tables.LOW_BASE}  # this view has both
+    assert all(t in why.split() for t, why in empty)
+    assert list(g.text.columns[:2]) == ["School", tables.NOT_SHOWN]  # read right after the row's label
+    assert any("–" in t for _, t, _ in cells)  # intervals are shown in the text, the grid sorts by the estimate
+
+
+def test_a_mean_over_nobody_is_no_such_pupils_not_a_small_base(sample_dataset):
+    """A school's mean in a stage it does not teach (a structural zero, public) has no figure because nobody is
+    there: [z], not [b], which says some pupils were held back as too few."""
+    r = service.crosstab(sample_dataset, CrossTab(rows="school", cols="stage", value="wemwbs"), "mean", Rules())
+    structural = r.cells["reason"].eq(gate.NO_SUCH_PUPILS) & r.cells["row"].notna() & r.cells["col"].notna()
+    assert structural.any()
+    text = [tables.cell_text(c, "mean") for c in r.cells.to_dict("records")]
+    assert {t for t, s in zip(text, structural) if s} == {tables.NO_PUPILS}
+    assert tables.LOW_BASE in {t for t, s in zip(text, structural) if not s}  # a small base is still [b]
+    assert "no such pupils" in tables.in_words(r).to_numpy().ravel().tolist()  # the expander reads it in words
+    g = tables.grid(r)
+    assert all(t in why.split() for v, t, why in _marked(g) if math.isnan(v))
 
 
 def test_counts_are_whole_numbers_in_tooltips_and_files(counts, school_pct):
