@@ -24,13 +24,14 @@ run: $(VENV)/.runtime
 serve: $(VENV)/.runtime nginx
 	$(PY) -m rcs_viz serve --processes $(PROCESSES) --port $(PORT)
 
+# One pytest worker per core (pytest-xdist): the browser tests wait on their servers, so two workers keep both cores busy.
 test: $(VENV)/.dev chromium postgresql nginx libreoffice
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 # The long disclosure suites in full, off by default (see README).
 test-full: $(VENV)/.dev chromium postgresql nginx libreoffice
-	$(PY) -m pytest --full
+	$(PY) -m pytest -n auto --full
 
 bench: $(VENV)/.dev
 	$(PY) bench/run_all.py

@@ -41,7 +41,7 @@ import yaml
 
 from rcs_viz.engine.load import Dataset, LoadError, load_dataset
 
-CASE_SECONDS = 20  # a case still running after this long counts as a hang
+CASE_SECONDS = 60  # a case still running after this long counts as a hang (the slowest takes ~7 s alone, ~20 s on a loaded machine)
 MESSAGE_MAX = 600  # "one clear line": no newlines and not a wall of text
 
 # --------------------------------------------------------------------------- the base data set
