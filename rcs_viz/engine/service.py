@@ -213,7 +213,7 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
     """
     dataset = with_flags(dataset, query.flags)
     validate(dataset, query, measure)
-    sql, params = views.crosstab(query, _schema(dataset.db_path, dataset.dictionary))
+    sql, params = views.crosstab(query, _schema(dataset.db_path, dataset.dictionary), _judged(dataset, rules))
     raw = db.run(dataset.db_path, sql, params)
     grid = _fill_grid(dataset, query, raw)
     cells = _protect(grid, rules, dataset.ledger, structurally_empty(dataset, query, grid))
@@ -233,6 +233,12 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
         notes=notes,
         titles={n: dataset.dictionary[n].label for n in (*query.dims, query.value) if n},
     )
+
+
+def _judged(dataset: Dataset, rules: Rules) -> bool:
+    """Whether the ledger judges this dataset's views under these rules (`_protect`): then, and only then, the
+    queries fetch each cell's fingerprints."""
+    return dataset.ledger is not None and rules.across_views
 
 
 def _protect(cells: pd.DataFrame, rules: Rules, ledger: Ledger | None, empty=None) -> pd.DataFrame:
@@ -387,7 +393,9 @@ def _label(cells: pd.DataFrame, dictionary: Dictionary, query: CrossTab) -> pd.D
     cells = cells.copy()
     for dim, name in zip(DIMS, query.dims):
         var: Variable | None = dictionary[name] if name else None
-        cells[f"{dim}_label"] = [var.label_of(k) if var else None for k in cells[dim]]
+        keys = cells[dim].tolist()
+        labels = {k: var.label_of(k) for k in set(keys)} if var else {}  # a school's label once, not per cell
+        cells[f"{dim}_label"] = [labels.get(k) for k in keys]
     return cells
 
 
@@ -477,28 +485,35 @@ class Base:
         return self.count is None
 
 
-def base_cells(dataset: Dataset, filters) -> pd.DataFrame:
-    """The bases left by no filter, then each filter added in turn, as one-cell tables' cells (true counts)."""
-    sql, params = views.base_counts(filters, schema(dataset))
-    groups = db.run(dataset.db_path, sql, params).astype(object)
-    k = len(filters) + 1
+def base_cells(dataset: Dataset, filters, fingerprinted: bool = True) -> pd.DataFrame:
+    """The bases left by no filter, then each filter added in turn, as one-cell tables' cells (true counts);
+    with the ledger's fingerprints if `fingerprinted` (`views.base_counts`)."""
+    return pd.DataFrame(_base_records(dataset, filters, fingerprinted), dtype=object).astype({"n": "int64", "ckey": "int64"})
+
+
+def _base_records(dataset: Dataset, filters, fingerprinted: bool) -> list[dict]:
+    sql, params = views.base_counts(filters, schema(dataset), fingerprinted)
+    groups = db.run(dataset.db_path, sql, params).astype(object).to_dict("list")  # a few rows: plain lists
+    depth = [int(d) for d in groups["depth"]]
     rows = []
-    for i in range(k):  # the base after i filters: every record that passes at least the first i
-        deeper = groups[groups["depth"].astype(int) >= i]
-        hashes = {c: [int(x) for x in deeper[c]] for c in LEDGER_COLUMNS}
-        rows.append({"panel": None, "row": None, "col": None, "n": int(deeper["n"].sum()),
-                     "ckey": int(sum(int(x or 0) for x in deeper["k"])) % PTABLE_SIZE,
-                     "fp": functools.reduce(operator.xor, hashes["fp"], 0),
-                     **{c: min(hashes[c], default=None) for c in LEDGER_COLUMNS if c != "fp"}})
-    return pd.DataFrame(rows, dtype=object).astype({"n": "int64", "ckey": "int64"})
+    for i in range(len(filters) + 1):  # the base after i filters: every record that passes at least the first i
+        deeper = [j for j, d in enumerate(depth) if d >= i]
+        row = {"panel": None, "row": None, "col": None, "n": int(sum(groups["n"][j] for j in deeper)),
+               "ckey": int(sum(int(groups["k"][j] or 0) for j in deeper)) % PTABLE_SIZE}
+        if fingerprinted:
+            hashes = {c: [int(groups[c][j]) for j in deeper] for c in LEDGER_COLUMNS}
+            row |= {"fp": functools.reduce(operator.xor, hashes["fp"], 0),
+                    **{c: min(hashes[c], default=None) for c in LEDGER_COLUMNS if c != "fp"}}
+        rows.append(row)
+    return rows
 
 
 def bases(dataset: Dataset, filters, rules: Rules = Rules()) -> list[Base]:
     """The base left by no filter, then by each filter added in turn: one query, one gate (and the ledger)."""
-    cells = base_cells(dataset, filters)
     out = []
-    for i in range(len(cells)):  # each base is a table of its own: protect them one by one
-        cell = _protect(cells.iloc[[i]].reset_index(drop=True), rules, dataset.ledger).iloc[0]
+    for row in _base_records(dataset, filters, _judged(dataset, rules)):  # each base a table of its own
+        cells = pd.DataFrame([row], dtype=object).astype({"n": "int64", "ckey": "int64"})
+        cell = _protect(cells, rules, dataset.ledger).iloc[0]
         shown = cell["status"] == "shown"
         out.append(Base(int(cell["count"]) if shown else None, None if shown else disclosure.PUBLIC_REASON))
     return out

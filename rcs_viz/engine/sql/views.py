@@ -197,8 +197,13 @@ def fingerprints(row_id: str, where: str = "", suffix: str = "") -> list[str]:
             + [f"min(hash({row_id}, {j + 2})){f} AS mh{j}{suffix}" for j in range(SKETCH)])
 
 
-def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
-    """One query for a table and all its margins: GROUP BY CUBE over the dimensions used."""
+def crosstab(q: CrossTab, schema: Mapping[str, str], fingerprinted: bool = True) -> tuple[str, dict]:
+    """One query for a table and all its margins: GROUP BY CUBE over the dimensions used.
+
+    `fingerprinted`: with each cell's record-set fingerprints (`fingerprints`), which only the ledger reads;
+    without them when no ledger judges the view, since hashing every record nine times per grouping set is
+    much of the query's work.
+    """
     dims = [d for d in q.dims if d is not None]
     if len(set(dims)) != len(dims):
         raise QueryError("rows, columns and panel must be different variables")
@@ -210,7 +215,7 @@ def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
         _key(q.cols, "col", schema),
         "COUNT(*) AS n",
         f"CAST(SUM({RECORD_KEY}) % {PTABLE_SIZE} AS INTEGER) AS ckey",
-        *fingerprints(ROW_ID if q.flags else "rowid"),  # a derived table has no rowid of its own
+        *(fingerprints(ROW_ID if q.flags else "rowid") if fingerprinted else ()),  # a derived table: no rowid
     ]
     if q.weight:
         w = quote(q.weight, schema)
@@ -242,19 +247,20 @@ def crosstab(q: CrossTab, schema: Mapping[str, str]) -> tuple[str, dict]:
     return sql, params
 
 
-def base_counts(filters, schema: Mapping[str, str]) -> tuple[str, dict]:
+def base_counts(filters, schema: Mapping[str, str], fingerprinted: bool = True) -> tuple[str, dict]:
     """Respondents left by no filter, the first filter, the first two, … all: one scan.
 
     Each record is counted once, at `depth`: how many of the filters, in
     order, it passes before the first it fails. The base left by the first i
     filters is then the records of depth i or more, so the caller adds the
     groups up from the deepest: counts and cell keys by sums, fingerprints by
-    XOR and sketches by minimum (`fp`, `mh0`…, for the ledger).
+    XOR and sketches by minimum (`fp`, `mh0`…, for the ledger; only if `fingerprinted`, as in `crosstab`).
     """
     clauses, params = conditions(filters, schema)
     depth = ("CASE " + " ".join(f"WHEN NOT COALESCE({c}, FALSE) THEN {i}" for i, c in enumerate(clauses))
              + f" ELSE {len(clauses)} END") if clauses else "0"
-    select = [f"{depth} AS depth", "COUNT(*) AS n", f"SUM({RECORD_KEY}) AS k", *fingerprints("rowid")]
+    select = [f"{depth} AS depth", "COUNT(*) AS n", f"SUM({RECORD_KEY}) AS k",
+              *(fingerprints("rowid") if fingerprinted else ())]
     return f"SELECT {', '.join(select)} FROM {TABLE} GROUP BY depth", params
 
 
