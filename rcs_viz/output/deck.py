@@ -43,6 +43,8 @@ TOO_SMALL = ("The chart has too many bars to be read from the back of a room: th
              "the whole chart is in the view's link and its PNG export.")
 CHART_NEXT = "The chart is on the next slide, large enough to be read."
 CHARTS_NEXT = "The chart is on the next {n} slides, in parts large enough to be read."
+CHART_ENDS = ("The chart's two ends are on the next 2 slides, large enough to be read; the rows between are in the "
+              "view's link.")
 SYNTHETIC = "Synthetic sample — fictional places and pupils, not real statistics"
 SYNTHETIC_SHORT = "Synthetic sample — not real statistics"
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -56,6 +58,7 @@ class ChartPart:
 
     png: bytes
     caption: str = ""
+    end: bool = False  # one end of a chart too long for slides (a ranking's top or bottom, a chart's highest or lowest)
 
 
 @dataclass(frozen=True)
@@ -444,7 +447,8 @@ def _step(deck: Deck, step: Step, k: int, n: int) -> list[Page]:
     if None in parts:  # a part that cannot be read: the chart is not shown in parts
         parts = []
     missing = (step.missing if not (step.chart or step.chart_parts) else "" if picture
-               else CHART_NEXT if len(parts) == 1 else CHARTS_NEXT.format(n=len(parts)) if parts else TOO_SMALL)
+               else CHART_NEXT if len(parts) == 1 else CHART_ENDS if parts and step.chart_parts[0].end
+               else CHARTS_NEXT.format(n=len(parts)) if parts else TOO_SMALL)
     if picture is not None:
         if side:  # to the left, leaving the rest to the figures
             picture = Picture(MARGIN, top, picture.w, picture.h, picture.png)

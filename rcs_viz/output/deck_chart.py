@@ -12,6 +12,12 @@ box asks for its labels to reach `deck.CHART_PT`, and as tall as the box holds:
   scale, a row "All" repeated in every part; a ranking of more than
   MOST_PARTS slides shows its top and its bottom (a slide each) and says how
   many are between and where the whole chart is;
+- a chart of categories in no ranked order that would take more than
+  MOST_SPLIT slides (Explore's every school) is sorted by its figures and
+  shown as a ranking is, its highest and its lowest, the caption saying by
+  what it is sorted: what a room asks of eighty schools is which stand out,
+  and ten slides of bars in the data's order would not say it (a font under
+  18 pt would not be read at all);
 - any other chart (a line over waves, a scatter) is drawn to the box's height.
 
 A chart is never drawn narrower than its export (figures.EXPORT_WIDTH): its
@@ -34,7 +40,7 @@ DPR = 2  # a chart's PNG pixels per CSS pixel, as figures.to_png draws
 STEP = 1.5  # a category's row at most this many times the label's type size: bars close, labels apart
 SPREAD = 1.5  # and, where the slide has room, at most this many times as far apart as on the page (bars thicker)
 MOST_PARTS = 3  # a ranking split across at most this many slides; beyond, its top and its bottom on two
-MOST_SPLIT = 6  # any other chart of categories split across at most this many slides; beyond, too small
+MOST_SPLIT = 6  # any other chart of categories split across at most this many slides; beyond, its highest and lowest
 LEAST_PLOT = 120  # CSS pixels: the least height a plot is drawn at for a slide
 ALL = "All"
 WHERE = "the view's link and its PNG export"
@@ -129,6 +135,34 @@ def _part(spec: dict, field: str, shown: list[str], domain: list[float] | None, 
     return out
 
 
+def _by_figure(spec: dict, field: str, units: list[str]) -> tuple[list[str], str] | None:
+    """The `units` drawn with a figure, sorted by it, highest first, and that figure in words: a bar's or dot's
+    value; a stacked bar's whole length; with bars side by side (several series), the first series'. A unit with
+    no such figure (protected, its base too small) is neither high nor low and is left out, as the page's chart
+    leaves it blank. None for a chart with no bar or dot along a scale of values."""
+    for node, data, enc in figures.units(spec):
+        mark = node["mark"]["type"] if isinstance(node["mark"], dict) else node["mark"]
+        x, y = enc.get("x") or {}, enc.get("y") or {}
+        if mark not in ("bar", "point", "circle", "tick") or x.get("type") != "quantitative" or \
+                y.get("field") != field or "field" not in x:
+            continue
+        rows = [r for r in _values(spec, data) if isinstance(r.get(x["field"]), (int, float))
+                and not math.isnan(r[x["field"]])]
+        series = (enc.get("color") or {}).get("field")
+        stacked = series is not None and mark == "bar" and x.get("stack", "zero") is not None
+        first = None
+        if series is not None and not stacked:
+            sort = (enc.get("color") or {}).get("sort")
+            first = sort[0] if isinstance(sort, list) and sort else rows[0][series] if rows else None
+            rows = [r for r in rows if r.get(series) == first]
+        key: dict = {}
+        for r in rows:
+            key[r[field]] = key.get(r[field], 0.0) + r[x["field"]] if stacked else key.get(r[field], r[x["field"]])
+        ordered = sorted((u for u in units if u in key), key=lambda u: -key[u])
+        return ordered, ("whole bar" if stacked else figures.shorten(first, 24) if first is not None else "value")
+    return None
+
+
 def _fits(png: bytes, font_px: float, w: float, h: float) -> bool:
     return slides.label_pt(png, font_px, w, h) >= slides.CHART_PT
 
@@ -138,7 +172,8 @@ def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, s
     PNG) at least CHART_PT there.
 
     One picture when it fits; with `split`, a chart of categories too many for the box comes in parts (or, a
-    ranking beyond MOST_PARTS slides, as its top and bottom). An empty list: it cannot be read in such a box,
+    ranking beyond MOST_PARTS slides, as its top and bottom; any other beyond MOST_SPLIT, sorted by its figures,
+    as its highest and lowest). An empty list: it cannot be read in such a box,
     or the box is narrower than the chart is made for (figures.EXPORT_WIDTH: its legends are laid out for it).
     """
     css = font_px / DPR  # the labels' CSS pixels
@@ -175,8 +210,8 @@ def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, s
         return []
     count = -(-len(units) // room)
 
-    def part(shown: list[str], caption: str, step: float) -> ChartPart:
-        return ChartPart(_png(_part(spec, field, shown + totals, domain, step, step / old_step)), caption)
+    def part(shown: list[str], caption: str, step: float, end: bool = False) -> ChartPart:
+        return ChartPart(_png(_part(spec, field, shown + totals, domain, step, step / old_step)), caption, end)
 
     if count <= (MOST_PARTS if ranked else MOST_SPLIT):
         size = -(-len(units) // count)  # as many in each part; their rows spread over the box's height
@@ -185,8 +220,13 @@ def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, s
                                        "on the same scale.", spread) for k in range(0, len(units), size)]
     elif ranked:  # the top and the bottom of the ranking, each on a slide; how many between, and where they are
         between = f"the {len(units) - 2 * room} between are in {WHERE}."
-        out = [part(units[:room], f"Top {room} of {len(units)} drawn, as ranked; {between}", step),
-               part(units[-room:], f"Bottom {room} of {len(units)} drawn, same scale; {between}", step)]
+        out = [part(units[:room], f"Top {room} of {len(units)} drawn, as ranked; {between}", step, True),
+               part(units[-room:], f"Bottom {room} of {len(units)} drawn, same scale; {between}", step, True)]
+    elif (by_figure := _by_figure(spec, field, units)) is not None and len(by_figure[0]) > 2 * room:
+        ordered, by = by_figure  # sorted, then drawn as a ranking is
+        between = f"the {len(ordered) - 2 * room} between are in {WHERE}."
+        out = [part(ordered[:room], f"Highest {room} of {len(ordered)} by {by}; {between}", step, True),
+               part(ordered[-room:], f"Lowest {room} of {len(ordered)} by {by}, same scale; {between}", step, True)]
     else:
         return []
     return out if all(_fits(p.png, font_px, w, h) for p in out) else []

@@ -1,8 +1,8 @@
 """Charts drawn for a slide (rcs_viz.output.deck_chart), on small made-up bar charts: fast, no data set.
 
 A chart too long for a slide is split into parts on one scale, a ranking too long for three slides shows its top
-and bottom, any other chart too long for six is left out (the slide then says where it is), and every picture's
-labels come out at 18 pt or more in the box it was drawn for.
+and bottom, any other chart too long for six is sorted by its figures and shows its highest and lowest, and every
+picture's labels come out at 18 pt or more in the box it was drawn for.
 """
 
 from __future__ import annotations
@@ -60,9 +60,41 @@ def test_a_long_ranking_shows_its_top_and_bottom_and_says_how_many_are_between()
     assert all(slides.label_pt(p.png, FONT_PX, *BOX) >= slides.CHART_PT for p in parts)
 
 
-def test_any_other_chart_too_long_for_six_slides_is_left_out():
-    assert deck_chart.draw(spec(100), *BOX, FONT_PX, split=True) == []
+def test_any_other_chart_too_long_for_six_slides_shows_its_highest_and_lowest_by_value():
+    """Explore's every school, in the data's order, would take more than six slides: a presenter gets the schools
+    that stand out, sorted by value, each caption saying so and where the rest are (it was left out before)."""
+    s = spec(100)
+    parts = deck_chart.draw(s, *BOX, FONT_PX, split=True)
+    assert len(parts) == 2
+    high = re.match(r"Highest (\d+) of 100 by value; the (\d+) between are in the view's link", parts[0].caption)
+    assert high and int(high.group(2)) == 100 - 2 * int(high.group(1))
+    assert parts[1].caption.startswith(f"Lowest {high.group(1)} of 100 by value, same scale")
+    assert all(slides.label_pt(p.png, FONT_PX, *BOX) >= slides.CHART_PT for p in parts)
+    field, order = deck_chart._categories(s)
+    ordered, by = deck_chart._by_figure(s, field, order)
+    assert ordered[:2] == ["Unit 099", "Unit 098"] and ordered[-1] == "Unit 000" and by == "value"
 
 
-def test_a_box_narrower_than_the_chart_is_made_for_gets_nothing():
-    assert deck_chart.draw(spec(3), 6.0, 4.0, FONT_PX) == []  # 6 in at 18 pt: under figures.EXPORT_WIDTH
+def grouped(n: int, stacked: bool) -> dict:
+    """`n` units with two series, side by side or stacked; series "A" is highest for Unit 000, "B" makes the last
+    unit's bar the longest."""
+    names = [f"Unit {k:03d}" for k in range(n)]
+    rows = [{"unit": u, "series": "A", "value": float(n - k)} for k, u in enumerate(names)]
+    rows += [{"unit": u, "series": "B", "value": float(3 * k)} for k, u in enumerate(names)]
+    chart = alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
+        x=alt.X("value:Q", stack="zero" if stacked else None), y=alt.Y("unit:N", sort=names),
+        color=alt.Color("series:N", sort=["A", "B"]), **({} if stacked else {"yOffset": "series:N"}))
+    chart = chart.properties(width="container", height=30 * SCALE * n)
+    return figures.spec_of(figures.fit(chart, "", [], 30 * SCALE * n + 100, SCALE), validate=False)
+
+
+def test_a_chart_of_several_series_is_sorted_by_its_first_series_or_its_whole_bar():
+    side = grouped(80, stacked=False)
+    ordered, by = deck_chart._by_figure(side, "unit", deck_chart._categories(side)[1])
+    assert by == "A" and ordered[0] == "Unit 000"
+    whole = grouped(80, stacked=True)
+    ordered, by = deck_chart._by_figure(whole, "unit", deck_chart._categories(whole)[1])
+    assert by == "whole bar" and ordered[0] == "Unit 079"  # 1 + 237 beats 80 + 0
+    parts = deck_chart.draw(side, *BOX, FONT_PX, split=True)
+    room = re.match(r"Highest (\d+) of 80 by A; ", parts[0].caption).group(1)
+    assert len(parts) == 2 and parts[1].caption.startswith(f"Lowest {room} of 80 by A, same scale")

@@ -1,9 +1,9 @@
 """Story decks, checked by opening them: the .pptx with python-pptx, the PDF with pypdf, and (where LibreOffice is
 installed) the .pptx as LibreOffice draws it.
 
-One deck of five steps is built once: an Explore table holding the planted small group, clusters ranked, Need
-against contact (too many bars for one slide at 18 pt), every school ranked (too many for three slides) and the
-Overview, with a hostile title and note. The small group's figure must never appear on
+One deck of six steps is built once: an Explore table holding the planted small group, clusters ranked, Need
+against contact (too many bars for one slide at 18 pt), every school ranked (too many for three slides), the
+Overview, with a hostile title and note, and Explore's every school (no ranking, too many for six slides). The small group's figure must never appear on
 a slide; every slide must say the data is the synthetic sample; text must be large and inside the slide.
 """
 
@@ -54,6 +54,7 @@ def views(planted):
         sv.make("Need", "need", {}, PAGES, title=HOSTILE_TITLE, note=HOSTILE_NOTE),
         sv.make("Schools ranked", "compare", {"view": ["rank"], "level": ["school"]}, PAGES),
         sv.make("What the data covers", "", {}, PAGES),
+        sv.make("Every school", "explore", {"rows": ["school"], "wave": ["2019"]}, PAGES),
     )
 
 
@@ -191,7 +192,8 @@ def test_pictures_are_charts_fitted_whole(prs, built):
     pictures = [[s for s in slide.shapes if s.shape_type == 13] for slide in prs.slides]
     explore = next(i for i, s in enumerate(prs.slides) if slide_text(s).startswith("Chart: Pupils of one school"))
     assert len(pictures[explore]) == 1  # the Explore step's chart, enlarged on a slide of its own
-    assert not pictures[0] and not pictures[-1]  # the cover, the overview: none
+    overview = next(i for i, s in enumerate(prs.slides) if "What the data covers" in slide_text(s))
+    assert not pictures[0] and not pictures[overview]  # the cover, the overview: none
     laid = [[b for b in page.boxes if isinstance(b, slides.Picture)] for page in slides.pages(built)]
     for shapes, boxes in zip(pictures, laid):
         assert len(shapes) == len(boxes)
@@ -310,7 +312,9 @@ def test_every_step_keeps_its_chart_on_the_slides(prs, views):
         assert " ".join(words(slides.TOO_SMALL)) not in texts[i]
         if charts:  # too small beside the figures: the slide says where it is, each slide after holds one picture
             assert not pictures[i] and all(len(pictures[c]) == 1 for c in charts)
-            assert (slides.CHART_NEXT if len(charts) == 1 else slides.CHARTS_NEXT.format(n=len(charts))) in texts[i]
+            ends = view.name in ("Schools ranked", "Every school")  # its top and bottom, or highest and lowest
+            assert (slides.CHART_NEXT if len(charts) == 1 else slides.CHART_ENDS if ends
+                    else slides.CHARTS_NEXT.format(n=len(charts))) in " ".join(words(texts[i])), texts[i][:300]
     need, ranked = steps[2][1], steps[3][1]
     assert len(need) >= 2 and len(ranked) == 2
     for charts in (need, ranked):  # each part says which it is in its title
@@ -327,3 +331,11 @@ def test_every_step_keeps_its_chart_on_the_slides(prs, views):
     assert top and bottom and top.groups() == bottom.groups()
     shown, total, between = (int(n) for n in top.groups())
     assert between == total - 2 * shown > 0
+    schools = steps[5][1]  # not ranked, too many for six slides: sorted by value, its highest and its lowest
+    assert len(schools) == 2
+    high = re.search(r"Highest (\d+) of (\d+) by value; the (\d+) between are in the view's link and its PNG export",
+                     texts[schools[0]])
+    low = re.search(r"Lowest (\d+) of (\d+) by value, same scale; the (\d+) between", texts[schools[1]])
+    assert high and low and high.groups() == low.groups()
+    shown, total, between = (int(n) for n in high.groups())
+    assert total > 6 * shown and between == total - 2 * shown
