@@ -1,0 +1,35 @@
+"""A fresh server's first Explore run imports only what it draws with (bench/cold_start.py times it).
+
+Exports, decks, reports, maps and matplotlib are imported when first used, not on the way to the first chart:
+each is tenths of a second of a cold start, spent under the interpreter lock the browser's first requests wait on.
+"""
+
+import json
+import subprocess
+import sys
+
+# Imported by no page until a user asks for what they make; matplotlib by none at all (pandas' Styler would
+# import it for colour gradients no page draws: app.py imports the Styler without it).
+DEFERRED = ("matplotlib", "fpdf", "pptx", "vl_convert", "pydeck", "openpyxl", "xlsxwriter", "pyreadstat", "psycopg",
+            "statsmodels", "sklearn", "pypdf")
+
+FIRST_RUN = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+at.switch_page("app_pages/explore.py")
+at.query_params.update({"rows": "simd", "wave": "2019"})
+at.run()
+assert not at.exception, at.exception
+assert at.dataframe and at.get("vega_lite_chart"), "the first run drew no table or no chart"
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def test_the_first_explore_run_imports_no_export_deck_report_map_or_matplotlib(root):
+    done = subprocess.run([sys.executable, "-c", FIRST_RUN, str(root / "app.py")], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "pandas" in imported and "altair" in imported  # the run did draw with them
+    assert not imported & set(DEFERRED), sorted(imported & set(DEFERRED))
