@@ -510,10 +510,16 @@ def _base_records(dataset: Dataset, filters, fingerprinted: bool) -> list[dict]:
 
 def bases(dataset: Dataset, filters, rules: Rules = Rules()) -> list[Base]:
     """The base left by no filter, then by each filter added in turn: one query, one gate (and the ledger)."""
+    judged = _judged(dataset, rules)
+    rows = _base_records(dataset, filters, judged)
+    if judged:  # each base a table of its own, judged and recorded one by one
+        cells = [_protect(pd.DataFrame([row], dtype=object).astype({"n": "int64", "ckey": "int64"}), rules,
+                          dataset.ledger).iloc[0] for row in rows]
+    else:
+        cells = [cell for _, cell in disclosure.protect_each(
+            pd.DataFrame(rows, dtype=object).astype({"n": "int64", "ckey": "int64"}), rules).iterrows()]
     out = []
-    for row in _base_records(dataset, filters, _judged(dataset, rules)):  # each base a table of its own
-        cells = pd.DataFrame([row], dtype=object).astype({"n": "int64", "ckey": "int64"})
-        cell = _protect(cells, rules, dataset.ledger).iloc[0]
+    for cell in cells:
         shown = cell["status"] == "shown"
         out.append(Base(int(cell["count"]) if shown else None, None if shown else disclosure.PUBLIC_REASON))
     return out

@@ -153,10 +153,13 @@ def services_table() -> pd.DataFrame:
 
 @pytest.fixture
 def fresh():
-    """Services protection is cached per table and rules; these tests change the engine under it."""
+    """Services protection is cached per table and rules, the grid's decisions per grid; these tests change the
+    engine under them."""
     sm._protect.cache_clear()
+    gate.forget_decisions()
     yield
     sm._protect.cache_clear()
+    gate.forget_decisions()
 
 
 def test_the_grid_and_the_services_map_go_through_the_same_engine(monkeypatch, fresh):
@@ -253,3 +256,43 @@ def test_the_gate_takes_the_judgement_in_the_cells_order():
     out = gate.protect(cells, Rules(perturbation=False), sensitive=sensitive)
     assert out.loc[sensitive, "status"].eq(gate.SUPPRESSED).all()
     assert (out["status"] == gate.SUPPRESSED).sum() >= 2  # and a partner, so it cannot be worked out
+
+
+def test_a_grid_asked_for_again_is_decided_once_and_alike(monkeypatch, fresh):
+    """The gate keeps its decision per grid: the same cells again (another measure of them, another session) get
+    the same answer without another audit; anything the decision reads, changed, is decided afresh."""
+    calls = []
+    real = system.suppress
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(system, "suppress", spy)
+    first = gate.protect(GRID)
+    again = gate.protect(GRID.copy())
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(first, again)
+    again.loc[0, "status"] = "changed by a caller"  # a caller's copy is its own: the kept decision is untouched
+    pd.testing.assert_frame_equal(gate.protect(GRID), first)
+    assert len(calls) == 1
+    asked = [gate.protect(GRID, Rules(threshold=5, min_base=30)),
+             gate.protect(GRID, sensitive=(GRID["row"] == "c2").to_numpy()),
+             gate.protect(GRID, known=(GRID["row"] == "c1").to_numpy()),
+             gate.protect(GRID.assign(n=[4, 50, 60, 114]))]
+    assert len(calls) == 5
+    assert asked[1].loc[2, "status"] == gate.SUPPRESSED and first.loc[2, "status"] == gate.SHOWN
+    monkeypatch.setattr(gate, "WORK_BUDGET", 0)  # a smaller budget is another decision (here: fail closed)
+    closed = gate.protect(GRID)
+    assert len(calls) == 6 and closed["status"].eq(gate.SUPPRESSED).sum() == 3
+
+
+def test_cells_each_a_table_of_their_own_get_in_one_call_what_each_gets_alone():
+    cells = pd.DataFrame({"panel": None, "row": None, "col": None, "n": [0, 3, 9, 10, 11, 12, 250],
+                          "ckey": [5, 17, 200, 3, 99, 41, 255]})
+    for rules in (Rules(), Rules(perturbation=False), Rules(secondary=False), Rules(threshold=5, min_base=30)):
+        together = gate.protect_each(cells, rules)
+        alone = pd.concat([gate.protect(cells.iloc[[i]].reset_index(drop=True), rules) for i in range(len(cells))],
+                          ignore_index=True)
+        pd.testing.assert_frame_equal(together, alone)
+        assert together["status"].eq(gate.SUPPRESSED).tolist() == (cells["n"] < rules.threshold).tolist()

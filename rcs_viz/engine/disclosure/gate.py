@@ -21,6 +21,8 @@ budget and fail-closed.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
@@ -128,14 +130,30 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=N
     cube = _Cube(cells)
     structural = cube.structural(cube.on_grid(empty))
     if decided is None:
-        primary, hidden = hide(cube.system(), rules, cube.on_grid(sensitive), cube.on_grid(known), structural)
+        primary, hidden = _hide_grid(cube, rules, cube.on_grid(sensitive), cube.on_grid(known), structural)
     else:
         primary = (cube.n.ravel() < rules.threshold) & ~structural
         hidden = (primary | cube.on_grid(decided)) & ~structural
-    is_primary = primary[cube.flat]
-    is_hidden = hidden[cube.flat]
-    is_empty = structural[cube.flat]
-    n = cube.n.ravel()[cube.flat]
+    return _published(cells, rules, cube.n.ravel()[cube.flat], primary[cube.flat], hidden[cube.flat],
+                      structural[cube.flat])
+
+
+def protect_each(cells: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
+    """`protect` for cells that are each a table of their own (one cell, no margins: a filter's base), all in
+    one call: what `protect` gives each alone.
+
+    The engine (`hide`) decides on them as items tied by no line, so a small one is hidden and no other is
+    hidden with it, as in a table of one cell.
+    """
+    if rules.perturbation and "ckey" not in cells:
+        raise ValueError("cells need a 'ckey' column for perturbation")
+    items = System(cells["n"].to_numpy(dtype=np.int64))
+    primary, hidden = hide(items, rules)
+    return _published(cells, rules, items.values, primary, hidden, np.zeros(items.size, bool))
+
+
+def _published(cells, rules: Rules, n, is_primary, is_hidden, is_empty) -> pd.DataFrame:
+    """The cells with what may be shown (`count`, `status`, `reason`) from the gate's decision, in their order."""
     count = perturb(n, cells["ckey"].to_numpy(), rules.threshold) if rules.perturbation else n
     out = cells.copy()
     out["count"] = pd.arrays.IntegerArray(np.where(is_hidden | is_empty, 0, count).astype(np.int64), is_hidden)
@@ -166,6 +184,41 @@ def hide(system: System, rules: Rules, sensitive=None, known=None, public=None) 
     else:
         hidden = primary | (sensitive & ~public) if sensitive is not None else primary.copy()
     return primary, hidden
+
+
+DECIDED_SIZE = 256  # grids whose decision is kept (a few MB at most: a 3,000-cell grid's key is 30 kB)
+_decided: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_decided_lock = threading.Lock()
+
+
+def _hide_grid(cube: _Cube, rules: Rules, sensitive, known, structural) -> tuple[np.ndarray, np.ndarray]:
+    """`hide` on a grid, kept for the grids asked for last: a table asked for again (the same cells under
+    another measure, weighted, or in another session) is not audited again.
+
+    Keyed by everything `hide` reads (the grid's shape and true counts, the threshold, whether secondary
+    suppression is on, the work budget, the sensitive, known and structural masks): `hide` is deterministic
+    (its LP work is counted, not timed), so the kept answer is the one it would give again. Never shared beyond
+    this process.
+    """
+    masks = tuple(None if m is None else np.asarray(m, bool).tobytes() for m in (sensitive, known, structural))
+    key = (cube.shape, cube.n.tobytes(), rules.threshold, rules.secondary, WORK_BUDGET, *masks)
+    with _decided_lock:
+        kept = _decided.get(key)
+        if kept is not None:
+            _decided.move_to_end(key)
+    if kept is None:
+        kept = hide(cube.system(), rules, sensitive, known, structural)
+        with _decided_lock:
+            _decided[key] = kept
+            while len(_decided) > DECIDED_SIZE:
+                _decided.popitem(last=False)
+    return kept[0].copy(), kept[1].copy()
+
+
+def forget_decisions() -> None:
+    """Drop the kept decisions (`_hide_grid`): for tests that change the suppression engine under the gate."""
+    with _decided_lock:
+        _decided.clear()
 
 
 def public_columns(cells: pd.DataFrame, derived: tuple[str, ...] = DERIVED) -> pd.DataFrame:
