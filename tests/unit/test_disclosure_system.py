@@ -269,6 +269,7 @@ def test_a_grid_asked_for_again_is_decided_once_and_alike(monkeypatch, fresh):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(system, "suppress", spy)
+    monkeypatch.setattr(gate, "DECIDED_MIN_CELLS", 0)  # kept however small (GRID has 4 cells)
     first = gate.protect(GRID)
     again = gate.protect(GRID.copy())
     assert len(calls) == 1
@@ -285,6 +286,11 @@ def test_a_grid_asked_for_again_is_decided_once_and_alike(monkeypatch, fresh):
     monkeypatch.setattr(gate, "WORK_BUDGET", 0)  # a smaller budget is another decision (here: fail closed)
     closed = gate.protect(GRID)
     assert len(calls) == 6 and closed["status"].eq(gate.SUPPRESSED).sum() == 3
+    monkeypatch.setattr(gate, "DECIDED_BYTES", 1)  # room for none: the oldest decisions go first
+    other = GRID.assign(n=[5, 50, 60, 115])
+    gate.protect(other)
+    gate.protect(other)
+    assert len(calls) == 8 and not gate._decided
 
 
 def test_cells_each_a_table_of_their_own_get_in_one_call_what_each_gets_alone():

@@ -186,20 +186,28 @@ def hide(system: System, rules: Rules, sensitive=None, known=None, public=None) 
     return primary, hidden
 
 
-DECIDED_SIZE = 256  # grids whose decision is kept (a few MB at most: a 3,000-cell grid's key is 30 kB)
-_decided: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+# Decisions kept, by their keys' and masks' bytes: about 13 bytes a cell, so some 1,200 grids of 1,000 cells
+# (a school table) or 100 of 12,000; the smallest grids, cheap to decide again, are not kept.
+DECIDED_BYTES = 16_000_000
+DECIDED_MIN_CELLS = 100
+_decided: OrderedDict[tuple, tuple[np.ndarray, np.ndarray, int]] = OrderedDict()
 _decided_lock = threading.Lock()
+_decided_bytes = 0
 
 
 def _hide_grid(cube: _Cube, rules: Rules, sensitive, known, structural) -> tuple[np.ndarray, np.ndarray]:
-    """`hide` on a grid, kept for the grids asked for last: a table asked for again (the same cells under
-    another measure, weighted, or in another session) is not audited again.
+    """`hide` on a grid, kept for the grids asked for last (`DECIDED_BYTES`, grids of `DECIDED_MIN_CELLS` or
+    more): a table asked for again (the same cells under another measure, weighted, or in another session) is
+    not audited again.
 
     Keyed by everything `hide` reads (the grid's shape and true counts, the threshold, whether secondary
     suppression is on, the work budget, the sensitive, known and structural masks): `hide` is deterministic
     (its LP work is counted, not timed), so the kept answer is the one it would give again. Never shared beyond
     this process.
     """
+    global _decided_bytes
+    if cube.n.size < DECIDED_MIN_CELLS:
+        return hide(cube.system(), rules, sensitive, known, structural)
     masks = tuple(None if m is None else np.asarray(m, bool).tobytes() for m in (sensitive, known, structural))
     key = (cube.shape, cube.n.tobytes(), rules.threshold, rules.secondary, WORK_BUDGET, *masks)
     with _decided_lock:
@@ -207,18 +215,24 @@ def _hide_grid(cube: _Cube, rules: Rules, sensitive, known, structural) -> tuple
         if kept is not None:
             _decided.move_to_end(key)
     if kept is None:
-        kept = hide(cube.system(), rules, sensitive, known, structural)
+        primary, hidden = hide(cube.system(), rules, sensitive, known, structural)
+        size = sum(len(part) for part in key[1:] if isinstance(part, bytes)) + primary.nbytes + hidden.nbytes
+        kept = primary, hidden, size
         with _decided_lock:
-            _decided[key] = kept
-            while len(_decided) > DECIDED_SIZE:
-                _decided.popitem(last=False)
+            if key not in _decided:
+                _decided[key] = kept
+                _decided_bytes += size
+            while _decided_bytes > DECIDED_BYTES:
+                _decided_bytes -= _decided.popitem(last=False)[1][2]
     return kept[0].copy(), kept[1].copy()
 
 
 def forget_decisions() -> None:
     """Drop the kept decisions (`_hide_grid`): for tests that change the suppression engine under the gate."""
+    global _decided_bytes
     with _decided_lock:
         _decided.clear()
+        _decided_bytes = 0
 
 
 def public_columns(cells: pd.DataFrame, derived: tuple[str, ...] = DERIVED) -> pd.DataFrame:
