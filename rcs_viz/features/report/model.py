@@ -5,8 +5,8 @@ every indicator against the CPP and the nation, the spine chart, rank charts
 for a few key indicators, the headline indicator's trend and the CPP's
 deprivation gradient. Every figure is read from a `compare` result, which has
 passed the disclosure gate, so a report shows exactly what the screen shows:
-a hidden value is a marker ([c] or [b]), a hidden unit is named but never
-drawn. Nothing here queries the data.
+a hidden value is a marker ([c] or [b]; [z] where there are no such pupils),
+a hidden unit is named but never drawn. Nothing here queries the data.
 
 `build` gathers the results, `to_html` renders them through a Jinja2 template
 (autoescaped: labels are text, never markup) with the charts as inline SVG,
@@ -35,7 +35,7 @@ from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.sql.views import QueryError
 from rcs_viz.output import figures
-from rcs_viz.output.tables import LOW_BASE, MARKERS, SUPPRESSED
+from rcs_viz.output.tables import MARKERS, NO_PUPILS, SUPPRESSED
 
 KINDS = ("school", "cluster", "cpp")
 KEY_MAX = 6
@@ -362,8 +362,10 @@ def number(value, dp: int) -> str:
 
 
 def _value(value, hidden, dp: int) -> str:
+    """The figure, or the marker its result gives for it: [z] (no such pupils, public) stays [z] rather than read
+    as protected; anything else without a figure, or an unknown marker, is [c]."""
     if value is None or pd.isna(value):
-        return hidden if hidden in (SUPPRESSED, LOW_BASE) else SUPPRESSED
+        return hidden if isinstance(hidden, str) and hidden in MARKERS else SUPPRESSED
     return number(value, dp)
 
 
@@ -417,8 +419,12 @@ def _cpp_summary(ds: Dataset, every: list[Indicator], trends: dict, scope: Scope
 
 
 def _protected_rows(spine: compare.Spine) -> tuple[str, ...]:
-    hidden = spine.rows.loc[spine.rows["value"].isna(), "label"].tolist()
-    return (f"Not shown for {spine.unit_label} (protected or base too small): {'; '.join(hidden)}.",) if hidden else ()
+    """The spine's rows without a figure, in words: those with no such pupils apart, as nothing was held back."""
+    rows = spine.rows[spine.rows["value"].isna()]
+    none = rows["hidden"].eq(NO_PUPILS) if "hidden" in rows else pd.Series(False, index=rows.index)
+    hidden, empty = rows.loc[~none, "label"].tolist(), rows.loc[none, "label"].tolist()
+    return ((f"Not shown for {spine.unit_label} (protected or base too small): {'; '.join(hidden)}.",) if hidden
+            else ()) + ((f"No such pupils for {spine.unit_label}: {'; '.join(empty)}.",) if empty else ())
 
 
 def grouped(report: Report) -> list[tuple[str, list[dict]]]:

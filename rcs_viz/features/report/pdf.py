@@ -161,7 +161,8 @@ def _summary(pdf, report: Report, width: float, heading, text) -> None:
     vs = "against the national figure" if report.kind == "cpp" else "against the CPP and the nation"
     heading(f"Summary: every indicator {vs}")
     text(f"{report.unit_label} in {report.wave_label}, with 95% confidence intervals. Key indicators, ranked "
-         f"below, are in bold. [c] protected; [b] base too small; {NONE} no figure exists.", 8.5, colour=MUTED, gap=1.5)
+         f"below, are in bold. [c] protected; [b] base too small; [z] no such pupils; {NONE} no figure exists.",
+         8.5, colour=MUTED, gap=1.5)
     columns = report.summary_columns
     if report.kind == "cpp":
         widths = (78, 18, 26, 18, 18, width - 158)

@@ -1,0 +1,33 @@
+"""A report keeps each marker its protected results give: [z] (no such pupils: a structural zero, which is public)
+is neither turned into [c] nor described as protected."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from rcs_viz.features.report import model as report
+from rcs_viz.output.tables import LOW_BASE, MARKERS, NO_PUPILS, SUPPRESSED
+
+
+def _spine(hidden: list) -> SimpleNamespace:
+    n = len(hidden)
+    rows = pd.DataFrame({
+        "indicator": [f"i{k}" for k in range(n)], "group": "Wellbeing", "label": [f"Indicator {k}" for k in range(n)],
+        "statistic": "pct", "polarity": "neutral", "value": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+        "hidden": hidden, "base": pd.array([pd.NA] * n, dtype="Int64"), "cpp": 20.0, "national": np.nan,
+        "verdict": "not compared"})
+    return SimpleNamespace(rows=rows, unit_label="Alder Primary")
+
+
+def test_every_marker_stays_itself_in_the_summary_and_anything_else_is_protected():
+    summary = report._unit_summary(_spine([SUPPRESSED, LOW_BASE, NO_PUPILS, None, "[x]"]), "School")
+    assert list(summary["School"]) == [SUPPRESSED, LOW_BASE, NO_PUPILS, SUPPRESSED, SUPPRESSED]
+    assert "no such pupils" in MARKERS[NO_PUPILS]  # the key under every summary names it so
+
+
+def test_rows_with_no_such_pupils_are_not_called_protected():
+    notes = report._protected_rows(_spine([SUPPRESSED, NO_PUPILS]))
+    assert notes == ("Not shown for Alder Primary (protected or base too small): Indicator 0.",
+                     "No such pupils for Alder Primary: Indicator 1.")
+    assert report._protected_rows(_spine([NO_PUPILS])) == ("No such pupils for Alder Primary: Indicator 0.",)
