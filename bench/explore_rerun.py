@@ -29,17 +29,18 @@ st.dataframe(pd.DataFrame({"a": [len(v)] * 5, "b": (v[:1] or ["-"]) * 5}))
 def views(n: int) -> list[dict]:
     """n Explore links (up to 48), each a view of its own: rows and columns, a stage filter and a sex filter.
 
-    Each link is a different combination (the index read as digits of 4 pairs x 6 stage filters x 2 sexes): the
-    20 links of old repeated their first 8 from the 13th on, so 'views not seen before' held 8 seen ones.
+    Each link is a different combination (the index read as digits of 6 stage filters x 2 sexes x 4 pairs of rows
+    and columns), and the filters change from one link to the next, as in a filter change (so the bases are new
+    too): the 20 links of old repeated their first 8 from the 13th on, so 'views not seen before' held 8 seen ones.
     """
     pairs = [("simd", "sex"), ("sex", "simd"), ("stage", "sex"), ("simd", "stage")]
     if n > len(pairs) * 6 * 2:
         raise SystemExit(f"at most {len(pairs) * 6 * 2} views of their own")
     out = []
     for i in range(n):
-        rows, cols = pairs[i % len(pairs)]
-        stages = ",".join(str(s) for s in range(1, 2 + i // len(pairs) % 6))
-        out.append({"rows": rows, "cols": cols, "f.stage": stages, "f.sex": "1" if i // (len(pairs) * 6) else "2"})
+        rows, cols = pairs[i // 12 % len(pairs)]
+        stages = ",".join(str(s) for s in range(1, 2 + i % 6))
+        out.append({"rows": rows, "cols": cols, "f.stage": stages, "f.sex": "1" if i // 6 % 2 else "2"})
     return out
 
 
