@@ -29,7 +29,9 @@ SHORT = 30  # characters of a category's label on an axis; the tooltip holds the
 # An x (or y) scale that ends on a tick it writes, with as many ticks as the plot's width leaves room for:
 # no bar or whisker runs past its axis on a chart as wide as its container.
 TICKS = alt.expr("max(2, min(6, floor(width / 90)))")
-LEGEND_WIDTH = 480  # pixels (times the scale) a legend's row may take: it wraps to rows within the narrowest column
+LEGEND_WIDTH = 480  # pixels (times the scale) a legend's row may take in a file: the narrowest column a page had
+LEGEND_LINE = 22  # characters of a legend label's line where its legend has no room for it whole
+PAD_X = 30  # pixels of a container a chart's padding and a legend's own padding take
 # Chart text in the page's own text colour, not the grey a chart theme gives it (#808495 on white is 3.7:1):
 # WCAG 2.1 AA asks 4.5:1 of text, and an exported image travels without the page's theme.
 TEXT = "#1a1a1a"   # 17.4:1 on white: titles, axis and legend labels, headers
@@ -60,18 +62,50 @@ def _text_width(text: str, size: float) -> float:
     return 0.6 * size * len(str(text))
 
 
-def legend(labels, scale: float = 1.0, plot_width: bool = False, **kwargs) -> alt.Legend:
-    """A legend on top that lists every entry whole: as many columns as fit LEGEND_WIDTH, then more rows.
+def _entries(labels, scale: float) -> tuple[float, float, dict]:
+    """A legend entry's width (its symbol and its label), that of an entry whose label is broken into lines of
+    LEGEND_LINE characters, and those lines for each label longer than that."""
+    size = FONT_SIZE * scale
+    lines = {str(t): list(_wrapped(str(t), LEGEND_LINE)) for t in labels if len(str(t)) > LEGEND_LINE}
+    entry = max([_text_width(t, size) for t in labels] or [0]) + 34 * scale
+    broken = max([_text_width(line, size) for t in labels for line in lines.get(str(t), [t])] or [0]) + 34 * scale
+    return entry, broken, lines
 
-    `plot_width`: as many as fit the plot's own width (the `width` of a single or layered view as wide as its
-    container), which a top legend starts from: long labels on the other axis leave it less than LEGEND_WIDTH.
+
+def legend(labels, scale: float = 1.0, plot_width: bool = False, **kwargs) -> alt.Legend:
+    """A legend on top that lists every entry whole: as many columns as its room holds, then more rows.
+
+    Its room is the chart's container on a page (`containerSize`, less the chart's padding), so that a phone's
+    column of about 330 px gets one or two columns and a desk one row. `plot_width`: the plot's own width (`width`)
+    for a single or layered view, where a top legend starts at the plot's left edge: long labels on the other axis
+    leave it less than its container (keep them short enough with `label_room`). A faceted chart has no `width`;
+    its legend starts at its left edge. A file has no container, and a legend there has LEGEND_WIDTH: columns
+    chosen by `width` in a file were laid out after the title was placed, and the title was cut off the top.
+    A label too long for the room, one column, is written in lines (Need's "No contact recorded (possible unmet
+    need)" is wider than a phone's plot).
     """
-    entry = max([_text_width(t, FONT_SIZE * scale) for t in labels] or [0]) + 34 * scale
+    entry, broken, lines = _entries(labels, scale)
     total = sum(_text_width(t, FONT_SIZE * scale) + 34 * scale for t in labels)
-    columns = len(labels) if total <= LEGEND_WIDTH * scale else max(1, int(LEGEND_WIDTH * scale // entry))
-    if plot_width:
-        columns = alt.ExprRef(f"width >= {total:.0f} ? {len(labels)} : max(1, floor(width / {entry:.0f}))")
-    return alt.Legend(orient="top", labelLimit=0, columns=columns if plot_width else max(columns, 1), **kwargs)
+    room = f"(containerSize()[0] ? {'width' if plot_width else f'containerSize()[0] - {PAD_X}'} : {LEGEND_WIDTH * scale:g})"
+    whole = f"{room} >= {entry:.0f}"  # one column holds the widest entry in one line
+    columns = f"{room} >= {total:.0f} ? {len(labels)} : max(1, floor({room} / ({whole} ? {entry:.0f} : {broken:.0f})))"
+    if lines:
+        chosen = "datum.label"
+        for label, parts in lines.items():
+            chosen = f"datum.label === {json.dumps(label)} ? {json.dumps(parts)} : {chosen}"
+        kwargs.setdefault("labelExpr", f"{whole} ? datum.label : ({chosen})")
+    return alt.Legend(orient="top", labelLimit=0, columns=alt.ExprRef(columns), **kwargs)
+
+
+def label_room(legend_labels, scale: float = 1.0, title: str = "") -> alt.ExprRef:
+    """An axis's `labelLimit` on the left of a plot whose legend (`legend` with `plot_width`) starts at the plot's
+    left edge: on a narrow container the labels give up what the legend's widest entry (its labels in lines) or its
+    title needs (a school's name took two thirds of a phone's column, and the legend ran past the screen),
+    shortened with an ellipsis (the tooltip has them whole); on a desk, and in a file, they are whole."""
+    _, broken, _ = _entries(legend_labels, scale)
+    need = max(broken, _text_width(title, FONT_SIZE * scale) + 10 * scale)
+    return alt.ExprRef(f"containerSize()[0] ? max({60 * scale:g}, containerSize()[0] - {PAD_X + need:.0f})"
+                       f" : 100000")
 
 
 def wrap(text: str, size: float, width: float = 480) -> list[str]:

@@ -199,3 +199,50 @@ def test_titles_and_subtitles_fit_a_narrow_column_and_use_a_wide_one(app_server,
         finally:
             context.close()
     assert not problems, "\n".join(problems)
+
+
+# Views with legends of several long entries: answers (explore, with and without intervals, and the heading of small
+# multiples), series of a trend and verdicts beside long names (compare), a stacked bar's parts and the sectors of the
+# spend chart (need).
+LEGEND_VIEWS = {
+    "explore_answers": "/explore?rows=cluster&cols=safe_home&measure=row_pct&ci=1&f.cpp=1",
+    "explore_long_rows": "/explore?rows=school&cols=safe_school&measure=row_pct&f.cluster=101",
+    "explore_panels": "/explore?rows=sex&cols=safe_school&panel=urban_rural&measure=row_pct",
+    "compare_trend": "/compare?view=trend",
+    "compare_rank": "/compare?view=rank",
+    "compare_similar": "/compare?view=similar&level=school",
+    "need_fit": "/need?sec=fit",
+    "need_services": "/need?sec=services",
+}
+
+
+def test_legends_are_whole_on_a_phone(app_server, browser, wait_for_app, artifacts):
+    """On a phone (360 px, a column of about 330) every legend entry is inside its chart, its column and the
+    window, none is shortened, and the legend names every series the marks draw: a legend of fixed columns, laid out
+    for a desk's 480 px, ran past the right edge of the screen."""
+    folder = artifacts / "legends"
+    folder.mkdir(exist_ok=True)
+    failures = {}
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    try:
+        for name, link in LEGEND_VIEWS.items():
+            page.goto(app_server + link)
+            wait_for_app(page)
+            chart = page.locator("[data-testid='stVegaLiteChart'] svg.marks").first
+            chart.wait_for(state="visible")
+            page.wait_for_timeout(800)  # vega lays out after the element appears
+            page.locator("[data-testid='stVegaLiteChart']").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.screenshot(path=str(folder / f"{name}_360.png"))
+            charts = page.evaluate(MEASURE)
+            window = {"l": 0, "t": -1e9, "r": 360, "b": 1e9}
+            problems = [p for p in cut(charts) if "legend" in p or "role-title" in p]
+            problems += [f"legend text {t['text']!r} past the window at {t['box']}" for c in charts
+                         for t in c.get("texts", ()) if t["role"] == "role-legend" and not _inside(t["box"], window)]
+            if not any(t["role"] == "role-legend" for c in charts for t in c.get("texts", ())):
+                problems.append("no legend drawn")
+            if problems:
+                failures[name] = problems[:6]
+    finally:
+        context.close()
+    assert not failures, "\n".join(f"{name}:\n  " + "\n  ".join(p) for name, p in failures.items())

@@ -79,16 +79,20 @@ def _axis_title(statistic: str) -> str:
     return "% of pupils (95% CI)" if statistic == "pct" else "Mean (95% CI)"
 
 
+def _verdicts(polarity: str | list[str] | None) -> list[str]:
+    """The verdicts a legend names: those of the indicator's polarity, or those given."""
+    if isinstance(polarity, list):
+        return [v for v in VERDICT_COLOURS if v in polarity or v in ("no different", "not compared")]
+    return NEUTRAL if polarity in (None, "neutral") else POLAR
+
+
 def _verdict_scale(polarity: str | list[str] | None, title: str, scale: float, orient: str = "top",
                    offset: float = 12, whole: bool = False) -> alt.Color:
     """Verdict colours, fixed whatever is in the data; `polarity` picks the legend's entries.
 
     `whole`: a legend for a chart as wide as its container, every entry whole, wrapped into rows (`figures.legend`).
     """
-    if isinstance(polarity, list):
-        domain = [v for v in VERDICT_COLOURS if v in polarity or v in ("no different", "not compared")]
-    else:
-        domain = NEUTRAL if polarity in (None, "neutral") else POLAR
+    domain = _verdicts(polarity)
     style = dict(symbolStrokeColor="#777777", symbolStrokeWidth=0.5, symbolSize=160 * scale, offset=offset * scale)
     legend = (figures.legend(domain, scale, plot_width=True, titleLimit=0, **style) if whole
               else alt.Legend(orient=orient, columns=len(domain), titleLimit=900 * scale, **style))
@@ -149,8 +153,10 @@ def rank_chart(r: Ranked, scale: float = 1.0) -> alt.Chart:
     is_pct = ind.statistic == "pct"
     x_title = _axis_title(ind.statistic)
     x_scale = alt.Scale(zero=is_pct, nice=figures.TICKS)
-    y = alt.Y("unit_short:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
-    color = _verdict_scale(ind.polarity, f"Compared with {r.comparator_label}", scale, offset=30, whole=True)
+    against = f"Compared with {r.comparator_label}"
+    y = alt.Y("unit_short:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=figures.label_room(_verdicts(ind.polarity), scale, against)))
+    color = _verdict_scale(ind.polarity, against, scale, offset=30, whole=True)
     base = alt.Chart(data).encode(y=y)
     step = 30 * scale
     if is_pct:
@@ -331,7 +337,7 @@ def trend_chart(t: Trend, scale: float = 1.0) -> alt.Chart:
     palette["National"] = "#000000"
     color = alt.Color("series:N", title=None, sort=names,
                       scale=alt.Scale(domain=names, range=[palette[n] for n in names]),
-                      legend=figures.legend(names, scale, symbolStrokeWidth=3 * scale))
+                      legend=figures.legend(names, scale, plot_width=True, symbolStrokeWidth=3 * scale))
     dash = alt.StrokeDash("national:N", scale=alt.Scale(domain=[False, True], range=[[1, 0], [7, 4]]), legend=None)
     tooltip = [alt.Tooltip("series:N", title="Series"), alt.Tooltip("wave_label:N", title="Wave"),
                alt.Tooltip("value_text:N", title="Value"), alt.Tooltip("ci_text:N", title="95% CI"),
@@ -533,8 +539,9 @@ def similar_chart(r: Similar, scale: float = 1.0) -> alt.Chart:
     x = alt.X("ratio:Q", title="Observed ÷ expected (95% CI)",
               scale=alt.Scale(domain=ratio_domain(data), nice=figures.TICKS, zero=False),
               axis=alt.Axis(format=".2~f", tickCount=figures.TICKS))
+    room = figures.label_room(_verdicts(r.indicator.polarity), scale, "Against similar pupils")
     base = alt.Chart(data).encode(y=alt.Y("unit_short:N", sort=list(data["unit_short"]), title=None,
-                                          axis=alt.Axis(labelLimit=0)))
+                                          axis=alt.Axis(labelLimit=room)))
     layers = [
         base.mark_rule(color=WHISKER, strokeWidth=1.4 * scale).encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip),
         base.mark_point(filled=True, size=170 * scale, opacity=1, stroke="#555555", strokeWidth=0.7).encode(

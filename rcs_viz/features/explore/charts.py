@@ -133,6 +133,7 @@ class _Plot:
         self.data = data
         self.result, self.stacked, self.scale = result, stacked, scale
         self.legend = result.query.cols is not None
+        self.single = result.query.panel is None  # one view, whose legend starts at its plot's left edge
         self.is_pct = result.measure.endswith("pct")
         self.title = result.measure_label + (" (%)" if self.is_pct else "")
         n_rows = max(len(self.rows_order), 1)
@@ -152,7 +153,7 @@ class _Plot:
         palette = (OKABE_ITO * (len(self.cols_order) // len(OKABE_ITO) + 1))[:len(self.cols_order)]
         return alt.Color("col_label:N", title=None, sort=self.cols_order,
                          scale=alt.Scale(domain=self.cols_order, range=palette),
-                         legend=figures.legend(self.cols_order, self.scale) if legend else None)
+                         legend=figures.legend(self.cols_order, self.scale, plot_width=self.single) if legend else None)
 
     def x_scale(self) -> alt.Scale:
         """One scale for every panel, ending on a tick (`nice`), so no bar runs past its axis."""
@@ -171,7 +172,8 @@ class _Plot:
 
     def layer(self, data: pd.DataFrame, legend: bool = True):
         r, scale, cols = self.result, self.scale, self.cols_order
-        y = alt.Y("row_short:N", title=None, sort=self.row_sort, axis=alt.Axis(labelLimit=0))
+        room = figures.label_room(cols, scale) if self.single and self.legend and legend else 0
+        y = alt.Y("row_short:N", title=None, sort=self.row_sort, axis=alt.Axis(labelLimit=room))
         color = self.color(legend)
         figure = ",.0f" if r.measure == "count" else ",~g" if r.measure == "median" else ",.1f"
         tooltip = [alt.Tooltip("row_label:N", title="Row"), alt.Tooltip("value:Q", title=self.title, format=figure)]

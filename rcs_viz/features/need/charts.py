@@ -118,13 +118,14 @@ def fit_chart(fit: Fit, side: str = "need", synthetic: bool = False, scale: floa
     top = max(100.0, float(data.groupby("group")["pct"].sum().max()) if len(data) else 100.0)
     short = figures.shorten_all(groups)  # a long category shortened on the axis; the tooltip has it whole
     data = data.assign(group_short=data["group"].map(short))
-    y = alt.Y("group_short:N", sort=[short[g] for g in groups], title=None, axis=alt.Axis(labelLimit=0))
+    y = alt.Y("group_short:N", sort=[short[g] for g in groups], title=None,
+              axis=alt.Axis(labelLimit=figures.label_room(list(colours), scale)))
     bars = alt.Chart(data).mark_bar(size=step * 0.72, stroke="white", strokeWidth=0.5).encode(
         y=y, x=alt.X("pct:Q", title=x_title, stack="zero", axis=alt.Axis(tickCount=figures.TICKS),
                      scale=alt.Scale(domain=[0, top], nice=figures.TICKS)),
         color=alt.Color("part:N", title=None, sort=list(colours),
                         scale=alt.Scale(domain=list(colours), range=list(colours.values())),
-                        legend=figures.legend(list(colours), scale, symbolSize=160 * scale)),
+                        legend=figures.legend(list(colours), scale, plot_width=True, symbolSize=160 * scale)),
         order=alt.Order("order:Q"), tooltip=tooltip)
     labels = alt.Chart(data).transform_filter("datum.highlight").mark_text(
         align="right", dx=-6 * scale, color=figures.TEXT, fontWeight="bold").encode(  # 5.6:1 on vermillion, 9:1 on orange
@@ -157,11 +158,11 @@ def spend_chart(tier_sector: pd.DataFrame, where: str = "", synthetic: bool = Fa
     palette = (OKABE_ITO * (len(sectors) // len(OKABE_ITO) + 1))[:len(sectors)]
     step = 44 * scale
     chart = alt.Chart(data).mark_bar(size=step * 0.7, stroke="white", strokeWidth=0.5).encode(
-        y=alt.Y("tier:N", sort=tiers, title=None),
+        y=alt.Y("tier:N", sort=tiers, title=None, axis=alt.Axis(labelLimit=figures.label_room(sectors, scale))),
         x=alt.X("spend_m:Q", title="Annual spend (£ million)", stack="zero",
                 axis=alt.Axis(format=",.1~f", tickCount=figures.TICKS), scale=alt.Scale(nice=figures.TICKS)),
         color=alt.Color("sector:N", title="Sector", sort=sectors, scale=alt.Scale(domain=sectors, range=palette),
-                        legend=figures.legend(sectors, scale)),
+                        legend=figures.legend(sectors, scale, plot_width=True)),
         order=alt.Order("order:Q"), tooltip=tooltip)
     plot_height = step * max(len(tiers), 1)
     legend_rows = -(-len(sectors) // 3)
