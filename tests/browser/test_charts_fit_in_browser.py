@@ -201,32 +201,36 @@ def test_titles_and_subtitles_fit_a_narrow_column_and_use_a_wide_one(app_server,
     assert not problems, "\n".join(problems)
 
 
-# Views with legends of several long entries: answers (explore, with and without intervals, and the heading of small
-# multiples), series of a trend and verdicts beside long names (compare), a stacked bar's parts and the sectors of the
-# spend chart (need).
+# Views with legends of several long entries: answers beside long school names (explore), verdicts beside long names
+# (compare), a stacked bar's parts and the sectors of the spend chart (need); with --full, answers with intervals and
+# the heading of small multiples (explore), the series of a trend (compare) and the what-if's heading (need).
 LEGEND_VIEWS = {
-    "explore_answers": "/explore?rows=cluster&cols=safe_home&measure=row_pct&ci=1&f.cpp=1",
     "explore_long_rows": "/explore?rows=school&cols=safe_school&measure=row_pct&f.cluster=101",
-    "explore_panels": "/explore?rows=sex&cols=safe_school&panel=urban_rural&measure=row_pct",
-    "compare_trend": "/compare?view=trend",
-    "compare_rank": "/compare?view=rank",
     "compare_similar": "/compare?view=similar&level=school",
     "need_fit": "/need?sec=fit",
     "need_services": "/need?sec=services",
 }
+MORE_LEGEND_VIEWS = {
+    "explore_answers": "/explore?rows=cluster&cols=safe_home&measure=row_pct&ci=1&f.cpp=1",
+    "explore_panels": "/explore?rows=sex&cols=safe_school&panel=urban_rural&measure=row_pct",
+    "compare_trend": "/compare?view=trend",
+    "compare_rank": "/compare?view=rank",
+    "need_whatif": "/need?sec=whatif",
+}
 
 
-def test_legends_are_whole_on_a_phone(app_server, browser, wait_for_app, artifacts):
+def test_legends_are_whole_on_a_phone(app_server, browser, wait_for_app, artifacts, full):
     """On a phone (360 px, a column of about 330) every legend entry is inside its chart, its column and the
     window, none is shortened, and the legend names every series the marks draw: a legend of fixed columns, laid out
-    for a desk's 480 px, ran past the right edge of the screen."""
+    for a desk's 480 px, ran past the right edge of the screen. Titles are checked too: a title sits above the
+    legend, whose rows are chosen as the chart is laid out."""
     folder = artifacts / "legends"
     folder.mkdir(exist_ok=True)
     failures = {}
     context = browser.new_context(viewport={"width": 360, "height": 800})
     page = context.new_page()
     try:
-        for name, link in LEGEND_VIEWS.items():
+        for name, link in (LEGEND_VIEWS | (MORE_LEGEND_VIEWS if full else {})).items():
             page.goto(app_server + link)
             wait_for_app(page)
             chart = page.locator("[data-testid='stVegaLiteChart'] svg.marks").first
