@@ -1,11 +1,14 @@
 """A report keeps each marker its protected results give: [z] (no such pupils: a structural zero, which is public)
-is neither turned into [c] nor described as protected."""
+is neither turned into [c] nor described as protected, in its summary, its notes or its spine chart's tooltips."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
+from rcs_viz.engine.disclosure.gate import Rules
+from rcs_viz.features.compare import charts as compare_charts, model as compare
 from rcs_viz.features.report import model as report
 from rcs_viz.output.tables import LOW_BASE, MARKERS, NO_PUPILS, SUPPRESSED
 
@@ -31,3 +34,14 @@ def test_rows_with_no_such_pupils_are_not_called_protected():
     assert notes == ("Not shown for Alder Primary (protected or base too small): Indicator 0.",
                      "No such pupils for Alder Primary: Indicator 1.")
     assert report._protected_rows(_spine([NO_PUPILS])) == ("No such pupils for Alder Primary: Indicator 0.",)
+
+
+def test_the_spine_a_report_draws_reads_no_such_pupils_not_protected(sample_dataset):
+    spine = compare.spine(sample_dataset, "cluster", "1", compare.Scope(cpp="1", wave="2019"), "cpp", Rules())
+    rows = spine.rows.copy()
+    rows.loc[0, ["value", "ci_low", "ci_high", "hidden"]] = [np.nan, np.nan, np.nan, NO_PUPILS]
+    rows.loc[1, ["value", "ci_low", "ci_high", "hidden"]] = [np.nan, np.nan, np.nan, SUPPRESSED]
+    spec = compare_charts.spine_chart(replace(spine, rows=rows)).to_dict()
+    texts = {r["indicator"]: r["value_text"] for r in next(iter(spec["datasets"].values()))}
+    assert texts[rows.loc[0, "indicator"]] == compare_charts.NONE_TEXT
+    assert texts[rows.loc[1, "indicator"]] == compare_charts.NA_TEXT

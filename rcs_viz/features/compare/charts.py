@@ -22,6 +22,7 @@ import pandas as pd
 
 from rcs_viz.output import figures
 from rcs_viz.output.figures import OKABE_ITO
+from rcs_viz.output.tables import NO_PUPILS
 from rcs_viz.features.compare.funnel import Funnel
 from rcs_viz.features.compare.model import Gradient, Ranked, SchoolMap, Spine, Trend
 from rcs_viz.features.compare.neighbours import Neighbours
@@ -44,6 +45,7 @@ INK = "#222222"
 WHISKER = "#4A4A4A"
 GRADIENT_BAR = "#6A7F99"  # a neutral slate: blue and vermillion mean better and worse in these views
 NA_TEXT = "not shown (protected)"
+NONE_TEXT = "none: no such pupils"  # a [z] (a structural zero, public): nothing was held back
 # The deck is framed for a map this many pixels wide and tall at a desk (`map_size` for a projector); the page
 # draws it at that height (st.pydeck_chart), so every school is inside the element.
 MAP_HEIGHT = 560
@@ -217,6 +219,7 @@ def spine_chart(s: Spine, scale: float = 1.0):
         empty = alt.Chart(pd.DataFrame({"text": ["No indicators to show."]})).mark_text().encode(text="text:N")
         return figures.finish(empty, f"{s.unit_label}: indicators", [], 200 * scale, scale)
     shown = rows["value"].notna()
+    nobody = rows["hidden"].eq(NO_PUPILS) if "hidden" in rows else pd.Series(False, index=rows.index)
     polarity = rows["polarity"].fillna("neutral")
     pos = {k: _positions(rows[k], rows["low"], rows["high"], polarity) for k in ("value", "cpp", "national")}
     has_range = rows["low"].notna() & rows["high"].notna()
@@ -234,8 +237,8 @@ def spine_chart(s: Spine, scale: float = 1.0):
         "x_national": pos["national"],
         "x0": np.where(has_range, 0.0, np.nan),
         "x1": np.where(has_range, 1.0, np.nan),
-        "value_text": [_num(v, dp, unit(st)) if ok else NA_TEXT
-                       for v, dp, st, ok in zip(rows["value"], dps, rows["statistic"], shown)],
+        "value_text": [_num(v, dp, unit(st)) if ok else NONE_TEXT if z else NA_TEXT
+                       for v, dp, st, ok, z in zip(rows["value"], dps, rows["statistic"], shown, nobody)],
         "ci_text": [_ci(lo, hi, dp) if ok else "" for lo, hi, dp, ok in zip(rows["ci_low"], rows["ci_high"], dps, shown)],
         "base_text": [_base(b) if ok else "" for b, ok in zip(rows["base"], shown)],
         "cpp_text": [_num(v, dp, unit(st)) or "not shown" for v, dp, st in zip(rows["cpp"], dps, rows["statistic"])],
