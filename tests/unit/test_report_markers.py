@@ -37,7 +37,7 @@ def test_rows_with_no_such_pupils_are_not_called_protected():
 
 
 def test_the_spine_a_report_draws_reads_no_such_pupils_not_protected(sample_dataset):
-    spine = compare.spine(sample_dataset, "cluster", "1", compare.Scope(cpp="1", wave="2019"), "cpp", Rules())
+    spine = compare.spine(sample_dataset, "cluster", "101", compare.Scope(cpp="1", wave="2019"), "cpp", Rules())
     rows = spine.rows.copy()
     rows.loc[0, ["value", "ci_low", "ci_high", "hidden"]] = [np.nan, np.nan, np.nan, NO_PUPILS]
     rows.loc[1, ["value", "ci_low", "ci_high", "hidden"]] = [np.nan, np.nan, np.nan, SUPPRESSED]
@@ -45,3 +45,13 @@ def test_the_spine_a_report_draws_reads_no_such_pupils_not_protected(sample_data
     texts = {r["indicator"]: r["value_text"] for r in next(iter(spec["datasets"].values()))}
     assert texts[rows.loc[0, "indicator"]] == compare_charts.NONE_TEXT
     assert texts[rows.loc[1, "indicator"]] == compare_charts.NA_TEXT
+
+
+def test_the_trend_a_report_draws_counts_no_such_pupils_apart_from_too_few(sample_dataset):
+    ind = next(i for i in compare.indicators(sample_dataset.dictionary) if i.statistic == "pct")
+    trend = compare.trend(sample_dataset, ind, "cluster", "101", compare.Scope(cpp="1"), Rules())
+    series = trend.series.copy()
+    series.loc[0, ["value", "ci_low", "ci_high", "hidden"]] = [np.nan, np.nan, np.nan, NO_PUPILS]
+    subtitle = compare_charts.trend_chart(replace(trend, series=series)).to_dict()["title"]["subtitle"]
+    assert "1 point not drawn: no such pupils." in subtitle
+    assert not any("too few pupils" in line for line in subtitle), subtitle

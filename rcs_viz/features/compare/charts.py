@@ -333,7 +333,8 @@ def trend_chart(t: Trend, scale: float = 1.0) -> alt.Chart:
     # a protected wave breaks the line rather than being bridged by it
     data["segment"] = data["series"] + "#" + data.groupby("series")["value"].transform(
         lambda v: v.isna().cumsum()).astype(str)
-    n_hidden = int(data["value"].isna().sum())
+    nobody = int((s["value"].isna() & s["hidden"].eq(NO_PUPILS)).sum()) if "hidden" in s else 0
+    n_hidden = int(data["value"].isna().sum()) - nobody
     data = data[data["value"].notna()].drop(columns="rank")
     others = [n for n in names if n != "National"]
     palette = dict(zip(others, [OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[5]]))
@@ -369,7 +370,8 @@ def trend_chart(t: Trend, scale: float = 1.0) -> alt.Chart:
                        f" {c['verdict']}.")
     subtitle = _subtitle(t.context, "Vertical lines: 95% confidence intervals. National figure dashed.",
                          *changes, f"{n_hidden} point{'s' if n_hidden != 1 else ''} not shown: too few pupils."
-                         if n_hidden else "")
+                         if n_hidden else "", f"{nobody} point{'s' if nobody != 1 else ''} not drawn: no such pupils."
+                         if nobody else "")
     plot_height = 320 * scale
     chart = alt.layer(lines, bars, points).properties(width="container", height=plot_height)
     return figures.fit(chart, f"{t.title} — trend", subtitle,
