@@ -328,13 +328,19 @@ def result_downloads(result: Protected, figure, source: str, wave: str | None = 
 
 
 def copy_link(params: dict[str, list[str]]) -> None:
-    """The link that reproduces this view (the code box has a copy button)."""
+    """The link that reproduces this view (the code box has a copy button).
+
+    The box is drawn only once its expander is opened: a code box makes the browser load Streamlit's syntax
+    highlighter (1.5 MB of script, whatever the language) with the page, a fifth of what a first view loads.
+    Opening it reruns the page (`on_change="rerun"`), and it stays open, and drawn, while the user keeps it so.
+    """
     if presenter.active():
         return
-    base = st.context.url or ""
-    query = urllib.parse.urlencode([(k, v) for k, vs in params.items() for v in vs])
-    with st.expander("Link to this view", icon=":material/link:"):
-        st.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)
+    box = st.expander("Link to this view", icon=":material/link:", key="copy_link", on_change="rerun")
+    if box.open:
+        base = st.context.url or ""
+        query = urllib.parse.urlencode([(k, v) for k, vs in params.items() for v in vs])
+        box.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)
 
 
 def comparison(result, figure, title: str, source: str, stem: str, chart_key: str | None = None):

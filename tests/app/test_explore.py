@@ -97,6 +97,16 @@ def test_removing_a_chip_rewrites_the_link(run):
     assert at.query_params["cols"] == "fsm"
 
 
+def test_the_link_box_is_drawn_once_opened_and_holds_the_views_link(run):
+    at = run({"rows": "sex", "f.simd": ["1"]})
+    assert [e.label for e in at.expander if e.label == "Link to this view"] and not at.code  # no highlighter yet
+    at.session_state["copy_link"] = True  # the user opens it
+    at.run()
+    assert at.code[0].value.endswith("?rows=sex&f.simd=1")
+    at.selectbox(key="x_cols").set_value("fsm").run()  # it stays open, with the new view's link
+    assert at.code[0].value.endswith("?rows=sex&cols=fsm&f.simd=1")
+
+
 def test_changing_a_widget_writes_only_non_defaults_to_the_link(run):
     at = run({})
     at.selectbox(key="x_cols").set_value("sex").run()
