@@ -6,6 +6,7 @@ fresh server would run the page without it.
 """
 
 import sys
+from pathlib import Path
 
 import streamlit as st
 
@@ -32,7 +33,10 @@ from rcs_viz.engine.store_error import StoreError
 from rcs_viz.output.markdown import escape
 from rcs_viz.ui import access, pages
 
-st.set_page_config(page_title="RCS Explorer", page_icon="📊", layout="wide")
+# A small SVG of our own rather than an emoji: an emoji page icon makes Streamlit import its table of every emoji
+# (40-55 ms of a fresh server's first run) to check it is one; an SVG file is read and sent as it is.
+ICON = Path(__file__).parent / "app_pages" / "icon.svg"
+st.set_page_config(page_title="RCS Explorer", page_icon=ICON, layout="wide")
 
 role = access.who()  # without sign-in configured: everyone, every page; else the signed-in user's role, or None
 page = pages.navigation(access.visible(role))
