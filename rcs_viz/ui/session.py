@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import pickle
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -150,13 +151,23 @@ def crosstab(query, measure: str):
     return _crosstab(repr((str(ds.db_path), query, measure, r)), ds, query, measure, r)
 
 
+_digested = threading.local()  # per script thread: the last result digested there, with its digest
+
+
 def _content(result) -> str:
     """A digest of everything a protected result holds (cells, question, rules, titles, notes): what its tables and
     charts are drawn from, so a cache keyed by it can never hand one result's drawing to another.
 
-    Its pickle, hashed: a fraction of a millisecond where hashing the cells with pandas took several.
+    Its pickle, hashed: a fraction of a millisecond where hashing the cells with pandas took several. A page asks
+    for it twice per run, for its table and its charts, with the same result object (a run's own copy from the
+    cache): the second time it is the digest already taken, so a view of thousands of cells is pickled once.
     """
-    return hashlib.sha256(pickle.dumps(result, protocol=5)).hexdigest()
+    last = getattr(_digested, "last", None)
+    if last is not None and last[0] is result:
+        return last[1]
+    digest = hashlib.sha256(pickle.dumps(result, protocol=5)).hexdigest()
+    _digested.last = (result, digest)
+    return digest
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
