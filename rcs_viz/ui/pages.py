@@ -7,6 +7,7 @@ file name that a refactor might change.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import streamlit as st
@@ -40,3 +41,15 @@ def navigation(visible: frozenset[str] | None = None):
     return st.navigation([st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path or None, default=i == 0,
                                   visibility="visible" if p.url_path in shown else "hidden")
                           for i, p in enumerate(ALL)], position="sidebar" if shown else "hidden")
+
+
+_runs = threading.Lock()
+_ran = False
+
+
+def first_run() -> bool:
+    """True for this process's first page run only (the router holds the cycle collector off through it)."""
+    global _ran
+    with _runs:
+        first, _ran = not _ran, True
+    return first
