@@ -12,6 +12,11 @@ visit to the Overview page. Each client waits a random "think time" between
 views (mean --think seconds; --think 0 is a saturation test). The 1-session
 baseline pauses at most 0.2 s, to collect more samples.
 
+Each session keeps one websocket open, as a browser tab does: a view is a rerun of that session, with no page
+load, no static files and no new session (each phase's sessions open once). But each view is a new random one
+(any variable on rows, columns or panels, so often school or area tables), not one filter changed: server CPU
+per run is about twice bench/explore_rerun.py's filter changes; bench/server_cpu.py measures both in a server.
+
 Each rerun is timed from sending it to the server's `script_finished`.
 Errors, by kind: `exception` (an exception element in the page), `closed`
 (connection dropped), `connect` (could not open one), `timeout` (no
@@ -380,7 +385,8 @@ def _report(name: str, r: dict) -> None:
     errs = sum(s.errors.values())
     kinds = ", ".join(f"{k} {v}" for k, v in s.errors.most_common()) or "none"
     print(f"{name}: {r['clients']} session(s), {r['wall']:.0f} s, {n + errs} reruns "
-          f"({(n + errs) / r['wall']:.1f}/s); CPU: server {r['cpu'] / r['wall'] * 100:.0f}%, "
+          f"({(n + errs) / r['wall']:.1f}/s); CPU: server {r['cpu'] / r['wall'] * 100:.0f}% "
+          f"({r['cpu'] / max(1, n + errs) * 1000:.0f} ms per run), "
           f"these clients {r['own'] / r['wall'] * 100:.0f}% of one core")
     print(f"  errors: {errs} ({kinds})")
     for kind, example in s.examples.items():
