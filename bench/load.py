@@ -16,6 +16,7 @@ Each session keeps one websocket open, as a browser tab does: a view is a rerun 
 load, no static files and no new session (each phase's sessions open once). But each view is a new random one
 (any variable on rows, columns or panels, so often school or area tables), not one filter changed: server CPU
 per run is about twice bench/explore_rerun.py's filter changes; bench/server_cpu.py measures both in a server.
+With --views filters, sessions ask for explore_rerun's 48 filter-change links instead.
 
 Each rerun is timed from sending it to the server's `script_finished`.
 Errors, by kind: `exception` (an exception element in the page), `closed`
@@ -34,6 +35,7 @@ half, then p95(N) ÷ p95(1). Goals (issue 17): 0 errors, p95 under 1.5 s, no vie
 
     python bench/load.py [--clients 20] [--seconds 60] [--rows N] [--think 1.0]
                          [--baseline-seconds 20] [--timeout 30] [--file-watcher none] [--servers 2]
+                         [--views random|filters]
     python bench/load.py --selftest   # proves exceptions and dropped connections are counted
 
 The protocol (Streamlit 1.67, server on Starlette): a websocket to
@@ -161,7 +163,7 @@ def _cpu_s(pid: int) -> float:
 class Views:
     """Random Explore views from the dictionary, as the query strings the widgets would write."""
 
-    def __init__(self, dictionary_path: Path, seed: int):
+    def __init__(self, dictionary_path: Path, seed: int, kind: str = "random"):
         from rcs_viz.data import dictionary as dd
         from rcs_viz.features.explore import state as view_state
 
@@ -178,6 +180,14 @@ class Views:
         self.nums = [v.name for v in analysis if not v.is_categorical]
         self.filterable = [n for n in self.cats if wave is None or n != wave.name]
         self.has_weight = self.d.by_role("weight") is not None
+        self.kind = kind
+        from bench.explore_rerun import views as filter_changes
+        self.filter_changes = [urllib.parse.urlencode([(k, x) for k, v in view.items() for x in v.split(",")])
+                               for view in filter_changes(48)]
+
+    def next(self) -> str:
+        """The next Explore link: a random view, or (--views filters) one of explore_rerun's filter changes."""
+        return self.explore() if self.kind == "random" else self.rng.choice(self.filter_changes)
 
     def explore(self) -> str:
         r = self.rng
@@ -327,7 +337,7 @@ async def _user(port: int, views: Views, stats: Stats, deadline: float, think: f
             if rng.random() < OVERVIEW_SHARE:
                 ok = await client.run("", "")
             else:
-                ok = await client.run("explore", views.explore())
+                ok = await client.run("explore", views.next())
             if ok is None and client.ws is None:
                 await asyncio.sleep(0.5)  # before reconnecting
             if think:
@@ -419,6 +429,9 @@ def main() -> None:
     ap.add_argument("--baseline-seconds", type=float, default=20)
     ap.add_argument("--timeout", type=float, default=30, help="a rerun with no script_finished by then is an error")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--views", choices=("random", "filters"), default="random",
+                    help="random: a new random view each time; filters: bench/explore_rerun.py's 48 filter changes "
+                         "(small tables; after their first asking, the shared caches answer)")
     ap.add_argument("--file-watcher", choices=("auto", "poll", "watchdog", "none"),
                     help="server.fileWatcherType for the server (default: as `make run`, the project's config)")
     ap.add_argument("--servers", type=int, default=1,
@@ -430,7 +443,7 @@ def main() -> None:
         return
 
     cfg, dictionary = _config(args.rows)
-    views = Views(dictionary, args.seed)
+    views = Views(dictionary, args.seed, args.views)
     log = DATA / "load_server.log"
     extra = ("--server.fileWatcherType", args.file_watcher) if args.file_watcher else ()
     logs = [log] + [DATA / f"load_server_{i + 1}.log" for i in range(1, args.servers)]
@@ -448,7 +461,7 @@ def main() -> None:
 async def _main(args, servers: list[subprocess.Popen], ports: list[int], views: Views, cfg: Path) -> None:
     data = "data_samples (44,000 rows)" if args.rows is None else f"{args.rows:,} generated rows"
     where = ", ".join(f"127.0.0.1:{p}" for p in ports)
-    print(f"app: streamlit run app.py ×{len(servers)} on {where}, {data}; think time {args.think:g} s "
+    print(f"app: streamlit run app.py ×{len(servers)} on {where}, {data}; views {args.views}, think time {args.think:g} s "
           f"(±50%), {OVERVIEW_SHARE:.0%} of requests to Overview; file watcher {args.file_watcher or 'as configured'}; "
           f"{os.cpu_count()} CPU(s)", flush=True)
     # Warm-up, untimed in the figures: the first run opens (and may build) the database.
