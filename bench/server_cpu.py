@@ -36,13 +36,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench import load  # noqa: E402  (the same server start, sample, views and websocket client)
-from bench.explore_rerun import views as small_views  # noqa: E402
 
 # Profile groups: a sample counts in the first group whose frame appears in its stack (innermost groups first).
 GROUPS = [
@@ -95,8 +93,7 @@ class Counting(load.Client):
 
 
 async def measure(port: int, pid: int, views: load.Views, kind: str, seconds: float) -> dict:
-    small = [urllib.parse.urlencode([(k, x) for k, v in view.items() for x in v.split(",")])
-             for view in small_views(48)]
+    small = views.filter_changes
     stats = load.Stats()
     client = Counting(port, stats, timeout=120)
     await client.run("", "")  # connected, and the page hashes known
