@@ -488,7 +488,12 @@ class Base:
 def base_cells(dataset: Dataset, filters, fingerprinted: bool = True) -> pd.DataFrame:
     """The bases left by no filter, then each filter added in turn, as one-cell tables' cells (true counts);
     with the ledger's fingerprints if `fingerprinted` (`views.base_counts`)."""
-    return pd.DataFrame(_base_records(dataset, filters, fingerprinted), dtype=object).astype({"n": "int64", "ckey": "int64"})
+    return _as_cells(_base_records(dataset, filters, fingerprinted))
+
+
+def _as_cells(rows: list[dict]) -> pd.DataFrame:
+    """Base records as the gate's cells: counts and cell keys as integers, the ledger's hashes as they are."""
+    return pd.DataFrame(rows, dtype=object).astype({"n": "int64", "ckey": "int64"})
 
 
 def _base_records(dataset: Dataset, filters, fingerprinted: bool) -> list[dict]:
@@ -513,11 +518,9 @@ def bases(dataset: Dataset, filters, rules: Rules = Rules()) -> list[Base]:
     judged = _judged(dataset, rules)
     rows = _base_records(dataset, filters, judged)
     if judged:  # each base a table of its own, judged and recorded one by one
-        cells = [_protect(pd.DataFrame([row], dtype=object).astype({"n": "int64", "ckey": "int64"}), rules,
-                          dataset.ledger).iloc[0] for row in rows]
+        cells = [_protect(_as_cells([row]), rules, dataset.ledger).iloc[0] for row in rows]
     else:
-        cells = [cell for _, cell in disclosure.protect_each(
-            pd.DataFrame(rows, dtype=object).astype({"n": "int64", "ckey": "int64"}), rules).iterrows()]
+        cells = [cell for _, cell in disclosure.protect_each(_as_cells(rows), rules).iterrows()]
     out = []
     for cell in cells:
         shown = cell["status"] == "shown"

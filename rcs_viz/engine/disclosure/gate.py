@@ -125,8 +125,6 @@ def protect(cells: pd.DataFrame, rules: Rules = Rules(), sensitive=None, known=N
     them to the margins that cover only such cells; margins are read from
     inner cells only).
     """
-    if rules.perturbation and "ckey" not in cells:
-        raise ValueError("cells need a 'ckey' column for perturbation")
     cube = _Cube(cells)
     structural = cube.structural(cube.on_grid(empty))
     if decided is None:
@@ -145,8 +143,6 @@ def protect_each(cells: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
     The engine (`hide`) decides on them as items tied by no line, so a small one is hidden and no other is
     hidden with it, as in a table of one cell.
     """
-    if rules.perturbation and "ckey" not in cells:
-        raise ValueError("cells need a 'ckey' column for perturbation")
     items = System(cells["n"].to_numpy(dtype=np.int64))
     primary, hidden = hide(items, rules)
     return _published(cells, rules, items.values, primary, hidden, np.zeros(items.size, bool))
@@ -154,6 +150,8 @@ def protect_each(cells: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
 
 def _published(cells, rules: Rules, n, is_primary, is_hidden, is_empty) -> pd.DataFrame:
     """The cells with what may be shown (`count`, `status`, `reason`) from the gate's decision, in their order."""
+    if rules.perturbation and "ckey" not in cells:
+        raise ValueError("cells need a 'ckey' column for perturbation")
     count = perturb(n, cells["ckey"].to_numpy(), rules.threshold) if rules.perturbation else n
     out = cells.copy()
     out["count"] = pd.arrays.IntegerArray(np.where(is_hidden | is_empty, 0, count).astype(np.int64), is_hidden)
