@@ -36,7 +36,6 @@ import re
 from rcs_viz.output import deck as slides, figures
 from rcs_viz.output.deck import ChartPart
 
-DPR = 2  # a chart's PNG pixels per CSS pixel, as figures.to_png draws
 STEP = 1.5  # a category's row at most this many times the label's type size: bars close, labels apart
 SPREAD = 1.5  # and, where the slide has room, at most this many times as far apart as on the page (bars thicker)
 MOST_PARTS = 3  # a ranking split across at most this many slides; beyond, its top and its bottom on two
@@ -47,9 +46,7 @@ WHERE = "the view's link and its PNG export"
 
 
 def _png(spec: dict) -> bytes:
-    import vl_convert as vlc
-
-    return vlc.vegalite_to_png(json.dumps(spec), scale=DPR)
+    return figures.png_of(json.dumps(spec))
 
 
 def _height(spec: dict) -> float:
@@ -176,7 +173,7 @@ def draw(spec: dict, w: float, h: float, font_px: float, ranked: bool = False, s
     as its highest and lowest). An empty list: it cannot be read in such a box,
     or the box is narrower than the chart is made for (figures.EXPORT_WIDTH: its legends are laid out for it).
     """
-    css = font_px / DPR  # the labels' CSS pixels
+    css = font_px / figures.PNG_SCALE  # the labels' CSS pixels
     most_w = css * 72 * w / slides.CHART_PT  # the widest (CSS pixels) the chart may be for labels of CHART_PT
     most_h = css * 72 * h / slides.CHART_PT * 0.97  # and the tallest (a little kept for rounding)
     if "facet" in spec or not isinstance(spec.get("height"), (int, float)):  # small multiples: as exported

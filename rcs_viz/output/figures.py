@@ -24,6 +24,7 @@ disable_debug_mode()
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 FONT_SIZE = 15
+PNG_SCALE = 2  # a PNG's pixels per CSS pixel (`png_of`): sharp in a document and on a slide
 EXPORT_WIDTH = 760  # a PNG/SVG of a chart drawn as wide as its container on screen
 SHORT = 30  # characters of a category's label on an axis; the tooltip holds the whole label
 # An x (or y) scale that ends on a tick it writes, with as many ticks as the plot's width leaves room for:
@@ -356,9 +357,14 @@ def _spec(c: alt.Chart, lines) -> str:
 
 
 def to_png(c: alt.Chart, lines=()) -> bytes:
+    return png_of(_spec(c, lines))
+
+
+def png_of(spec: str) -> bytes:
+    """A Vega-Lite spec (JSON) drawn as a PNG of PNG_SCALE pixels per CSS pixel."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(_spec(c, lines), scale=2)
+    return vlc.vegalite_to_png(spec, scale=PNG_SCALE)
 
 
 def to_svg(c: alt.Chart, lines=()) -> str:

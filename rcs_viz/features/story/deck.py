@@ -39,7 +39,7 @@ from rcs_viz.output import deck as slides, deck_chart, export, figures, tables
 from rcs_viz.output.deck import Deck, Step
 
 SCALE = 1.5  # a story plays in presenter mode, whose charts are drawn at this scale for the back of the room
-CHART_FONT_PX = figures.FONT_SIZE * SCALE * 2  # a chart's labels in its PNG's pixels (figures.to_png draws at 2x)
+CHART_FONT_PX = figures.FONT_SIZE * SCALE * figures.PNG_SCALE  # a chart's labels in its PNG's pixels
 
 
 @dataclass
