@@ -188,15 +188,15 @@ def sortable(text: pd.DataFrame, pinned=()) -> Grid:
     for c in text.columns:
         cells = [v.strip() if isinstance(v, str) else None for v in text[c]]
         found = [_NUMBER.match(v) if v is not None else None for v in cells]
-        if not any(f is not None or v in (SUPPRESSED, LOW_BASE) for f, v in zip(found, cells)) \
-                or not all(f is not None or v in ("", SUPPRESSED, LOW_BASE) for f, v in zip(found, cells)):
+        if not any(f is not None or v in MARKERS for f, v in zip(found, cells)) \
+                or not all(f is not None or (v == "" or v in MARKERS) for f, v in zip(found, cells)):
             continue
         numeric.append(c)
         values[c] = [float(("-" if f.group(1) in ("-", "\u2212") else "") + f.group(2).replace(",", ""))
                      if f is not None else math.nan for f in found]
         text = text.assign(**{c: ["" if f is None else v for f, v in zip(found, text[c])]})
         for row, v in enumerate(cells):
-            if v in (SUPPRESSED, LOW_BASE) and v not in markers[row]:
+            if v in MARKERS and v not in markers[row]:
                 markers[row].append(v)
     _not_shown(values, text, next((i for i, c in enumerate(text.columns) if c in numeric), len(text.columns)),
                [" ".join(m) for m in markers])
