@@ -173,7 +173,7 @@ def what_if(ds, b: Binding, view: NeedView) -> None:
     st.caption(f"Partnership: {escape(where)} (change it under Services)." + (f" {escape(why)}" if why else ""))
     if presenting:
         results = st.container()
-        st.caption(f"Moving {view.shift_pct}% of {view.shift_from} spend to {view.shift_to}.")
+        st.caption(f"Moving {view.shift_pct}% of {escape(view.shift_from)} spend to {escape(view.shift_to)}.")
     else:
         inputs, results = st.columns([1, 2])
         with inputs:
