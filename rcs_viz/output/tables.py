@@ -101,6 +101,12 @@ def _wide(result: Protected, show_ci: bool) -> pd.DataFrame:
 WORDS = {SUPPRESSED: "protected", LOW_BASE: "base too small", NO_PUPILS: "no such pupils"}
 
 
+def no_pupils(rows: pd.DataFrame) -> pd.Series:
+    """Per row of a comparison (a spine's indicators, a trend's waves), whether its figure is missing because
+    there are no such pupils (its `hidden` marker is NO_PUPILS): public, so told apart from a protected one."""
+    return rows["hidden"].eq(NO_PUPILS) if "hidden" in rows else pd.Series(False, index=rows.index)
+
+
 def in_words(result: Protected, show_ci: bool = False) -> pd.DataFrame:
     """The wide table with each marker written as a word, for a screen reader, which would spell "[c]" out."""
     return wide(result, show_ci).replace(WORDS)

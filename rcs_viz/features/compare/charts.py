@@ -22,7 +22,7 @@ import pandas as pd
 
 from rcs_viz.output import figures
 from rcs_viz.output.figures import OKABE_ITO
-from rcs_viz.output.tables import NO_PUPILS
+from rcs_viz.output.tables import no_pupils
 from rcs_viz.features.compare.funnel import Funnel
 from rcs_viz.features.compare.model import Gradient, Ranked, SchoolMap, Spine, Trend
 from rcs_viz.features.compare.neighbours import Neighbours
@@ -219,7 +219,7 @@ def spine_chart(s: Spine, scale: float = 1.0):
         empty = alt.Chart(pd.DataFrame({"text": ["No indicators to show."]})).mark_text().encode(text="text:N")
         return figures.finish(empty, f"{s.unit_label}: indicators", [], 200 * scale, scale)
     shown = rows["value"].notna()
-    nobody = rows["hidden"].eq(NO_PUPILS) if "hidden" in rows else pd.Series(False, index=rows.index)
+    nobody = no_pupils(rows)
     polarity = rows["polarity"].fillna("neutral")
     pos = {k: _positions(rows[k], rows["low"], rows["high"], polarity) for k in ("value", "cpp", "national")}
     has_range = rows["low"].notna() & rows["high"].notna()
@@ -333,7 +333,7 @@ def trend_chart(t: Trend, scale: float = 1.0) -> alt.Chart:
     # a protected wave breaks the line rather than being bridged by it
     data["segment"] = data["series"] + "#" + data.groupby("series")["value"].transform(
         lambda v: v.isna().cumsum()).astype(str)
-    nobody = int((s["value"].isna() & s["hidden"].eq(NO_PUPILS)).sum()) if "hidden" in s else 0
+    nobody = int((s["value"].isna() & no_pupils(s)).sum())
     n_hidden = int(data["value"].isna().sum()) - nobody
     data = data[data["value"].notna()].drop(columns="rank")
     others = [n for n in names if n != "National"]

@@ -35,7 +35,7 @@ from rcs_viz.engine.disclosure.gate import Rules
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.sql.views import QueryError
 from rcs_viz.output import figures
-from rcs_viz.output.tables import MARKERS, NO_PUPILS, SUPPRESSED
+from rcs_viz.output.tables import MARKERS, SUPPRESSED, no_pupils
 
 KINDS = ("school", "cluster", "cpp")
 KEY_MAX = 6
@@ -421,7 +421,7 @@ def _cpp_summary(ds: Dataset, every: list[Indicator], trends: dict, scope: Scope
 def _protected_rows(spine: compare.Spine) -> tuple[str, ...]:
     """The spine's rows without a figure, in words: those with no such pupils apart, as nothing was held back."""
     rows = spine.rows[spine.rows["value"].isna()]
-    none = rows["hidden"].eq(NO_PUPILS) if "hidden" in rows else pd.Series(False, index=rows.index)
+    none = no_pupils(rows)
     hidden, empty = rows.loc[~none, "label"].tolist(), rows.loc[none, "label"].tolist()
     return ((f"Not shown for {spine.unit_label} (protected or base too small): {'; '.join(hidden)}.",) if hidden
             else ()) + ((f"No such pupils for {spine.unit_label}: {'; '.join(empty)}.",) if empty else ())
