@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.unit import pg_server
 from test_open_data import open_file  # tests/browser is on sys.path
@@ -162,7 +163,7 @@ def test_a_story_saved_through_one_process_opens_through_the_other(proxy, browse
         settle(page, "/story")
         link = page.get_by_test_id("stCode").inner_text().strip()
         assert link.startswith(proxy.url + "/story?id=")
-        assert page.get_by_label("View 1").input_value() == "Saved through process one"
+        expect(page.get_by_label("View 1")).to_have_value("Saved through process one", timeout=15_000)
 
         theirs = colleague.new_page()
         theirs.goto(link)
