@@ -69,6 +69,9 @@ class Variable:
     # A guessed weight is never used for weighting; see docs/dictionary.md.
     guessed: str = ""
     values_defaulted: bool = False  # a flag's {0: No, 1: Yes}, given by default rather than declared
+    # The stage codes a question is asked at (the questionnaire's routing, e.g. substance use at S2-S4 only);
+    # () when every stage is asked. Public, like the questionnaire: docs/disclosure.md, "Structural zeros".
+    asked_at: tuple[str, ...] = ()
 
     @property
     def is_categorical(self) -> bool:
@@ -115,6 +118,16 @@ class Dictionary:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise DictionaryError(f"{self.source}: variable(s) listed twice: {', '.join(dupes)}")
+        routed = [v for v in self.variables if v.asked_at]
+        stage = self.by_role("stage")
+        if routed and stage is None:
+            raise DictionaryError(f"{self.source}: variable '{routed[0].name}' has 'asked_at' stages, but no "
+                                  "variable has the role 'stage'")
+        for v in routed:
+            unknown = [c for c in v.asked_at if c not in stage.value_labels]
+            if unknown:
+                raise DictionaryError(f"{self.source}: variable '{v.name}': 'asked_at' names stage codes that "
+                                      f"'{stage.name}' does not label: {', '.join(unknown)}")
 
     def __contains__(self, name: object) -> bool:
         return any(v.name == name for v in self.variables)
@@ -174,6 +187,8 @@ def _variable_to_mapping(v: Variable) -> dict[str, Any]:
         out["positive"] = [_yaml_key(c) for c in v.positive]
     if v.missing:
         out["missing"] = [_yaml_key(c) for c in v.missing]
+    if v.asked_at:
+        out["asked_at"] = [_yaml_key(c) for c in v.asked_at]
     return out
 
 
@@ -301,7 +316,18 @@ def _parse_variable(entry: Any, index: int, source: str) -> Variable:
         missing=tuple(code_text(c) for c in entry.get("missing") or ()),
         guessed=guessed,
         values_defaulted=defaulted,
+        asked_at=_asked_at(entry.get("asked_at"), where),
     )
+
+
+def _asked_at(value: Any, where: str) -> tuple[str, ...]:
+    """The stage codes in `asked_at` (checked against the stage variable's codes by `Dictionary`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value or any(isinstance(c, (dict, list)) for c in value):
+        raise DictionaryError(f"{where}: 'asked_at' must list the stage codes the question is asked at, "
+                              "e.g. [6, 7, 8]")
+    return tuple(dict.fromkeys(code_text(c) for c in value))
 
 
 def read(path: str | Path) -> Dictionary:

@@ -725,6 +725,8 @@ def _variables(seed: int) -> list[dict]:
         if question:
             entry["question"] = question
         entry.update(kw)
+        if SURVEY_ITEMS.get(name):  # asked at some stages only: the routing the data is generated with
+            entry["asked_at"] = list(SURVEY_ITEMS[name])
         v.append(entry)
 
     # where

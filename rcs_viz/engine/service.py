@@ -270,26 +270,83 @@ def _combinations(db_path: Path, dictionary: Dictionary, names: tuple[str, ...])
     return frozenset(db.run(db_path, sql, params).itertuples(index=False, name=None))
 
 
-def structurally_empty(dataset: Dataset, query: CrossTab, cells: pd.DataFrame) -> np.ndarray | None:
-    """Per cell, whether its place and stage codes (cpp, cluster, school, stage) occur together nowhere in
-    the data: a primary school's S1-S4, a secondary's P4-P7. None when the view has no such dimension.
+@lru_cache(maxsize=256)
+def routing(db_path: Path, dictionary: Dictionary, name: str) -> frozenset[str]:
+    """The stage codes a question is asked at (its `asked_at`), when the whole table agrees: empty when the
+    question is asked at every stage, or when anyone answered it at another stage or with no stage recorded.
 
-    Read from the whole table (every wave, no filter), so it is public structure that no link can change:
-    a stage left empty by a filter on pupils' answers is not structural (telling it would disclose those
-    answers), and nor is a 'no answer' code. The gate shows these cells as 0 (docs/disclosure.md).
+    Routing is public (the questionnaire says who is asked), so the cells it leaves empty are structural
+    zeros; but only while no answer contradicts it, since a cell marked structural must count nobody. Whether
+    a question was ever answered off its routing, anywhere in the data, is one fact about the whole table.
     """
-    d = dataset.dictionary
-    dims = [(dim, name) for dim, name in zip(DIMS, query.dims)
-            if name is not None and name in d and d[name].role in STRUCTURE]
-    names = tuple(dict.fromkeys(name for _, name in dims))
-    if not names:
+    var, stage = dictionary[name], dictionary.by_role("stage")
+    if not var.asked_at or stage is None or var.role is not None:
+        return frozenset()
+    sql, params = views.answered_stages(name, stage.name, _schema(db_path, dictionary))
+    answered = set(db.run(db_path, sql, params)["c0"])
+    return frozenset(var.asked_at) if answered <= set(var.asked_at) else frozenset()
+
+
+def structurally_empty(dataset: Dataset, query: CrossTab, cells: pd.DataFrame) -> np.ndarray | None:
+    """Per cell, whether it holds nobody by the data's public structure: its place and stage codes (cpp,
+    cluster, school, stage) occur together nowhere in the data (a primary school's S1-S4, a secondary's
+    P4-P7), or it counts answers to a question (`routing`) none of its stages is asked (a primary school's
+    answers to an S2-S4 question, or any of its cells in a view filtered on such answers). None when the view
+    has no such dimension or filter.
+
+    Read from the whole table (every wave, no filter but those on places and stages), so it is public
+    structure that no link can change: a stage left empty by a filter on pupils' answers is not structural
+    (telling it would disclose those answers), and nor is a 'no answer' code. The gate shows these cells as 0
+    (docs/disclosure.md).
+    """
+    d, db_path = dataset.dictionary, dataset.db_path
+    places = [(dim, name) for dim, name in zip(DIMS, query.dims)
+              if name is not None and name in d and d[name].role in STRUCTURE]
+    routed_dims = [(dim, asked) for dim, name in zip(DIMS, query.dims)
+                   if name is not None and name in d and (asked := routing(db_path, d, name))]
+    # a filter that keeps only answers (no 'no answer') keeps only pupils at the stages asked
+    routed_filters = [routing(db_path, d, name) for name, codes in query.filters
+                      if name in d and MISSING not in codes and routing(db_path, d, name)]
+    if not places and not routed_dims and not routed_filters:
         return None
-    present = _combinations(dataset.db_path, d, names)
-    column = {name: dim for dim, name in dims}
-    codes = [cells[column[n]].astype(object) for n in names]
+    column = {name: dim for dim, name in places}
+    names = tuple(column)
+    keys = list(zip(*(cells[column[n]].astype(object) for n in names))) if names else [()] * len(cells)
     # a margin (the gate works those out) or 'no answer' (which is about pupils) is never read as structural
-    coded = np.logical_and.reduce([(c.notna() & c.ne(MISSING)).to_numpy() for c in codes])
-    return coded & np.fromiter((key not in present for key in zip(*codes)), bool, len(cells))
+    coded = np.logical_and.reduce([cells[column[n]].notna().to_numpy() & cells[column[n]].ne(MISSING).to_numpy()
+                                   for n in names] + [np.ones(len(cells), bool)])
+    stages = _stages_of(dataset, names, structural(d, query.filters))
+    every_stage = frozenset().union(*stages.values())
+    asked_of_all = functools.reduce(operator.and_, routed_filters, every_stage)  # the stages every cell may hold
+    answers = [(cells[dim].astype(object).to_numpy(), asked) for dim, asked in routed_dims]
+    out = np.zeros(len(cells), bool)
+    for i, key in enumerate(keys):
+        if not coded[i]:
+            continue
+        asked = asked_of_all
+        for codes, routed in answers:  # a cell of answers to a routed question holds only the stages asked it
+            if isinstance(codes[i], str) and codes[i] != MISSING:
+                asked = asked & routed
+        out[i] = not stages.get(key, frozenset()) & asked
+    return out
+
+
+def _stages_of(dataset: Dataset, names: tuple[str, ...], within: tuple) -> dict[tuple, frozenset[str]]:
+    """For each combination of the place and stage codes `names` in the data (within the structural
+    filters `within`), the stage codes found with it; 'no answer' stands for a stage not recorded."""
+    d = dataset.dictionary
+    stage = d.by_role("stage")
+    extra = tuple(n for n in dict.fromkeys([*(n for n, _ in within), *([stage.name] if stage else [])])
+                  if n not in names)
+    present = _combinations(dataset.db_path, d, names + extra)
+    position = {n: i for i, n in enumerate(names + extra)}
+    kept = [(position[n], set(codes)) for n, codes in within]
+    at = position.get(stage.name) if stage else None
+    out: dict[tuple, set] = {}
+    for combo in present:
+        if all(combo[i] in codes for i, codes in kept):
+            out.setdefault(combo[:len(names)], set()).add(combo[at] if at is not None else MISSING)
+    return {key: frozenset(found) for key, found in out.items()}
 
 
 def _fill_grid(dataset: Dataset, query: CrossTab, raw: pd.DataFrame) -> pd.DataFrame:

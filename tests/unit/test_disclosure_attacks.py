@@ -70,8 +70,14 @@ def _check_view(ds, query: CrossTab, measure: str) -> tuple[bool, int]:
     empty = service.structurally_empty(ds, query, grid)
     if public_zero.any():
         assert (grid["n"].to_numpy()[public_zero] == 0).all(), query
-        # An inner cell shown as "no such pupils" holds nobody in the whole data, whatever the view's filters.
-        unfiltered = CrossTab(rows=query.rows, cols=query.cols, panel=query.panel)
+        # An inner cell shown as "no such pupils" holds nobody in the whole data under the view's public filters
+        # only: those on places and stages, and "answered" for a filter on answers to a routed question (a
+        # question asked at some stages only). Whatever else the view filters on is about pupils.
+        d = ds.dictionary
+        answered = tuple((name, tuple(service.categories(ds, name))) for name, codes in query.filters
+                         if MISSING not in codes and service.routing(ds.db_path, d, name))
+        unfiltered = CrossTab(rows=query.rows, cols=query.cols, panel=query.panel,
+                              filters=service.structural(d, query.filters) + answered)
         everyone = service._fill_grid(ds, unfiltered, db.run(ds.db_path, *views.crosstab(unfiltered, service.schema(ds))))
         dims = [d for d, name in zip(service.DIMS, query.dims) if name is not None]
         anyone = set(map(tuple, everyone.loc[everyone["n"].gt(0), dims].to_numpy().tolist()))

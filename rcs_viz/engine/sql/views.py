@@ -282,6 +282,14 @@ def code_combinations(names: tuple[str, ...], schema: Mapping[str, str]) -> tupl
     return f"SELECT DISTINCT {keys} FROM {TABLE}", {}
 
 
+def answered_stages(name: str, stage: str, schema: Mapping[str, str]) -> tuple[str, dict]:
+    """The stage codes (no answer where none is recorded) of everyone who answered `name`, in the whole
+    table, as column c0; no counts. Checks a question's declared routing against the data."""
+    v, s = quote(name, schema), quote(stage, schema)
+    return (f"SELECT DISTINCT CASE WHEN {s} IS NULL THEN '{MISSING}' ELSE CAST({s} AS VARCHAR) END AS c0 "
+            f"FROM {TABLE} WHERE {v} IS NOT NULL"), {}
+
+
 def places(school: str, cluster: str, x: str, y: str, schema: Mapping[str, str]) -> tuple[str, dict]:
     """Each school's cluster and location, with their spread, so the caller can check they are the school's own.
 
