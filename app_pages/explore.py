@@ -40,8 +40,8 @@ result = session.crosstab(query, view.measure)
 render.protected_table(result, show_ci=view.ci, key="explore_table")
 stacked, why_not = charts.stacking(result, view.stacked, view.ci)
 scale = presenter.SCALE if presenter.active() else 1.0
-figure, drawn = session.explore_charts(result, view.ci, stacked, scale)
-render.chart(result, figure, drawn, show_ci=view.ci)
+figure, drawn, missing = session.explore_charts(result, view.ci, stacked, scale)
+render.chart(result, figure, drawn, missing, show_ci=view.ci)
 if why_not:
     st.caption(escape(why_not))
 

@@ -41,3 +41,15 @@ def escape(text) -> str:
         if ch in ":@" or text[i:i + 2] in PAIRS:
             out.append(JOINER)
     return "".join(out)
+
+
+def escape_frame(frame):
+    """A copy of a pandas DataFrame whose text (cells, headers, index labels and their names) is escaped: st.table
+    reads every one of them as Markdown."""
+    def text(value):
+        return escape(value) if isinstance(value, str) else value
+
+    out = frame.map(text).rename(index=text, columns=text)
+    out.index = out.index.set_names([text(n) for n in out.index.names])
+    out.columns = out.columns.set_names([text(n) for n in out.columns.names])
+    return out

@@ -15,6 +15,7 @@ import pandas as pd
 
 from rcs_viz.engine.disclosure.gate import NO_SUCH_PUPILS
 from rcs_viz.engine.service import Protected
+from rcs_viz.output.markdown import escape_frame
 
 SUPPRESSED = "[c]"  # the count is protected
 LOW_BASE = "[b]"    # the count shows, but a %/mean from it would rest on too few
@@ -173,6 +174,28 @@ def grid(result: Protected, show_ci: bool = False) -> Grid:
     labels = zip(*(text[c] for c in text.columns[:len(keys)]))  # each row's (panel,) row label
     is_margin = [bool(margin.get(k if len(keys) > 1 else k[0], False)) for k in labels]
     return Grid(numbers, text, [i for i, m in enumerate(is_margin) if not m], [i for i, m in enumerate(is_margin) if m])
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One protected table laid out for a page: its text (`wide`), its sortable grid (`grid`), the markers it holds
+    (`used`, in MARKERS order) and its cells in words (`in_words`, escaped: st.table reads them as Markdown).
+
+    Made at once, so that a cache of it (`ui.session.table`) spares every later page run showing the table the
+    per-cell work: the chart's table in words alone rebuilt the whole text of the table on each run.
+    """
+
+    wide: pd.DataFrame
+    grid: Grid
+    used: tuple[str, ...]
+    words: pd.DataFrame
+
+
+def layout(result: Protected, show_ci: bool = False) -> Layout:
+    text = wide(result, show_ci)
+    cells = set(text.to_numpy().ravel())
+    return Layout(text, grid(result, show_ci), tuple(m for m in MARKERS if m in cells),
+                  escape_frame(in_words(result, show_ci)))
 
 
 _NUMBER = re.compile(r"^([+\-\u2212]?)(\d[\d,]*(?:\.\d+)?)$")

@@ -20,11 +20,10 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from rcs_viz.ui import access, presenter, session
-from rcs_viz.features.explore import charts
 from rcs_viz.output import figures
 from rcs_viz.features.compare import tables as compare_tables
 from rcs_viz.output import export, tables
-from rcs_viz.output.markdown import escape
+from rcs_viz.output.markdown import escape, escape_frame
 from rcs_viz.engine.load import Dataset
 from rcs_viz.engine.service import Base, Protected
 
@@ -117,15 +116,15 @@ def protected_table(result: Protected, show_ci: bool = False, key: str | None = 
     A cell with no figure is empty (see `tables.Grid`): drawn as its marker where the table has one kind, else
     blank, and its row's "Not shown" column names the markers. On a projector the plain table, in its order.
     """
-    wide, g = session.table(result, show_ci)
-    used = {m for m in tables.MARKERS if (wide == m).any().any()}
+    laid = session.table(result, show_ci)
+    used = laid.used
     if presenter.active():
-        table(wide.reset_index(), key)
+        table(laid.wide.reset_index(), key)
     else:
-        grid(g, tables.number_format(result.measure), key, placeholder=next(iter(used)) if len(used) == 1 else "",
+        grid(laid.grid, tables.number_format(result.measure), key, placeholder=used[0] if len(used) == 1 else "",
              alt=f"{tables.name(result)}; a cell without a figure is empty, and the row's {tables.NOT_SHOWN} "
                  "column says why")
-    legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in tables.MARKERS if m in used)
+    legend = " · ".join(f"{m} {tables.MARKERS[m]}" for m in used)
     st.caption(escape(tables.caption(result)) + (f"  \n{escape(legend)}" if legend else ""))
     if result.summary.get("mostly_protected"):
         st.info(escape(result.summary["advice"]), icon=":material/visibility_off:")
@@ -144,9 +143,9 @@ def table(frame, key: str | None = None, **kwargs) -> None:
         if isinstance(frame, Styler):
             # hide_index: st.table ignores the Styler's own hiding, and escaping gives the frame an index of its
             # own that Streamlit no longer recognises as the default one (it drew 0, 1, … down the left)
-            st.table(_escaped(frame.data).style.use(frame.export()), hide_index=True)
+            st.table(escape_frame(frame.data).style.use(frame.export()), hide_index=True)
         else:
-            st.table(_escaped(frame.set_index(frame.columns[0])))
+            st.table(escape_frame(frame.set_index(frame.columns[0])))
     else:
         st.dataframe(frame, width="stretch", hide_index=True, key=key, **kwargs)
 
@@ -227,17 +226,6 @@ def sorted_table(frame: pd.DataFrame, key: str | None = None, pinned=(), alt: st
         grid(tables.sortable(frame, pinned), None, key, alt, placeholder="")
 
 
-def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of `frame` whose text (cells, headers, index labels and names) is escaped for Markdown."""
-    def text(value):
-        return escape(value) if isinstance(value, str) else value
-
-    out = frame.map(text).rename(index=text, columns=text)
-    out.index = out.index.set_names([text(n) for n in out.index.names])
-    out.columns = out.columns.set_names([text(n) for n in out.columns.names])
-    return out
-
-
 def draw(c, **kwargs):
     """One chart as wide as its column when it is drawn to fit one (width "container"), at its own height."""
     width = "stretch" if getattr(c, "width", None) == "container" else "content"
@@ -266,11 +254,12 @@ def _unchecked(c):
     return out
 
 
-def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, show_ci: bool = False) -> None:
+def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, missing: list[str] = (),
+          show_ci: bool = False) -> None:
     """The chart (small multiples in columns, under their heading and legend), and a note naming what it leaves out.
 
     `on_screen` is `charts.on_screen`'s: the charts to draw and how many columns their panels take; without it
-    the figure itself is drawn.
+    the figure itself is drawn. `missing` names the cells the chart leaves out (`charts.drawable`).
     """
     drawn, columns = on_screen or ([figure], 1)
     draw(drawn[0])
@@ -280,15 +269,15 @@ def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, 
         for cell, c in zip(cells, panels[start:start + columns]):
             with cell:
                 draw(c)
-    _, missing = charts.drawable(result)
+    laid = session.table(result, show_ci)
     if missing:
         shown = ", ".join(escape(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-        nobody = (tables.wide(result) == tables.NO_PUPILS).any().any()  # a mean over a stage a school lacks
+        nobody = tables.NO_PUPILS in laid.used  # a mean over a stage a school lacks
         why = "protected, base too small or no such pupils" if nobody else "protected or base too small"
         st.caption(f"Not drawn ({why}): {shown}.")
     if not presenter.active():  # the chart's figures, every cell read in words (a grid reads a protected one as empty)
         with st.expander("Chart as a table", icon=":material/table_rows:"):
-            st.table(_escaped(tables.in_words(result, show_ci)))
+            st.table(laid.words)
 
 
 def downloads(stem: str, csv, excel, charts: dict[str, object] | None = None, lines=(), key: str = "") -> None:

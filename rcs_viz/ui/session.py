@@ -175,12 +175,14 @@ def _explore_charts(key: str, _result, show_ci: bool, stacked: bool, scale: floa
     from rcs_viz.features.explore import charts
 
     figure = charts.chart(_result, show_ci=show_ci, stacked=stacked, scale=scale)
-    return figure, charts.on_screen(_result, show_ci=show_ci, stacked=stacked, scale=scale, figure=figure)
+    return (figure, charts.on_screen(_result, show_ci=show_ci, stacked=stacked, scale=scale, figure=figure),
+            charts.drawable(_result)[1])
 
 
 def explore_charts(result, show_ci: bool, stacked: bool, scale: float):
-    """Explore's figure and the charts its page draws (`charts.chart`, `charts.on_screen`), built once per table
-    and shared by every session showing it: building them is most of a rerun's own work.
+    """Explore's figure, the charts its page draws (`charts.chart`, `charts.on_screen`) and the cells they leave out
+    (`charts.drawable`), built once per table and shared by every session showing it: building them is most of a
+    rerun's own work.
 
     Keyed by the protected table's content (what the chart draws), not only by its question, so a chart can never
     be another answer's.
@@ -192,13 +194,13 @@ def explore_charts(result, show_ci: bool, stacked: bool, scale: float):
 def _table(key: str, _result, show_ci: bool):
     from rcs_viz.output import tables
 
-    return tables.wide(_result, show_ci=show_ci), tables.grid(_result, show_ci)
+    return tables.layout(_result, show_ci)
 
 
 def table(result, show_ci: bool):
-    """A protected table's text (`tables.wide`) and sortable grid (`tables.grid`), laid out once per table and
-    shared by every session and every rerun showing it (a widget's rerun redraws the same table), keyed by its
-    content like `explore_charts`."""
+    """A protected table laid out for the page (`tables.layout`: its text, sortable grid, markers and words), once
+    per table and shared by every session and every rerun showing it (a widget's rerun redraws the same table),
+    keyed by its content like `explore_charts`."""
     return _table(_content(result), result, show_ci)
 
 

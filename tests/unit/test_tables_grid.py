@@ -127,3 +127,17 @@ def test_no_stacking_without_columns_with_intervals_or_for_means(sample_dataset)
     ok, why = charts.stacking(mean, True)
     assert not ok and "mean of each group is not a part of a whole" in why
     assert charts.stacking(pct, False) == (False, None)
+
+
+def test_a_layout_names_the_markers_its_table_holds_and_reads_them_in_escaped_words(sample_dataset, school_pct):
+    """`tables.layout` is what the page draws of a table, cached per table: its markers (the caption's legend and
+    the grid's placeholder) are those its text holds, and its table in words is escaped Markdown."""
+    laid = tables.layout(school_pct, show_ci=True)
+    text = set(tables.wide(school_pct, show_ci=True).to_numpy().ravel())
+    assert laid.used == tuple(m for m in tables.MARKERS if m in text) and len(laid.used) == 2
+    assert laid.grid.text.equals(tables.grid(school_pct, True).text)
+    words = set(laid.words.to_numpy().ravel())
+    assert "protected" in words and tables.SUPPRESSED not in words
+    assert all(not isinstance(w, str) or "(" not in w or "\\(" in w for w in words)  # intervals' brackets escaped
+    counts = tables.layout(service.crosstab(sample_dataset, CrossTab(rows="sex"), "count", Rules()))
+    assert counts.used == ()
