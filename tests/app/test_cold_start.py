@@ -1,4 +1,5 @@
-"""A fresh server's first Explore run imports only what it draws with (bench/cold_start.py times it).
+"""A fresh server's first Explore run imports only what it draws with, and after the warm-up almost nothing
+(bench/cold_start.py times it).
 
 Exports, decks, reports, maps and matplotlib are imported when first used, not on the way to the first chart:
 each is tenths of a second of a cold start, spent under the interpreter lock the browser's first requests wait on.
@@ -33,3 +34,33 @@ def test_the_first_explore_run_imports_no_export_deck_report_map_or_matplotlib(r
     imported = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert "pandas" in imported and "altair" in imported  # the run did draw with them
     assert not imported & set(DEFERRED), sorted(imported & set(DEFERRED))
+
+
+WARMED_FIRST_RUN = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+from rcs_viz.ui import warm
+warm.start()
+warm.wait()
+before = set(sys.modules)
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+at.switch_page("app_pages/explore.py")
+at.query_params.update({"rows": "simd", "wave": "2019"})
+at.run()
+assert not at.exception, at.exception
+assert at.dataframe and at.get("vega_lite_chart"), "the first run drew no table or no chart"
+new = set(sys.modules) - before
+print(json.dumps({"modules": sorted(new),
+                  "packages": sorted({m.split(".")[0] for m in new} - {m.split(".")[0] for m in before})}))
+"""
+
+
+def test_after_the_warm_up_the_first_explore_run_imports_no_new_package(root):
+    """The warm-up a server's lifespan starts (rcs_viz.ui.warm) leaves the first page run a few lazy modules of
+    packages already imported: without it that run imports some 1,600 modules (pandas, Altair, DuckDB, SQLAlchemy)."""
+    done = subprocess.run([sys.executable, "-c", WARMED_FIRST_RUN, str(root / "app.py")], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert imported["packages"] == [], imported["packages"]
+    assert len(imported["modules"]) < 100, imported["modules"]

@@ -1,0 +1,127 @@
+"""A fresh server readies what its first page run needs while the first browser is still loading Streamlit's script.
+
+From `/_stcore/health` answering to a browser's first page run there is more than a second in which the browser
+loads and starts Streamlit's JavaScript and the server has nothing to do. The first page run then spent 1.5-2 s
+of its own importing pandas, Altair, DuckDB and SQLAlchemy (1,600 modules) and opening the data, which is most of
+a cold start. `streamlit run app.py` serves app.py's `st.App`, whose lifespan (`lifespan`) starts a thread that
+does that work as the server starts (`warm`), through the same imports and cached calls a page makes, so the
+first page run finds them done. The router waits for the thread (`wait`) before any page run: a page never
+imports a module while the thread is half-way through importing it.
+
+Nothing here shows or computes a figure: the data is opened, not queried for counts, so no view is released and
+the protection across views records nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import gc
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+
+import streamlit as st
+from streamlit.logger import get_logger
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE_FILES = (ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")))
+THREAD = "warm-up"
+
+_log = get_logger(__name__)  # Streamlit's handler and level: the line shows in the server's log like its own
+_thread: threading.Thread | None = None
+
+
+def styler_without_matplotlib() -> None:
+    """Import pandas' Styler, which draws every table, without matplotlib.
+
+    The Styler imports matplotlib.pyplot when it is installed (it is, with the test packages), only for colour
+    gradients the app never asks for: a quarter to half a second of a fresh server, for nothing. matplotlib stays
+    importable by anything else.
+    """
+    if "pandas.io.formats.style" in sys.modules or "matplotlib" in sys.modules:
+        return
+    sys.modules["matplotlib"] = None  # `import matplotlib` raises ImportError: the Styler goes without it
+    try:
+        import pandas.io.formats.style  # noqa: F401
+    finally:
+        del sys.modules["matplotlib"]
+
+
+def import_pages() -> None:
+    """Run the import statements at the top of app.py and of every page, as the pages' first runs would.
+
+    Read from the files rather than listed here, so a page's new import is warmed as soon as it is written.
+    """
+    for path in PAGE_FILES:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        exec(compile(ast.Module(imports, type_ignores=[]), str(path), "exec"), {"__name__": THREAD})  # noqa: S102
+
+
+def _streamlit_first_times() -> None:
+    """What Streamlit does once per process on the way to a page's first elements."""
+    import PIL.Image  # noqa: F401 - the page icon (app.py) is read through it, imported on first use
+
+    # The first element a process draws makes Streamlit check, once, whether it runs in a REPL, by walking the
+    # stack with `inspect.stack()`, which reads every frame's source: from a page run's deep stack with 1,600
+    # modules loaded, 0.1-0.3 s of the first run. Drawn here, outside any page run, it goes nowhere.
+    st.empty()
+
+
+def _open_data() -> None:
+    """Open the configured data, its DuckDB connection and the server store, through the pages' cached calls."""
+    from rcs_viz.engine import service
+    from rcs_viz.ui import session
+
+    service.schema(session.dataset())  # the first query opens the connection (0.1-0.2 s)
+    session.store()
+
+
+def _outside_page_runs(record: logging.LogRecord) -> bool:
+    """Streamlit warns of 'missing ScriptRunContext' on every call this thread makes outside a page run, rightly."""
+    return record.threadName != THREAD
+
+
+def warm() -> None:
+    """Do a first page run's imports and open the data and the store, as a page run would, and say so in the log."""
+    started = time.perf_counter()
+    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    quiet.addFilter(_outside_page_runs)
+    gc.disable()  # some 125,000 new objects: the cycle collector would walk them over and over as they came
+    try:
+        styler_without_matplotlib()
+        import_pages()
+        _streamlit_first_times()
+        _open_data()
+    except Exception:  # the first page run meets the same problem and shows it to its user  # noqa: BLE001
+        _log.exception("Warm-up stopped; the first page run does the rest")
+        return
+    finally:
+        gc.enable()
+        quiet.removeFilter(_outside_page_runs)
+    _log.info("Warmed up in %.2f s: %d modules, the data and the server store", time.perf_counter() - started,
+              len(sys.modules))
+
+
+def start() -> None:
+    """Start warming up in a thread of its own, once per process."""
+    global _thread
+    if _thread is None:
+        _thread = threading.Thread(target=warm, name=THREAD, daemon=True)
+        _thread.start()
+
+
+def wait() -> None:
+    """Wait until the warm-up has ended, if one was started (a page run under AppTest has none)."""
+    if _thread is not None:
+        _thread.join()
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    """The server's lifespan (`st.App`): warm up as it starts; nothing to undo as it stops."""
+    start()
+    yield
