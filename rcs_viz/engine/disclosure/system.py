@@ -403,30 +403,46 @@ class Ranges:
             left.append(int((~self.settled(items[targets])).sum()))
 
     def failures(self, hidden: np.ndarray) -> list[tuple[int, float, float, np.ndarray]]:
-        """Small items that shown items pin down to an interval narrower than the threshold.
+        """Every failure of `each_failure`, all decided: the audit's answer."""
+        return list(self.each_failure(hidden))
+
+    def each_failure(self, hidden: np.ndarray, skip: np.ndarray | None = None):
+        """Small items that shown items pin down to an interval narrower than the threshold, one at a time.
 
         Every hidden item is at least 0 (a hidden count may be 0: zeros are
-        hidden like any small count) and every line holds. Returns (item, low,
-        high, linked hidden items) per failure. An item's exact interval takes
-        two LPs. To need few of them, LPs first push many unsettled small
-        items at once, a quarter up and the rest down (so each round frees
-        room for the ones going up), each just far enough; every point found
-        widens every item's known interval. The first pushes are over small
-        groups of hidden items (`chunks`, the rest held at their true values),
-        which are cheap and settle most items of a big table. In a big table,
-        items pinned down within their own small tables (`_pinned`) then fail
-        at once, and the rest are pushed over all hidden items. When those
-        rounds stop paying, each item left gets its exact LPs over everything
-        it is linked to: only these and `_pinned` can fail an item.
+        hidden like any small count) and every line holds. Yields (item, low,
+        high, linked hidden items) per failure, shown items first, then hidden
+        ones by index. An item's exact interval takes two LPs. To need few of
+        them, LPs first push many unsettled small items at once, a quarter up
+        and the rest down (so each round frees room for the ones going up),
+        each just far enough; every point found widens every item's known
+        interval. The first pushes are over small groups of hidden items
+        (`chunks`, the rest held at their true values), which are cheap and
+        settle most items of a big table. In a big table, items pinned down
+        within their own small tables (`_pinned`) then fail at once, and the
+        rest are pushed over all hidden items. When those rounds stop paying,
+        each item left gets its exact LPs over everything it is linked to:
+        only these and `_pinned` can fail an item.
+
+        The exact LPs are solved only as an item's turn comes, so that a
+        caller can pass over items it would not act on: an item `skip` marks
+        when its turn comes (the caller may mark items as it goes, as
+        `suppress` marks those on a line through a partner it has just hidden)
+        is left undecided, and its LPs unspent. On a big, mostly small table
+        most failures are passed over each round, and deciding them all ran
+        such tables out of their work budget. Every verdict is on `hidden` as
+        it was asked about: the caller may hide partners meanwhile.
         """
+        hidden = hidden.copy()
         values = self.system.values
         small = self.sensitive
-        failures = [(int(i), float(values[i]), float(values[i]), np.array([i]))
-                    for i in np.flatnonzero(small & ~hidden)]
+        for i in np.flatnonzero(small & ~hidden):
+            if skip is None or not skip[i]:
+                yield int(i), float(values[i]), float(values[i]), np.array([i])
         items = np.flatnonzero(hidden)
         a, b = equations(self.system, hidden)
         if not a.shape[0]:
-            return failures
+            return
         targets = np.flatnonzero(small[items])
         big = len(items) > 2 * CHUNK and highs() is not None  # small tables: their exact LPs cost less
         if big:
@@ -448,35 +464,43 @@ class Ranges:
 
             _, label = connected_components(abs(a).T @ abs(a), directed=False)
         blocks = {}  # per linked group: its items, and its equations only if linprog must solve one afresh
-        for j in todo:
+        for j in np.union1d(todo, np.searchsorted(items, list(pinned))).astype(np.int64):
+            item = int(items[j])
+            if skip is not None and skip[item]:
+                continue
+            if item in pinned:
+                low, high, linked, room = pinned[item]
+                if room.size:
+                    self.room[item] = room
+                yield item, low, high, linked
+                continue
+            if self.settled(items[[j]])[0]:  # an LP of an item before it showed it wide
+                continue
             if label[j] not in blocks:
                 group = np.flatnonzero(label == label[j])
                 rows = np.unique(a[:, group].nonzero()[0])
                 blocks[label[j]] = group, rows, (lambda g=group, r=rows: (a[r][:, g], b[r]))
             group, rows, sub = blocks[label[j]]
             if not rows.size:  # on no line with anything hidden: nothing bounds it
-                self.unbounded[items[j]] = True
+                self.unbounded[item] = True
                 continue
             c, room = np.zeros(len(group)), []
             for sign in (-1.0, 1.0):
+                if sign > 0 and self.low[item] < _EPS:
+                    continue  # seen at 0: that is its least value, and hiding more cannot lower it
                 c[np.searchsorted(group, j)] = sign
                 res = self._solve(items[group], sub, c)
                 if res.status == 3:
-                    self.unbounded[items[j]] = True
+                    self.unbounded[item] = True
                 if self.settled(items[[j]])[0]:
                     break
                 if getattr(res, "dual", None) is not None:
                     # a shown item with a reduced cost moves this bound if it may move that way (up; down from > 0)
                     room.append(np.flatnonzero(~hidden & ((res.dual < -_EPS) | ((res.dual > _EPS) & (values > 0)))))
             else:
-                failures.append((int(items[j]), float(self.low[items[j]]), float(self.high[items[j]]), items[group]))
                 if room:
-                    self.room[int(items[j])] = np.unique(np.concatenate(room))
-        for item, (low, high, linked, room) in pinned.items():
-            failures.append((item, low, high, linked))
-            if room.size:
-                self.room[item] = room
-        return sorted(failures, key=lambda f: (bool(hidden[f[0]]), f[0]))
+                    self.room[item] = np.unique(np.concatenate(room))
+                yield item, float(self.low[item]), float(self.high[item]), items[group]
 
     def _pinned(self, hidden: np.ndarray, todo: np.ndarray) -> dict[int, tuple[float, float, np.ndarray, np.ndarray]]:
         """Small hidden items (of `todo`) pinned down even with the longest lines dropped: they fail for sure.
@@ -686,18 +710,17 @@ def suppress(system: System, threshold: int, budget: float, sensitive: np.ndarra
     try:
         while True:
             close_lines(system, hidden, threshold, barred)
-            failures = ranges.failures(hidden)
-            if not failures:
-                return hidden
-            added = []
-            for item, _, _, linked in failures:
-                if np.isin(system.near(item), added).any():
-                    continue  # a line through it has just changed: look again first
+            # items on a line through a partner hidden this round: a line through each has just changed, so it
+            # is looked at again next round, and its LPs are not spent on this one
+            changed = np.zeros(system.size, bool)
+            for item, _, _, linked in ranges.each_failure(hidden, skip=changed):
                 pick = partner(system, hidden, item, linked, barred, ranges.room.get(item))
                 if pick is None:  # everything linked is hidden or public: fail closed
                     raise FailClosed
                 hidden[pick] = True
-                added.append(pick)
+                changed[system.near(pick)] = True
+            if not changed.any():
+                return hidden
     except FailClosed:
         if known is not None and known.any():
             # Only what is public already: showing a known item again tells nothing new, whatever this
