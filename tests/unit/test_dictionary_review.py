@@ -113,6 +113,12 @@ def test_a_declared_dictionary_shows_declared_roles_confirmed(sample_dataset):
     assert model.guesses(sample_dataset.dictionary) == []
 
 
+def test_a_routed_question_says_the_stages_it_is_asked_at(sample_dataset):
+    rows = {r["name"]: r for r in model.review_rows(sample_dataset.dictionary)}
+    assert rows["smoked_vaped_last_month"]["asked_at"] == "S2, S3, S4"
+    assert rows["wemwbs"]["asked_at"] == "S1, S2, S3, S4" and rows["bullied"]["asked_at"] == ""
+
+
 def test_guesses_are_said_with_their_consequence(csv):
     _, _, ds = csv
     said = model.guesses(ds.dictionary)

@@ -28,11 +28,12 @@ from rcs_viz.engine.sql.views import CrossTab
 
 NO_ROLE = "(none)"
 EDITABLE = ("label", "type", "role", "confirmed", "missing")
-COLUMNS = ("name", "label", "type", "role", "confirmed", "evidence", "missing", "missing_from", "values", "why")
+COLUMNS = ("name", "label", "type", "role", "confirmed", "evidence", "missing", "missing_from", "asked_at", "values",
+           "why")
 TITLES = {
     "name": "Column", "label": "Label", "type": "Type", "role": "Role", "confirmed": "Role confirmed",
     "evidence": "Role evidence", "values": "Value labels", "missing": "Missing codes",
-    "missing_from": "Missing codes from", "why": "Why",
+    "missing_from": "Missing codes from", "asked_at": "Asked at", "why": "Why",
 }
 HELP = {
     "label": "The name shown in tables and pickers.",
@@ -40,6 +41,8 @@ HELP = {
     "role": "What the column is for; each role goes to one column. (none) rejects a guessed role.",
     "confirmed": "Tick to confirm a guessed role. A guessed weight never weights an estimate until it is confirmed.",
     "missing": "Codes that mean no answer, separated by commas (e.g. -9, 9999). Remove one to count it as an answer.",
+    "asked_at": "The stages the question is asked at, when not every stage (the dictionary's asked_at): its answers "
+                "elsewhere are shown as 0, no such pupils.",
 }
 ROLE_WORDS = {
     "id": "respondent id", "cpp": "CPP", "cluster": "school cluster", "school": "school", "stage": "stage",
@@ -152,6 +155,12 @@ def evidence(v: Variable, d: Dictionary) -> str:
     return "declared" if d.source != "inferred" else "confirmed"
 
 
+def _asked_at(v: Variable, d: Dictionary) -> str:
+    """The stages a routed question is asked at, by their labels; "" when every stage is asked."""
+    stage = d.by_role("stage")
+    return ", ".join(stage.label_of(c) for c in v.asked_at) if v.asked_at and stage else ""
+
+
 def review_rows(d: Dictionary, notes: Sequence[str] = ()) -> list[dict[str, Any]]:
     """One row per column, in dictionary order: what it is, whether its role is a guess, and why."""
     notes = tuple(notes) + tuple(n for n in d.notes if n not in notes)
@@ -166,6 +175,7 @@ def review_rows(d: Dictionary, notes: Sequence[str] = ()) -> list[dict[str, Any]
         "values": values_text(v),
         "missing": ", ".join(v.missing),
         "missing_from": _missing_from(v, d, notes, proposed),
+        "asked_at": _asked_at(v, d),
         "why": _why(v, d, notes),
     } for v in d.variables]
 
