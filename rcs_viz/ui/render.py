@@ -184,6 +184,46 @@ def _as_written(values: pd.DataFrame, text: pd.DataFrame) -> Styler:
     return values.style.format({c: (lambda v, w=written[c]: w.get(v, "")) for c in numeric}).hide(axis="index")
 
 
+# The grid's own number formats (printf, which the browser applies) for each of the table's (`tables.number_format`),
+# with what each writes, in Python: Streamlit's sprintf-js writes "%,d" with thousands separators and "%g" as
+# JavaScript writes a number (no ".0", no exponent below 1e21).
+_PRINTF = {
+    "{:,.0f}": ("%,d", lambda x: f"{int(x):,}"),
+    "{:.1f}": ("%.1f", lambda x: ("-" if x < 0 else "") + f"{abs(x):.1f}"),
+    "{:g}": ("%g", lambda x: repr(x).removesuffix(".0")),
+}
+
+
+def _as_numbers(values: pd.DataFrame, text: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, str] | None:
+    """The grid's numbers for the browser to write itself, and the printf format that writes them as `text` does:
+    each figure is its text read as a number ("49.2", not 49.2333, so its accessible table reads what is drawn),
+    a marker stays a missing value (drawn as the placeholder).
+
+    A grid of plain numbers costs the server a fraction of a Styler of display texts (`_styled`, a third of a
+    rerun's own work). None where some figure's text is not a number (an interval) or would be written otherwise
+    ("-0.0", an exponent): the Styler then writes the text itself.
+    """
+    printf, write = _PRINTF.get(fmt, (None, None))
+    if printf is None:
+        return None
+    out = values.copy()
+    for c in [c for c in values.columns if pd.api.types.is_float_dtype(values[c])]:
+        numbers = []
+        for value, written in zip(values[c].to_numpy(), text[c].to_numpy()):
+            if value != value:  # NaN: no figure, a marker
+                numbers.append(value)
+                continue
+            try:
+                number = float(written.replace(",", ""))
+            except ValueError:
+                return None
+            if write(number) != written:
+                return None
+            numbers.append(number)
+        out[c] = numbers
+    return out, printf
+
+
 def grid(g: tables.Grid, fmt: str | None, key: str | None = None, alt: str | None = None,
          placeholder: str = tables.SUPPRESSED) -> None:
     """A sortable grid of a table's body, then its margins (All) in a grid of their own that no sort moves.
@@ -193,23 +233,26 @@ def grid(g: tables.Grid, fmt: str | None, key: str | None = None, alt: str | Non
     `alt` names the grid for a screen reader; a missing value is drawn as `placeholder` (see `_styled`)."""
     numeric = [c for c in g.values.columns if pd.api.types.is_float_dtype(g.values[c])]
     labels = list(itertools.takewhile(lambda c: c not in numeric and c != tables.NOT_SHOWN, g.values.columns))
+    numbers = _as_numbers(g.values, g.text, fmt) if fmt is not None else None
     if fmt is None:  # columns as wide as their text, as Compare's tables were as text: a spine fits its column
         config = {c: st.column_config.TextColumn(pinned=True) for c in labels}
         config.update({c: st.column_config.NumberColumn() for c in numeric})
     else:
         longest = {c: max([len(str(c))] + [len(str(v)) for v in g.values[c]]) for c in labels}
         config = {c: st.column_config.TextColumn(pinned=True, width=min(420, 24 + 8 * n)) for c, n in longest.items()}
-        config.update({c: st.column_config.NumberColumn(width="small") for c in numeric})
-    body, margins = g.values.iloc[g.body].reset_index(drop=True), g.values.iloc[g.margins].reset_index(drop=True)
-    body_text, margin_text = g.text.iloc[g.body].reset_index(drop=True), g.text.iloc[g.margins].reset_index(drop=True)
+        printf = numbers[1] if numbers is not None else None
+        config.update({c: st.column_config.NumberColumn(width="small", format=printf) for c in numeric})
 
-    def styled(values, text):
+    def shown(rows):
+        if numbers is not None:
+            return numbers[0].iloc[rows].reset_index(drop=True)
+        values, text = g.values.iloc[rows].reset_index(drop=True), g.text.iloc[rows].reset_index(drop=True)
         return _styled(values, text, fmt) if fmt is not None else _as_written(values, text)
 
-    st.dataframe(styled(body, body_text), width="stretch", hide_index=True, key=key, column_config=config,
+    st.dataframe(shown(g.body), width="stretch", hide_index=True, key=key, column_config=config,
                  placeholder=placeholder, alt=alt)
-    if len(margins):
-        st.dataframe(styled(margins, margin_text), width="stretch", hide_index=True, column_config=config,
+    if g.margins:
+        st.dataframe(shown(g.margins), width="stretch", hide_index=True, column_config=config,
                      key=f"{key}_margins" if key else None, placeholder=placeholder,
                      alt=f"{alt}: all rows together" if alt else None)
 
