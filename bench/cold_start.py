@@ -1,5 +1,8 @@
 """Cold start: from `streamlit run app.py` to the first chart drawn in a browser, on the sample.
 
+`streamlit run app.py` serves app.py's `st.App`, whose lifespan warms the process up (imports, data, store:
+rcs_viz/ui/warm.py) while the browser loads Streamlit's script; the first page run waits for it to end.
+
 Each run starts a fresh server process (headless, a free port, a server store of the run's own), polls
 /_stcore/health, then opens `explore?rows=simd&wave=2019` in headless chromium (launched once, beforehand, as a
 user's browser already is) in a new browser context (no cached assets). Times are from the moment the process is
@@ -10,6 +13,8 @@ started to:
 - chart: the first chart's canvas or SVG is in the page with a size (vega has drawn it);
 - done: the script has finished its first run;
 - cpu: CPU seconds the server process had used by then (a figure other load on the machine hardly changes);
+- warm-up: how long the server's warm-up took until pages could run, from its log (it starts about when the
+  server is ready: the first page run waits for it when ready + warm-up is later than script);
 - warm: the same page opened again on the now warm server, from navigation to chart (the browser's own share).
 
 A warm-up run comes first and is not counted (printed as "w"): the compiled .pyc files and the dataset's cache
@@ -106,6 +111,9 @@ def one_run(browser, view: str, env: dict, log: Path, python: str) -> dict[str, 
         page.wait_for_function("() => window.__cold && 'chart' in window.__cold", timeout=60_000, polling=50)
         times["warm"] = page.evaluate("() => window.__cold.chart") / 1000 - opened
         context.close()
+        warmed = re.search(r"Warmed up: pages ready in ([\d.]+) s", log.read_text())
+        if warmed:
+            times["warm-up"] = float(warmed.group(1))
         return times
     finally:
         proc.terminate()
@@ -168,20 +176,21 @@ def main() -> None:
     if "RCS_EXPLORER_CONFIG" not in env:
         (folder / "rcs_explorer.yaml").write_text(f"store: sqlite:///{folder / 'store.sqlite'}\n", encoding="utf-8")
         env["RCS_EXPLORER_CONFIG"] = str(folder / "rcs_explorer.yaml")
-    keys = ("ready", "script", "chart", "done", "cpu", "warm")
+    keys = ("ready", "script", "chart", "done", "cpu", "warm-up", "warm")
     runs = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
         print(f"\ncold start of `streamlit run app.py` to /{args.view} (seconds from process start)")
-        print("run  " + "  ".join(f"{k:>6}" for k in keys))
+        print("run  " + "  ".join(f"{k:>7}" for k in keys))
         for i in range(-args.warmup, args.runs):
             t = one_run(browser, args.view, env, folder / f"streamlit_{i}.log", args.python)
             if i >= 0:
                 runs.append(t)
-            print(f"{i + 1 if i >= 0 else 'w':>3}  " + "  ".join(f"{t.get(k, float('nan')):6.2f}" for k in keys), flush=True)
+            print(f"{i + 1 if i >= 0 else 'w':>3}  " + "  ".join(f"{t.get(k, float('nan')):7.2f}" for k in keys), flush=True)
         browser.close()
-    print("med  " + "  ".join(f"{statistics.median(r[k] for r in runs if k in r):6.2f}" for k in keys))
+    print("med  " + "  ".join(f"{statistics.median([r[k] for r in runs if k in r] or [float('nan')]):7.2f}"
+                              for k in keys))
     chart = statistics.median(r["chart"] for r in runs)
     print(f"\nfirst chart {chart:.2f} s median of {len(runs)} (goal under 3 s); logs in {folder}")
 

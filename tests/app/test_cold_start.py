@@ -40,8 +40,7 @@ WARMED_FIRST_RUN = """
 import json, sys
 from streamlit.testing.v1 import AppTest
 from rcs_viz.ui import warm
-warm.start()
-warm.wait()
+warm.warm()  # what a server's lifespan starts in a thread, here to its end
 before = set(sys.modules)
 at = AppTest.from_file(sys.argv[1], default_timeout=120)
 at.switch_page("app_pages/explore.py")

@@ -29,9 +29,9 @@ def test_a_fresh_server_warms_up_before_any_page_is_opened(serving, server_env, 
     log = tmp_path / "streamlit.log"
     with serving(log, server_env):
         for _ in range(600):  # the warm-up takes a second or two; on a busy machine more
-            if "Warmed up in" in log.read_text() or "Warm-up stopped" in log.read_text():
+            if "Warmed up:" in log.read_text() or "Warm-up stopped" in log.read_text():
                 break
             time.sleep(0.1)
         text = log.read_text()
-    assert "Warmed up in" in text and "the data and the server store" in text, text[-3000:]
+    assert "Warmed up: pages ready in" in text and "the server store open" in text, text[-3000:]
     assert "Warm-up stopped" not in text and "Traceback" not in text, text[-3000:]
