@@ -220,7 +220,8 @@ def crosstab(dataset: Dataset, query: CrossTab, measure: str = "count", rules: R
     cells = _measure(cells, query, measure, rules, level)
     cells = _label(cells, dataset.dictionary, query)
     summary = disclosure.public_summary(disclosure.summary(cells))
-    notes = _notes(query, dataset.dictionary) + _place_hint(query, dataset.dictionary, summary)
+    notes = _notes(query, dataset.dictionary) + _routing_notes(dataset, query) \
+        + _place_hint(query, dataset.dictionary, summary)
     return Protected(
         query=query,
         measure=measure,
@@ -474,6 +475,26 @@ def _notes(query: CrossTab, dictionary: Dictionary) -> tuple[str, ...]:
         notes.append("Percentages and means are weighted; intervals use the Kish effective base.")
     if dictionary.synthetic:
         notes.append("Synthetic sample: fictional places and pupils, not real statistics.")
+    return tuple(notes)
+
+
+def _routing_notes(dataset: Dataset, query: CrossTab) -> tuple[str, ...]:
+    """Which of the view's questions are asked at some stages only (`routing`), so that a reader takes a row
+    of 0s, or a stage all under 'No answer', for the questionnaire's routing and not for a finding."""
+    d = dataset.dictionary
+    stage = d.by_role("stage")
+    notes = []
+    filtered = {name for name, codes in query.filters if MISSING not in codes}
+    for name in dict.fromkeys([*(n for n in query.dims if n), *filtered]):
+        asked = routing(dataset.db_path, d, name) if name in d else frozenset()
+        if not asked:
+            continue
+        stages = ", ".join(stage.label_of(c) for c in d[name].asked_at)
+        if name in query.dims:
+            notes.append(f"{d[name].label} is asked at {stages} only: its answers elsewhere are 0 (no such "
+                         "pupils), and pupils at other stages are counted under No answer.")
+        else:
+            notes.append(f"The filter on {d[name].label} keeps pupils at {stages} only, the stages asked it.")
     return tuple(notes)
 
 

@@ -53,6 +53,8 @@ def test_a_primary_schools_answers_to_an_s2_s4_question_are_shown_as_zero_and_it
     out = statuses(service.crosstab(sample_dataset, query, "count", Rules()), cells)
     assert (out.loc[primary & answers, "reason"] == gate.NO_SUCH_PUPILS).all()
     assert (out.loc[primary & answers, "count"] == 0).all()
+    notes = service.crosstab(sample_dataset, query, "count", Rules()).notes
+    assert any(n.startswith("Smoked or vaped in the last month is asked at S2, S3, S4 only") for n in notes)
     no_answer = primary & cells["col"].eq(MISSING).to_numpy()
     assert (cells.loc[no_answer, "n"] > 0).all()  # primary pupils not asked: counted, and protected as usual
     assert (out.loc[no_answer, "reason"] != gate.NO_SUCH_PUPILS).all()
@@ -69,6 +71,10 @@ def test_a_filter_on_answers_to_a_routed_question_empties_the_stages_never_asked
     with_no_answer = CrossTab(rows="stage", cols="sex", filters=((SMOKED, ("0", "1", MISSING)),))
     cells, empty = view_cells(sample_dataset, with_no_answer)
     assert not empty.any()  # 'no answer' keeps pupils of every stage: nothing is structural
+    notes = service.crosstab(sample_dataset, answered, "count", Rules()).notes
+    assert "The filter on Smoked or vaped in the last month keeps pupils at S2, S3, S4 only, the stages asked it." \
+        in notes
+    assert not any("asked" in n for n in service.crosstab(sample_dataset, with_no_answer, "count", Rules()).notes)
     by_sex = CrossTab(rows="sex", cols="bullied", filters=((SMOKED, ("1",)),))
     assert not view_cells(sample_dataset, by_sex)[1].any()  # every sex has pupils at S2-S4
 
