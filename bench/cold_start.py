@@ -13,8 +13,9 @@ started to:
 - chart: the first chart's canvas or SVG is in the page with a size (vega has drawn it);
 - done: the script has finished its first run;
 - cpu: CPU seconds the server process had used by then (a figure other load on the machine hardly changes);
-- warm-up: how long the server's warm-up took until pages could run, from its log (it starts about when the
-  server is ready: the first page run waits for it when ready + warm-up is later than script);
+- warm-up: how long the server's warm-up took to import what the pages import and open the data, from its log
+  (it starts about when the server is ready: the first page run waits for it when ready + warm-up is later than
+  script);
 - warm: the same page opened again on the now warm server, from navigation to chart (the browser's own share).
 
 A warm-up run comes first and is not counted (printed as "w"): the compiled .pyc files and the dataset's cache
@@ -111,7 +112,7 @@ def one_run(browser, view: str, env: dict, log: Path, python: str) -> dict[str, 
         page.wait_for_function("() => window.__cold && 'chart' in window.__cold", timeout=60_000, polling=50)
         times["warm"] = page.evaluate("() => window.__cold.chart") / 1000 - opened
         context.close()
-        warmed = re.search(r"Warmed up: pages ready in ([\d.]+) s", log.read_text())
+        warmed = re.search(r"Warmed up: .* the data open in ([\d.]+) s", log.read_text())
         if warmed:
             times["warm-up"] = float(warmed.group(1))
         return times

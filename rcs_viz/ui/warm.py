@@ -5,8 +5,8 @@ loads and starts Streamlit's JavaScript and the server has nothing to do. The fi
 of its own importing pandas, Altair, DuckDB and SQLAlchemy (1,600 modules) and opening the data, which is most of
 a cold start. `streamlit run app.py` serves app.py's `st.App`, whose lifespan (`lifespan`) starts a thread that
 does that work as the server starts (`warm`), through the same imports and cached calls a page makes, so the
-first page run finds them done. The router waits (`wait`) until the thread has done what the pages import, so a
-page never imports a module while the thread is half-way through importing it.
+first page run finds them done. The router waits (`wait`) until the thread has done the pages' imports, so a page
+never imports a module while the thread is half-way through importing it.
 
 Nothing here shows or computes a figure: the data is opened, not queried for counts, so no view is released and
 the protection across views records nothing.
@@ -32,7 +32,7 @@ THREAD = "warm-up"
 
 _log = get_logger(__name__)  # Streamlit's handler and level: the line shows in the server's log like its own
 _thread: threading.Thread | None = None
-_ready = threading.Event()  # set once the pages' imports are done and the data is open, or the warm-up stopped
+_ready = threading.Event()  # set once the pages' imports are done, or the warm-up stopped
 
 
 def styler_without_matplotlib() -> None:
@@ -72,22 +72,13 @@ def _streamlit_first_times() -> None:
     st.empty()
 
 
-def _open_data() -> None:
-    """Open the configured data and its DuckDB connection through the pages' cached calls."""
-    from rcs_viz.engine import service
-    from rcs_viz.ui import session
-
-    service.schema(session.dataset())  # the first query opens the connection (0.1-0.2 s)
-
-
-def _for_pages() -> None:
-    """What a page run needs before it can draw: its imports, Streamlit's first times, the data."""
+def _imports() -> None:
+    """What a page run imports, and what Streamlit does once per process on the way to its first elements."""
     gc.disable()  # some 125,000 new objects: the cycle collector would walk them over and over as they came
     try:
         styler_without_matplotlib()
         import_pages()
         _streamlit_first_times()
-        _open_data()
     finally:
         gc.enable()
 
@@ -98,21 +89,25 @@ def _outside_page_runs(record: logging.LogRecord) -> bool:
 
 
 def warm() -> None:
-    """Ready what the pages need, let them run (`wait`), then open the server store; say so in the log.
+    """Do the pages' imports, let pages run (`wait`), then open the data and the server store; say so in the log.
 
-    The server store (SQLAlchemy, 0.15-0.4 s) comes last and pages do not wait for it: most page runs ask for it
-    only after their table and chart, to list the saved views; one that needs it sooner (a story's step, a
-    presented view judged against what the server showed before) waits on the cached call the warm-up is in.
+    The data and the store are opened through the pages' own cached calls, so a page that asks for one while the
+    warm-up is opening it waits for that call, under the call's spinner ("Opening the data…" while a new data
+    file is read in, which can take minutes), rather than on a blank page. A page asks for the data first thing;
+    most ask for the store (SQLAlchemy, 0.15-0.4 s) only after their table and chart, to list the saved views.
     """
     started = time.perf_counter()
     quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
     quiet.addFilter(_outside_page_runs)
     try:
-        _for_pages()
-        pages_ready = time.perf_counter() - started
+        _imports()
+        imported = time.perf_counter() - started
         _ready.set()
+        from rcs_viz.engine import service  # imported by the pages: found, not loaded
         from rcs_viz.ui import session
 
+        service.schema(session.dataset())  # the first query opens the DuckDB connection (0.1-0.2 s)
+        opened = time.perf_counter() - started
         session.store()
     except Exception:  # the page runs meet the same problem and show it to their users  # noqa: BLE001
         _log.exception("Warm-up stopped; the page runs do the rest")
@@ -120,8 +115,8 @@ def warm() -> None:
     finally:
         _ready.set()
         quiet.removeFilter(_outside_page_runs)
-    _log.info("Warmed up: pages ready in %.2f s, the server store open in %.2f s (%d modules)", pages_ready,
-              time.perf_counter() - started, len(sys.modules))
+    _log.info("Warmed up: the pages' imports done in %.2f s, the data open in %.2f s, the server store in %.2f s "
+              "(%d modules)", imported, opened, time.perf_counter() - started, len(sys.modules))
 
 
 def start() -> None:
@@ -133,7 +128,7 @@ def start() -> None:
 
 
 def wait() -> None:
-    """Wait until the pages may run (`warm`), if a warm-up was started (a page run under AppTest has none)."""
+    """Wait until the pages' imports are done (`warm`), if a warm-up was started (under AppTest none is)."""
     if _thread is not None:
         _ready.wait()
 

@@ -33,5 +33,5 @@ def test_a_fresh_server_warms_up_before_any_page_is_opened(serving, server_env, 
                 break
             time.sleep(0.1)
         text = log.read_text()
-    assert "Warmed up: pages ready in" in text and "the server store open" in text, text[-3000:]
+    assert "Warmed up: the pages' imports done in" in text and "the data open in" in text, text[-3000:]
     assert "Warm-up stopped" not in text and "Traceback" not in text, text[-3000:]
