@@ -206,9 +206,47 @@ def finish(chart, title: str, subtitle: list[str], height: float, scale: float, 
     config["view"] = alt.ViewConfig(stroke=None)
     finished.config = config
     spec = spec_of(finished, validate=False)
-    spec["title"]["subtitle"] = list(subtitle)  # its sentences whole, not broken where a line was
-    finished.description = describe(spec)
+    # its sentences whole, not broken where a line was
+    finished.description = describe({**spec, "title": {**spec["title"], "subtitle": list(subtitle)}})
+    object.__setattr__(finished, SCREEN, _for_screen(spec, finished.description))  # not a Vega-Lite property
     return finished
+
+
+SCREEN = "screen_spec"  # the attribute of a finished chart that holds its spec as a page draws it (`screen_spec`)
+
+
+def screen_spec(chart) -> dict | None:
+    """The spec a page draws of a chart as `finish` left it (made there with the description's spec), or None for
+    any other chart (a copy of a finished one is another chart: its properties may have changed).
+
+    Streamlit makes a chart's spec again from the Altair chart on every page run that draws it (a few ms, a fifth of
+    an Explore rerun's own work); drawn from this one (`st.vega_lite_chart`), a chart is made into a spec once, and
+    a cached chart never again. Its data are inline values, which Streamlit sends as it sends a chart's own.
+    """
+    return chart.__dict__.get(SCREEN)
+
+
+def _for_screen(spec: dict, description: str) -> dict:
+    """`spec` as Streamlit would make it from the chart: with its description, its subtitle chosen by width
+    (`on_screen`), and without the settings of Altair's default theme, which Streamlit turns off while it makes a
+    chart's spec (a continuous view of 300 px; a chart here sets no such size of its own)."""
+    out = on_screen({**spec, "title": dict(spec["title"]), "usermeta": dict(spec.get("usermeta") or {})})
+    out["description"] = description
+    if alt.theme.active == "default":
+        _drop_settings(out, alt.theme.get()())
+    return out
+
+
+def _drop_settings(spec: dict, settings: dict) -> None:
+    """Take out of `spec` (in place, copying what it changes) each setting that equals one of `settings`."""
+    for key, value in settings.items():
+        if isinstance(value, dict) and isinstance(spec.get(key), dict):
+            spec[key] = dict(spec[key])
+            _drop_settings(spec[key], value)
+            if not spec[key]:
+                del spec[key]
+        elif key in spec and spec[key] == value:
+            del spec[key]
 
 
 def spec_of(chart, validate: bool = True) -> dict:

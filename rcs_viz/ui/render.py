@@ -297,6 +297,17 @@ def _unchecked(c):
     return out
 
 
+def _draw_finished(c) -> None:
+    """A chart drawn from the spec `figures.finish` made of it (`figures.screen_spec`), where it has one: Streamlit
+    does not make it again from the Altair chart. Else as `draw` draws it."""
+    spec = figures.screen_spec(c)
+    if spec is None:
+        draw(c)
+    else:
+        st.vega_lite_chart(spec=spec, width="stretch" if getattr(c, "width", None) == "container" else "content",
+                           height="content")
+
+
 def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, missing: list[str] = (),
           show_ci: bool = False) -> None:
     """The chart (small multiples in columns, under their heading and legend), and a note naming what it leaves out.
@@ -305,13 +316,13 @@ def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, 
     the figure itself is drawn. `missing` names the cells the chart leaves out (`charts.drawable`).
     """
     drawn, columns = on_screen or ([figure], 1)
-    draw(drawn[0])
+    _draw_finished(drawn[0])
     panels = drawn[1:]
     for start in range(0, len(panels), columns):
         cells = st.columns(columns) if columns > 1 else [st.container()]
         for cell, c in zip(cells, panels[start:start + columns]):
             with cell:
-                draw(c)
+                _draw_finished(c)
     laid = session.table(result, show_ci)
     if missing:
         shown = ", ".join(escape(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
