@@ -330,8 +330,11 @@ def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, 
         why = "protected, base too small or no such pupils" if nobody else "protected or base too small"
         st.caption(f"Not drawn ({why}): {shown}.")
     if not presenter.active():  # the chart's figures, every cell read in words (a grid reads a protected one as empty)
-        with st.expander("Chart as a table", icon=":material/table_rows:"):
-            st.table(laid.words)
+        # Drawn once opened (as the link box, `copy_link`): a table whose every cell is Markdown was a twelfth of a
+        # rerun's work on the server, and more in the browser, for a box that is closed unless a reader opens it.
+        box = st.expander("Chart as a table", icon=":material/table_rows:", key="chart_table", on_change="rerun")
+        if box.open:
+            box.table(laid.words)
 
 
 def downloads(stem: str, csv, excel, charts: dict[str, object] | None = None, lines=(), key: str = "") -> None:

@@ -13,8 +13,10 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from grids import shown_text
 
 from rcs_viz.data.dictionary import MISSING_LABEL
+from rcs_viz.output import tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 import attacks  # noqa: E402  (tests/unit: the attack families, shared with the engine tests and the bench)
@@ -37,11 +39,23 @@ def link(query) -> dict:
     return params
 
 
+def on_screen(at) -> pd.DataFrame | None:
+    """The view's table as on screen, its row labels as the index: presented, the plain table; at a desk, its
+    grid's body and then its All row, each cell as the grid draws it (a hidden one is blank or its marker)."""
+    if at.table:
+        return at.table[0].value
+    if not at.dataframe:
+        return None
+    frame = pd.concat([shown_text(g) for g in at.dataframe[:2]], ignore_index=True)
+    frame = frame.drop(columns=tables.NOT_SHOWN, errors="ignore")
+    return frame.set_index(frame.columns[0])
+
+
 def read(at, query, d, plain) -> SimpleNamespace:
     """The page's table back as cells (codes, shown count or hidden), as the attack helpers read a result."""
-    if not at.table:  # too few left by the filters: nothing shown
+    table = on_screen(at)
+    if table is None:  # too few left by the filters: nothing shown
         return SimpleNamespace(cells=pd.DataFrame(columns=["panel", "row", "col", "status", "count"]))
-    table = at.table[0].value
 
     def code(var, label):
         label = plain(label)

@@ -123,3 +123,14 @@ def test_stacking_column_percentages_is_refused_in_words(run, plain):
     assert "add up to 100 down each column" in captions
     at = run({"rows": "simd", "cols": "bullied", "measure": "row_pct", "stacked": "1"})
     assert "not stacked" not in plain(" ".join(c.value for c in at.caption))
+
+
+def test_the_chart_as_a_table_is_drawn_once_opened_and_reads_markers_in_words(run, plain):
+    at = run({"rows": "school", "cols": "sex", "f.cluster": ["101"]})
+    assert [e.label for e in at.expander if e.label == "Chart as a table"] and not at.table  # closed: not drawn
+    at.session_state["chart_table"] = True  # a reader opens it
+    at.run()
+    cells = [plain(v) for v in at.table[0].value.to_numpy().ravel()]
+    assert "protected" in cells and tables.SUPPRESSED not in cells
+    at.selectbox(key="x_cols").set_value("simd").run()  # it stays open, with the new view's figures
+    assert "1 (most deprived)" in [plain(c) for c in at.table[0].value.columns]
