@@ -22,10 +22,12 @@ A warm-up run comes first and is not counted (printed as "w"): the compiled .pyc
 then exist, as on any server after its first start.
 
 Prints each run and the median, and the import time of the modules the Explore page needs, taken from
-`python -X importtime` (cumulative microseconds of each top-level import) with the largest imports named.
+`python -X importtime` (cumulative microseconds of each top-level import) with the largest imports named; and the
+CPU seconds of a fresh process's first Explore run under AppTest without and with the warm-up before it (figures
+other load hardly changes).
 Goal: chart under 3 s.
 
-    python bench/cold_start.py [--runs 5] [--view 'explore?rows=simd&wave=2019'] [--python VENV/bin/python]
+    python bench/cold_start.py [--runs 5] [--pairs 3] [--view 'explore?rows=simd&wave=2019'] [--python VENV/bin/python]
 """
 
 from __future__ import annotations
@@ -124,6 +126,38 @@ def one_run(browser, view: str, env: dict, log: Path, python: str) -> dict[str, 
             proc.kill()
 
 
+# A fresh process's first Explore run under AppTest, with or without the server's warm-up before it (argv[1]):
+# the CPU seconds of the warm-up and of the run, each process time of all threads.
+FIRST_RUN = """
+import sys, time
+from streamlit.testing.v1 import AppTest
+from rcs_viz.ui import warm
+started = time.process_time()
+if sys.argv[1] == "warm":
+    warm.warm()
+warmed = time.process_time() - started
+at = AppTest.from_file(sys.argv[2], default_timeout=120)
+at.switch_page("app_pages/explore.py")
+at.query_params.update({"rows": "simd", "wave": "2019"})
+started = time.process_time()
+at.run()
+assert not at.exception and at.get("vega_lite_chart"), at.exception
+print(warmed, time.process_time() - started)
+"""
+
+
+def first_run_cpu(python: str, pairs: int) -> dict[str, list[tuple[float, float]]]:
+    """CPU seconds (warm-up, first Explore run) in fresh processes without and with the warm-up, alternately."""
+    found: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
+    for _ in range(pairs):
+        for mode in found:
+            done = subprocess.run([python, "-c", FIRST_RUN, mode, str(ROOT / "app.py")], cwd=ROOT,
+                                  capture_output=True, text=True, check=True)
+            warmed, run = map(float, done.stdout.split()[-2:])
+            found[mode].append((warmed, run))
+    return found
+
+
 def import_times(python: str) -> tuple[float, dict[str, float]]:
     """Seconds to import the Explore page's modules in a fresh interpreter, and each heavy package's share (the sum
     of its modules' own import times)."""
@@ -151,6 +185,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--view", default="explore?rows=simd&wave=2019")
+    parser.add_argument("--pairs", type=int, default=3,
+                        help="fresh processes timing the first Explore run's CPU without and with the warm-up")
     parser.add_argument("--warmup", type=int, default=1,
                         help="runs first, not counted: compiled .pyc files and the dataset's cache exist, as on any "
                              "server after its first start")
@@ -166,6 +202,10 @@ def main() -> None:
     for name, secs in sorted(heavy.items(), key=lambda h: -h[1]):
         print(f"  {name:<12} {secs:.3f} s")
     print("  (heavy packages not imported: " + ", ".join(h for h in HEAVY if h not in heavy) + ")")
+    print("\nCPU of a fresh process's first Explore run (AppTest), without and with the warm-up before it:")
+    for mode, runs in first_run_cpu(args.python, args.pairs).items():
+        print(f"  {mode}: run " + ", ".join(f"{r:.2f}" for _, r in runs) + " s"
+              + (f" (warm-up {', '.join(f'{w:.2f}' for w, _ in runs)} s)" if mode == "warm" else ""))
 
     from playwright.sync_api import sync_playwright
 
