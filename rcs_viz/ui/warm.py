@@ -33,6 +33,7 @@ THREAD = "warm-up"
 _log = get_logger(__name__)  # Streamlit's handler and level: the line shows in the server's log like its own
 _thread: threading.Thread | None = None
 _ready = threading.Event()  # set once the pages' imports are done, or the warm-up stopped
+_asked = threading.Event()  # set as the first page run begins
 
 
 def styler_without_matplotlib() -> None:
@@ -94,7 +95,8 @@ def warm() -> None:
     The data and the store are opened through the pages' own cached calls, so a page that asks for one while the
     warm-up is opening it waits for that call, under the call's spinner ("Opening the data…" while a new data
     file is read in, which can take minutes), rather than on a blank page. A page asks for the data first thing;
-    most ask for the store (SQLAlchemy, 0.15-0.4 s) only after their table and chart, to list the saved views.
+    most ask for the store (SQLAlchemy, 0.15-0.4 s of CPU) only after their table and chart, to list the saved
+    views: once a page run has begun, the store is left to it, so as not to take CPU from its chart.
     """
     started = time.perf_counter()
     quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
@@ -108,15 +110,17 @@ def warm() -> None:
 
         service.schema(session.dataset())  # the first query opens the DuckDB connection (0.1-0.2 s)
         opened = time.perf_counter() - started
-        session.store()
+        if not _asked.is_set():
+            session.store()
     except Exception:  # the page runs meet the same problem and show it to their users  # noqa: BLE001
         _log.exception("Warm-up stopped; the page runs do the rest")
         return
     finally:
         _ready.set()
         quiet.removeFilter(_outside_page_runs)
-    _log.info("Warmed up: the pages' imports done in %.2f s, the data open in %.2f s, the server store in %.2f s "
-              "(%d modules)", imported, opened, time.perf_counter() - started, len(sys.modules))
+    store = "left to the first page run" if _asked.is_set() else f"in {time.perf_counter() - started:.2f} s"
+    _log.info("Warmed up: the pages' imports done in %.2f s, the data open in %.2f s, the server store %s "
+              "(%d modules)", imported, opened, store, len(sys.modules))
 
 
 def start() -> None:
@@ -129,6 +133,7 @@ def start() -> None:
 
 def wait() -> None:
     """Wait until the pages' imports are done (`warm`), if a warm-up was started (under AppTest none is)."""
+    _asked.set()
     if _thread is not None:
         _ready.wait()
 
