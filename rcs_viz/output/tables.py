@@ -15,7 +15,6 @@ import pandas as pd
 
 from rcs_viz.engine.disclosure.gate import NO_SUCH_PUPILS
 from rcs_viz.engine.service import Protected
-from rcs_viz.output.markdown import escape_frame
 
 SUPPRESSED = "[c]"  # the count is protected
 LOW_BASE = "[b]"    # the count shows, but a %/mean from it would rest on too few
@@ -178,24 +177,22 @@ def grid(result: Protected, show_ci: bool = False) -> Grid:
 
 @dataclass(frozen=True)
 class Layout:
-    """One protected table laid out for a page: its text (`wide`), its sortable grid (`grid`), the markers it holds
-    (`used`, in MARKERS order) and its cells in words (`in_words`, escaped: st.table reads them as Markdown).
+    """One protected table laid out for a page: its text (`wide`), its sortable grid (`grid`) and the markers it
+    holds (`used`, in MARKERS order: the caption's legend, the grid's placeholder, the chart's note).
 
     Made at once, so that a cache of it (`ui.session.table`) spares every later page run showing the table the
-    per-cell work: the chart's table in words alone rebuilt the whole text of the table on each run.
+    per-cell work: the page asked for the table's text three times a run, and rebuilt it each time.
     """
 
     wide: pd.DataFrame
     grid: Grid
     used: tuple[str, ...]
-    words: pd.DataFrame
 
 
 def layout(result: Protected, show_ci: bool = False) -> Layout:
     text = wide(result, show_ci)
     cells = set(text.to_numpy().ravel())
-    return Layout(text, grid(result, show_ci), tuple(m for m in MARKERS if m in cells),
-                  escape_frame(in_words(result, show_ci)))
+    return Layout(text, grid(result, show_ci), tuple(m for m in MARKERS if m in cells))
 
 
 _NUMBER = re.compile(r"^([+\-\u2212]?)(\d[\d,]*(?:\.\d+)?)$")

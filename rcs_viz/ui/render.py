@@ -334,7 +334,7 @@ def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, 
         # rerun's work on the server, and more in the browser, for a box that is closed unless a reader opens it.
         box = st.expander("Chart as a table", icon=":material/table_rows:", key="chart_table", on_change="rerun")
         if box.open:
-            box.table(laid.words)
+            box.table(escape_frame(tables.in_words(result, show_ci)))
 
 
 def downloads(stem: str, csv, excel, charts: dict[str, object] | None = None, lines=(), key: str = "") -> None:

@@ -108,3 +108,14 @@ def test_escaped_text_inside_the_apps_own_markdown_stays_text():
     assert out.tags == ["p", "strong", "ul", "li"]
     text = "".join(out.text).replace(JOINER, "")
     assert "Need: [Sign in again](https://evil.example/x)" in text and "**not bold** www.evil.example" in text
+
+
+def test_a_frame_is_escaped_in_its_cells_headers_and_index():
+    import pandas as pd
+
+    from rcs_viz.output.markdown import escape_frame
+
+    frame = pd.DataFrame({"[x](y)": ["*a*", 3]}, index=pd.Index(["<b>", "ok"], name="_i_"))
+    out = escape_frame(frame)
+    assert out.columns[0] == escape("[x](y)") and out.index.name == escape("_i_")
+    assert out.index[0] == escape("<b>") and out.iloc[0, 0] == escape("*a*") and out.iloc[1, 0] == 3

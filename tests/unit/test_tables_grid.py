@@ -129,15 +129,12 @@ def test_no_stacking_without_columns_with_intervals_or_for_means(sample_dataset)
     assert charts.stacking(pct, False) == (False, None)
 
 
-def test_a_layout_names_the_markers_its_table_holds_and_reads_them_in_escaped_words(sample_dataset, school_pct):
+def test_a_layout_names_the_markers_its_table_holds(sample_dataset, school_pct):
     """`tables.layout` is what the page draws of a table, cached per table: its markers (the caption's legend and
-    the grid's placeholder) are those its text holds, and its table in words is escaped Markdown."""
+    the grid's placeholder) are those its text holds."""
     laid = tables.layout(school_pct, show_ci=True)
     text = set(tables.wide(school_pct, show_ci=True).to_numpy().ravel())
     assert laid.used == tuple(m for m in tables.MARKERS if m in text) and len(laid.used) == 2
     assert laid.grid.text.equals(tables.grid(school_pct, True).text)
-    words = set(laid.words.to_numpy().ravel())
-    assert "protected" in words and tables.SUPPRESSED not in words
-    assert all(not isinstance(w, str) or "(" not in w or "\\(" in w for w in words)  # intervals' brackets escaped
     counts = tables.layout(service.crosstab(sample_dataset, CrossTab(rows="sex"), "count", Rules()))
     assert counts.used == ()
