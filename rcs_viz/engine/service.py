@@ -133,8 +133,12 @@ def _codes_in_data(db_path: Path, dictionary: Dictionary, name: str, within: tup
 
 
 def structural(dictionary: Dictionary, filters) -> tuple:
-    """The filters on places and stages: public structure (which schools a cluster has), not facts about pupils."""
-    return tuple((n, c) for n, c in filters if n in dictionary and dictionary[n].role in STRUCTURE)
+    """The filters on places and stages: public structure (which schools a cluster has), not facts about pupils.
+
+    Not one that keeps 'no answer': who left their stage or school blank, and where, is about pupils.
+    """
+    return tuple((n, c) for n, c in filters
+                 if n in dictionary and dictionary[n].role in STRUCTURE and MISSING not in c)
 
 
 def categories(dataset: Dataset, name: str, within: tuple = ()) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rcs_viz.data.dictionary import MISSING
 from rcs_viz.engine import db, service
 from rcs_viz.engine.disclosure import gate, system
 from rcs_viz.engine.disclosure.gate import Rules
@@ -149,3 +150,16 @@ def test_school_by_sex_by_stage_answers_and_passes_an_independent_audit(sample_d
     small = np.flatnonzero((s.values < T) & grid_hidden)
     picked = np.random.default_rng(5).choice(small, 25, replace=False)
     assert attacker(s, grid_hidden, picked) == set()  # every shown cell, structural zeros too, held at its value
+
+
+def test_a_place_or_stage_filter_keeping_no_answer_is_not_structure(sample_dataset):
+    """Who left their stage blank, and where, is about pupils: a stage filter that keeps 'no answer' neither
+    narrows a table's places nor makes any cell structural (the sample has no pupil without a stage, so
+    narrowing by it would have shown every cell as a public 0)."""
+    d = sample_dataset.dictionary
+    assert service.structural(d, (("stage", ("2", MISSING)), ("cpp", ("1",)))) == (("cpp", ("1",)),)
+    query = CrossTab(rows="cluster", cols="bullied", filters=(("cpp", ("1",)), ("stage", (MISSING,))))
+    cells, empty = view_cells(sample_dataset, query)
+    assert not empty.any()
+    own = set(service.categories(sample_dataset, "cluster", (("cpp", ("1",)),)))
+    assert set(cells["row"].dropna()) == own  # that CPP's clusters only, as without the stage filter
