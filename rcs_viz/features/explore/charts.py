@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+from altair.utils.data import to_values
 
 from rcs_viz.engine.service import Protected
 from rcs_viz.output import figures
@@ -95,11 +96,17 @@ def on_screen(result: Protected, show_ci: bool = False, stacked: bool = False,
     head = figures.fit(head.properties(width="container", height=1), p.heading, p.subtitle,
                        figures.head_height(p.subtitle, scale, p.legend), scale)
     out = [head]
+    # Every panel's chart is the same chart of its own rows: built once and given each panel's rows as values
+    # (an Altair chart built, and its data frame written out, for each of a school panel's 85 charts took 1.2 s)
+    whole = p.layer(p.data, legend=False).properties(width="container", height=p.height)
+    rows: dict[str, list] = {}
+    for record in to_values(whole.data)["values"]:
+        rows.setdefault(record["panel_label"], []).append(record)
     for panel in p.panels:
-        mine = p.data[p.data["panel_label"] == panel]
-        if not len(mine):
+        if panel not in rows:
             continue
-        view = p.layer(mine, legend=False).properties(width="container", height=p.height)
+        view = whole.copy(deep=False)
+        view.data = alt.InlineData(values=rows[panel])
         out.append(figures.fit(view, panel, [], p.height + 80 * scale, scale))
     return out, 1 if p.long_rows else 2
 
