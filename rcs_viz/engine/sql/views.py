@@ -264,30 +264,31 @@ def base_counts(filters, schema: Mapping[str, str], fingerprinted: bool = True) 
     return f"SELECT {', '.join(select)} FROM {TABLE} GROUP BY depth", params
 
 
+def _code(col: str) -> str:
+    """A quoted column's value as a code: its text, or the 'no answer' key where it is empty."""
+    return f"CASE WHEN {col} IS NULL THEN '{MISSING}' ELSE CAST({col} AS VARCHAR) END"
+
+
 def distinct_codes(name: str, schema: Mapping[str, str], within=()) -> tuple[str, dict]:
     """The codes a categorical column holds (optionally within some filters); no counts."""
-    col = quote(name, schema)
     where, params = where_clause(within, schema)
-    return (f"SELECT DISTINCT CASE WHEN {col} IS NULL THEN '{MISSING}' ELSE CAST({col} AS VARCHAR) END AS code "
-            f"FROM {TABLE}" + (f" {where}" if where else "")), params
+    return (f"SELECT DISTINCT {_code(quote(name, schema))} AS code FROM {TABLE}"
+            + (f" {where}" if where else "")), params
 
 
 def code_combinations(names: tuple[str, ...], schema: Mapping[str, str]) -> tuple[str, dict]:
     """Every combination of codes the columns `names` hold together in the whole table (no filter, every
     wave), as columns c0, c1, ...; no counts. Used for place and stage columns only, whose combinations are
     public structure (which stages a school teaches)."""
-    cols = [quote(n, schema) for n in names]
-    keys = ", ".join(f"CASE WHEN {c} IS NULL THEN '{MISSING}' ELSE CAST({c} AS VARCHAR) END AS c{i}"
-                     for i, c in enumerate(cols))
+    keys = ", ".join(f"{_code(quote(n, schema))} AS c{i}" for i, n in enumerate(names))
     return f"SELECT DISTINCT {keys} FROM {TABLE}", {}
 
 
 def answered_stages(name: str, stage: str, schema: Mapping[str, str]) -> tuple[str, dict]:
     """The stage codes (no answer where none is recorded) of everyone who answered `name`, in the whole
     table, as column c0; no counts. Checks a question's declared routing against the data."""
-    v, s = quote(name, schema), quote(stage, schema)
-    return (f"SELECT DISTINCT CASE WHEN {s} IS NULL THEN '{MISSING}' ELSE CAST({s} AS VARCHAR) END AS c0 "
-            f"FROM {TABLE} WHERE {v} IS NOT NULL"), {}
+    return (f"SELECT DISTINCT {_code(quote(stage, schema))} AS c0 FROM {TABLE} "
+            f"WHERE {quote(name, schema)} IS NOT NULL"), {}
 
 
 def places(school: str, cluster: str, x: str, y: str, schema: Mapping[str, str]) -> tuple[str, dict]:
