@@ -304,46 +304,57 @@ def structurally_empty(dataset: Dataset, query: CrossTab, cells: pd.DataFrame) -
     (telling it would disclose those answers), and nor is a 'no answer' code. The gate shows these cells as 0
     (docs/disclosure.md).
     """
-    d, db_path = dataset.dictionary, dataset.db_path
+    d = dataset.dictionary
     places = [(dim, name) for dim, name in zip(DIMS, query.dims)
               if name is not None and name in d and d[name].role in STRUCTURE]
-    routed_dims = [(dim, asked) for dim, name in zip(DIMS, query.dims)
-                   if name is not None and name in d and (asked := routing(db_path, d, name))]
-    # a filter that keeps only answers (no 'no answer') keeps only pupils at the stages asked
-    routed_filters = [routing(db_path, d, name) for name, codes in query.filters
-                      if name in d and MISSING not in codes and routing(db_path, d, name)]
+    routed_dims, routed_filters = _routed(dataset, query)
     if not places and not routed_dims and not routed_filters:
         return None
     column = {name: dim for dim, name in places}
     names = tuple(column)
-    keys = list(zip(*(cells[column[n]].astype(object) for n in names))) if names else [()] * len(cells)
+    keys = list(zip(*(cells[column[n]].to_numpy(object) for n in names))) if names else [()] * len(cells)
     # a margin (the gate works those out) or 'no answer' (which is about pupils) is never read as structural
-    coded = np.logical_and.reduce([cells[column[n]].notna().to_numpy() & cells[column[n]].ne(MISSING).to_numpy()
-                                   for n in names] + [np.ones(len(cells), bool)])
-    stages = _stages_of(dataset, names, structural(d, query.filters))
-    every_stage = frozenset().union(*stages.values())
-    asked_of_all = functools.reduce(operator.and_, routed_filters, every_stage)  # the stages every cell may hold
-    answers = [(cells[dim].astype(object).to_numpy(), asked) for dim, asked in routed_dims]
-    out = np.zeros(len(cells), bool)
-    for i, key in enumerate(keys):
-        if not coded[i]:
-            continue
-        asked = asked_of_all
-        for codes, routed in answers:  # a cell of answers to a routed question holds only the stages asked it
-            if isinstance(codes[i], str) and codes[i] != MISSING:
-                asked = asked & routed
-        out[i] = not stages.get(key, frozenset()) & asked
-    return out
+    coded = np.logical_and.reduce([_coded(cells[column[n]]) for n in names] + [np.ones(len(cells), bool)])
+    stages = _stages_of(dataset.db_path, d, names, structural(d, query.filters))
+    # the stages any cell may hold; a cell of answers to a routed question holds only the stages asked it
+    asked_of_all = functools.reduce(operator.and_, (asked for _, asked in routed_filters),
+                                    frozenset().union(*stages.values()))
+
+    def holds_nobody(key: tuple, answers: tuple[bool, ...]) -> bool:
+        asked = functools.reduce(operator.and_, (a for yes, (_, _, a) in zip(answers, routed_dims) if yes),
+                                 asked_of_all)
+        return not stages.get(key, frozenset()) & asked
+
+    answers = list(zip(*(_coded(cells[dim]).tolist() for dim, _, _ in routed_dims))) or [()] * len(cells)
+    cells_of = list(zip(keys, answers))
+    nobody = {cell: holds_nobody(*cell) for cell in set(cells_of)}  # the cells of a big table share a few hundred
+    return coded & np.fromiter(map(nobody.__getitem__, cells_of), bool, len(cells))
 
 
-def _stages_of(dataset: Dataset, names: tuple[str, ...], within: tuple) -> dict[tuple, frozenset[str]]:
+def _coded(codes: pd.Series) -> np.ndarray:
+    """Whether each code is a category's: neither a margin (None) nor 'no answer'."""
+    return codes.notna().to_numpy() & codes.ne(MISSING).to_numpy()
+
+
+def _routed(dataset: Dataset, query: CrossTab) -> tuple[list[tuple[str, str, frozenset]], list[tuple[str, frozenset]]]:
+    """The view's questions asked at some stages only (`routing`): as dimensions (dimension, name, stages asked),
+    and as filters that keep only answers, no 'no answer', and so only pupils at the stages asked (name, stages)."""
+    d, db_path = dataset.dictionary, dataset.db_path
+    dims = [(dim, name, asked) for dim, name in zip(DIMS, query.dims)
+            if name is not None and name in d and (asked := routing(db_path, d, name))]
+    filters = [(name, asked) for name, codes in query.filters
+               if name in d and MISSING not in codes and (asked := routing(db_path, d, name))]
+    return dims, filters
+
+
+@lru_cache(maxsize=256)
+def _stages_of(db_path: Path, d: Dictionary, names: tuple[str, ...], within: tuple) -> dict[tuple, frozenset[str]]:
     """For each combination of the place and stage codes `names` in the data (within the structural
     filters `within`), the stage codes found with it; 'no answer' stands for a stage not recorded."""
-    d = dataset.dictionary
     stage = d.by_role("stage")
     extra = tuple(n for n in dict.fromkeys([*(n for n, _ in within), *([stage.name] if stage else [])])
                   if n not in names)
-    present = _combinations(dataset.db_path, d, names + extra)
+    present = _combinations(db_path, d, names + extra)
     position = {n: i for i, n in enumerate(names + extra)}
     kept = [(position[n], set(codes)) for n, codes in within]
     at = position.get(stage.name) if stage else None
@@ -483,22 +494,19 @@ def _notes(query: CrossTab, dictionary: Dictionary) -> tuple[str, ...]:
 
 
 def _routing_notes(dataset: Dataset, query: CrossTab) -> tuple[str, ...]:
-    """Which of the view's questions are asked at some stages only (`routing`), so that a reader takes a row
+    """Which of the view's questions are asked at some stages only (`_routed`), so that a reader takes a row
     of 0s, or a stage all under 'No answer', for the questionnaire's routing and not for a finding."""
     d = dataset.dictionary
     stage = d.by_role("stage")
-    notes = []
-    filtered = {name for name, codes in query.filters if MISSING not in codes}
-    for name in dict.fromkeys([*(n for n in query.dims if n), *filtered]):
-        asked = routing(dataset.db_path, d, name) if name in d else frozenset()
-        if not asked:
-            continue
-        stages = ", ".join(stage.label_of(c) for c in d[name].asked_at)
-        if name in query.dims:
-            notes.append(f"{d[name].label} is asked at {stages} only: its answers elsewhere are 0 (no such "
-                         "pupils), and pupils at other stages are counted under No answer.")
-        else:
-            notes.append(f"The filter on {d[name].label} keeps pupils at {stages} only, the stages asked it.")
+
+    def stages(name: str) -> str:
+        return ", ".join(stage.label_of(c) for c in d[name].asked_at)
+
+    dims, filters = _routed(dataset, query)
+    notes = [f"{d[name].label} is asked at {stages(name)} only: its answers elsewhere are 0 (no such pupils), and "
+             "pupils at other stages are counted under No answer." for name in dict.fromkeys(n for _, n, _ in dims)]
+    notes += [f"The filter on {d[name].label} keeps pupils at {stages(name)} only, the stages asked it."
+              for name, _ in filters if name not in query.dims]
     return tuple(notes)
 
 
