@@ -269,10 +269,14 @@ def sorted_table(frame: pd.DataFrame, key: str | None = None, pinned=(), alt: st
         grid(tables.sortable(frame, pinned), None, key, alt, placeholder="")
 
 
+def _width(c) -> str:
+    """As wide as its column for a chart drawn to fit one (width "container"); else its own width."""
+    return "stretch" if getattr(c, "width", None) == "container" else "content"
+
+
 def draw(c, **kwargs):
     """One chart as wide as its column when it is drawn to fit one (width "container"), at its own height."""
-    width = "stretch" if getattr(c, "width", None) == "container" else "content"
-    return st.altair_chart(_unchecked(c), width=width, height="content", **kwargs)
+    return st.altair_chart(_unchecked(c), width=_width(c), height="content", **kwargs)
 
 
 @functools.cache
@@ -304,8 +308,7 @@ def _draw_finished(c) -> None:
     if spec is None:
         draw(c)
     else:
-        st.vega_lite_chart(spec=spec, width="stretch" if getattr(c, "width", None) == "container" else "content",
-                           height="content")
+        st.vega_lite_chart(spec=spec, width=_width(c), height="content")
 
 
 def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, missing: list[str] = (),
@@ -323,10 +326,9 @@ def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, 
         for cell, c in zip(cells, panels[start:start + columns]):
             with cell:
                 _draw_finished(c)
-    laid = session.table(result, show_ci)
     if missing:
         shown = ", ".join(escape(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-        nobody = tables.NO_PUPILS in laid.used  # a mean over a stage a school lacks
+        nobody = tables.NO_PUPILS in session.table(result, show_ci).used  # a mean over a stage a school lacks
         why = "protected, base too small or no such pupils" if nobody else "protected or base too small"
         st.caption(f"Not drawn ({why}): {shown}.")
     if not presenter.active():  # the chart's figures, every cell read in words (a grid reads a protected one as empty)
