@@ -274,9 +274,17 @@ def _width(c) -> str:
     return "stretch" if getattr(c, "width", None) == "container" else "content"
 
 
-def draw(c, **kwargs):
-    """One chart as wide as its column when it is drawn to fit one (width "container"), at its own height."""
-    return st.altair_chart(_unchecked(c), width=_width(c), height="content", **kwargs)
+def draw(c, height: int | str = "content", **kwargs):
+    """One chart as wide as its column when it is drawn to fit one (width "container"), at its own height.
+
+    Drawn from the spec `figures.finish` made of it (`figures.screen_spec`), where it has one: Streamlit makes a
+    chart's spec again from the Altair chart on every page run that draws it (a few ms a chart), and a chart that
+    `finish` left has had it made once already, for its description. Any other chart as Streamlit makes it.
+    """
+    spec = figures.screen_spec(c)
+    if spec is None:
+        return st.altair_chart(_unchecked(c), width=_width(c), height=height, **kwargs)
+    return st.vega_lite_chart(spec=spec, width=_width(c), height=height, **kwargs)
 
 
 @functools.cache
@@ -301,16 +309,6 @@ def _unchecked(c):
     return out
 
 
-def _draw_finished(c) -> None:
-    """A chart drawn from the spec `figures.finish` made of it (`figures.screen_spec`), where it has one: Streamlit
-    does not make it again from the Altair chart. Else as `draw` draws it."""
-    spec = figures.screen_spec(c)
-    if spec is None:
-        draw(c)
-    else:
-        st.vega_lite_chart(spec=spec, width=_width(c), height="content")
-
-
 def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, missing: list[str] = (),
           show_ci: bool = False) -> None:
     """The chart (small multiples in columns, under their heading and legend), and a note naming what it leaves out.
@@ -319,13 +317,13 @@ def chart(result: Protected, figure, on_screen: tuple[list, int] | None = None, 
     the figure itself is drawn. `missing` names the cells the chart leaves out (`charts.drawable`).
     """
     drawn, columns = on_screen or ([figure], 1)
-    _draw_finished(drawn[0])
+    draw(drawn[0])
     panels = drawn[1:]
     for start in range(0, len(panels), columns):
         cells = st.columns(columns) if columns > 1 else [st.container()]
         for cell, c in zip(cells, panels[start:start + columns]):
             with cell:
-                _draw_finished(c)
+                draw(c)
     if missing:
         shown = ", ".join(escape(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
         nobody = tables.NO_PUPILS in session.table(result, show_ci).used  # a mean over a stage a school lacks
@@ -400,10 +398,9 @@ def comparison(result, figure, title: str, source: str, stem: str, chart_key: st
     event = None
     if figure is not None:
         kwargs = dict(key=chart_key, on_select="rerun", selection_mode="pick") if chart_key else {}
-        if getattr(figure, "width", None) == "container":  # rank, trend, gradient: as wide as the column
-            event = draw(figure, **kwargs)
-        else:  # the spine: its own width and height
-            event = st.altair_chart(_unchecked(figure), width="content", height=figure.usermeta["height"], **kwargs)
+        # rank, trend, gradient: as wide as the column, at their own height; the spine: its own width and height
+        height = "content" if getattr(figure, "width", None) == "container" else figure.usermeta["height"]
+        event = draw(figure, height=height, **kwargs)
     hidden = getattr(result, "protected", None)
     if hidden:
         st.caption(f"Not drawn (protected or base too small): {', '.join(escape(h) for h in hidden[:12])}"
