@@ -8,6 +8,11 @@ Caching has one home per layer: the library memoises pure lookups with
 `functools.lru_cache`; Streamlit's `st.cache_data` / `st.cache_resource`
 appear only here, keyed by the data file, the question and the rules, so a
 result is shared by every session asking the same question under the same rules.
+
+Each `st.cache_data` here is bounded by bytes (`max_size`, the pickled bytes Streamlit keeps, dropping the least
+recently used), not by entries: a school table of 12,000 cells pickles to 1.7 MB and a two-way table of 20
+cells to 3 KB, so a count of entries bounded nothing. Together they keep at most `CACHED_MB` per server process
+(docs/serving.md); a view seen again within that is still found.
 """
 
 from __future__ import annotations
@@ -26,6 +31,16 @@ from rcs_viz.engine.load import Dataset, load_dataset
 from rcs_viz.output.markdown import escape
 
 KEY = "rcs_dataset"
+
+# The byte budget of each result cache below, in MB: the big results (Explore's tables, charts and layouts) get
+# most; Compare's results and report packs are asked for less often. Their sum is what a process may hold.
+BUDGET_MB = {"_crosstab": 16, "_explore_charts": 8, "_table": 4, "_bases": 2, "_compared": 8, "_fit": 2,
+             "_report_file": 8, "_services_table": 16}
+CACHED_MB = sum(BUDGET_MB.values())
+
+
+def _budget(name: str) -> str:
+    return f"{BUDGET_MB[name]}MB"
 
 
 @st.cache_resource(show_spinner="Opening the data…")
@@ -132,7 +147,7 @@ def store():
     return _store(cfg.store, str(cfg.store_path))
 
 
-@st.cache_data(show_spinner="Counting…", max_entries=512)
+@st.cache_data(show_spinner="Counting…", max_size=_budget("_crosstab"))
 def _crosstab(key: str, _ds: Dataset, _query, measure: str, _rules: Rules):
     """The protected table, handed back as every later run gets it from the cache: a copy through pickle.
 
@@ -170,7 +185,7 @@ def _content(result) -> str:
     return digest
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_size=_budget("_explore_charts"))
 def _explore_charts(key: str, _result, show_ci: bool, stacked: bool, scale: float):
     from rcs_viz.features.explore import charts
 
@@ -190,7 +205,7 @@ def explore_charts(result, show_ci: bool, stacked: bool, scale: float):
     return _explore_charts(_content(result), result, show_ci, stacked, scale)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_size=_budget("_table"))
 def _table(key: str, _result, show_ci: bool):
     from rcs_viz.output import tables
 
@@ -204,7 +219,7 @@ def table(result, show_ci: bool):
     return _table(_content(result), result, show_ci)
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
+@st.cache_data(show_spinner=False, max_size=_budget("_bases"))
 def _bases(key: str, _ds: Dataset, _filters, _rules: Rules):
     from rcs_viz.engine import service
 
@@ -236,7 +251,7 @@ def comparators():
         return comparators_mod.EMPTY
 
 
-@st.cache_data(show_spinner="Comparing…", max_entries=256)
+@st.cache_data(show_spinner="Comparing…", max_size=_budget("_compared"))
 def _compared(key: str, kind: str, _ds: Dataset, _args, _rules: Rules, _comps):
     from rcs_viz.features.compare import funnel, model as compare, neighbours, similar
 
@@ -253,7 +268,7 @@ def compared(kind: str, *args):
     return _compared(repr((str(ds.db_path), kind, args, r, comps.source, len(comps.table))), kind, ds, args, r, comps)
 
 
-@st.cache_data(show_spinner="Writing the report…", max_entries=32)
+@st.cache_data(show_spinner="Writing the report…", max_size=_budget("_report_file"))
 def _report_file(key: str, _ds: Dataset, kind: str, unit, _scope, _rules: Rules, _comps, fmt: str) -> bytes:
     from rcs_viz.features.report import model as report, pdf
 
@@ -268,7 +283,7 @@ def report_file(kind: str, unit, scope, fmt: str) -> bytes:
     return _report_file(key, ds, kind, unit, scope, r, comps, fmt)
 
 
-@st.cache_data(show_spinner="Counting…", max_entries=256)
+@st.cache_data(show_spinner="Counting…", max_size=_budget("_fit"))
 def _fit(key: str, _ds: Dataset, _need, _contact, _by, _filters, _rules: Rules):
     from rcs_viz.features.need import model as need
 
@@ -283,7 +298,7 @@ def fit(view):
                 ds, view.need, view.contact, view.by, filters, r)
 
 
-@st.cache_data(show_spinner="Reading the services table…", max_entries=8)
+@st.cache_data(show_spinner="Reading the services table…", max_size=_budget("_services_table"))
 def _services_table(path: str, stamp: float):
     from rcs_viz.features.need import services
 
