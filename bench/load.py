@@ -31,7 +31,8 @@ the changed modules from sys.modules and concurrent runs fail to import
 them; --file-watcher none serves without it. Prints, for 1 client (the baseline) and for
 N: reruns, errors by kind, p50 / p95 / max response, and the server's RSS at
 start / peak / end with its slope in MB/min over the run and over its second
-half, then p95(N) ÷ p95(1). Goals (issue 17): 0 errors, p95 under 1.5 s, no view over 3 s, memory flat.
+half (for runs of 2 minutes or more, each process's RSS at every minute too, to see
+whether it levels off), then p95(N) ÷ p95(1). Goals (issue 17): 0 errors, p95 under 1.5 s, no view over 3 s, memory flat.
 
     python bench/load.py [--clients 20] [--seconds 60] [--rows N] [--think 1.0]
                          [--baseline-seconds 20] [--timeout 30] [--file-watcher none] [--servers 2]
@@ -346,22 +347,29 @@ async def _user(port: int, views: Views, stats: Stats, deadline: float, think: f
         await client.close()
 
 
-async def _sample_rss(pids: list[int], samples: list[tuple[float, float]], stop: asyncio.Event) -> None:
+async def _sample_rss(pids: list[int], samples: list[tuple[float, float]], each: list[tuple[float, ...]],
+                      stop: asyncio.Event) -> None:
+    """Every second: the servers' RSS together into `samples` (time, MB), and each server's into `each`."""
+    def sample() -> None:
+        mb = [_rss_mb(p) for p in pids]
+        samples.append((time.monotonic(), sum(mb)))
+        each.append((time.monotonic(), *mb))
+
     while not stop.is_set():
-        samples.append((time.monotonic(), sum(map(_rss_mb, pids))))
+        sample()
         try:
             await asyncio.wait_for(stop.wait(), 1.0)
         except asyncio.TimeoutError:
             pass
-    samples.append((time.monotonic(), sum(map(_rss_mb, pids))))
+    sample()
 
 
 async def phase(port: int | list[int], pid: int | list[int], views: Views, clients: int, seconds: float,
                 think: float, timeout: float, seed: int) -> dict:
     """`clients` sessions for `seconds`; with several servers (ports), sessions are shared out as a sticky proxy would."""
     ports, pids = ([port] if isinstance(port, int) else list(port)), ([pid] if isinstance(pid, int) else list(pid))
-    stats, samples, stop = Stats(), [], asyncio.Event()
-    sampler = asyncio.create_task(_sample_rss(pids, samples, stop))
+    stats, samples, each, stop = Stats(), [], [], asyncio.Event()
+    sampler = asyncio.create_task(_sample_rss(pids, samples, each, stop))
     cpu0, t0, own0 = sum(map(_cpu_s, pids)), time.monotonic(), time.process_time()
     deadline = t0 + seconds
     await asyncio.gather(*(_user(ports[i % len(ports)], views, stats, deadline, think, timeout,
@@ -370,7 +378,7 @@ async def phase(port: int | list[int], pid: int | list[int], views: Views, clien
     cpu, own = sum(map(_cpu_s, pids)) - cpu0, time.process_time() - own0
     stop.set()
     await sampler
-    return {"clients": clients, "wall": wall, "cpu": cpu, "own": own, "stats": stats, "rss": samples}
+    return {"clients": clients, "wall": wall, "cpu": cpu, "own": own, "stats": stats, "rss": samples, "each": each}
 
 
 # --------------------------------------------------------------------------- figures
@@ -413,6 +421,20 @@ def _report(name: str, r: dict) -> None:
     half = rss[len(rss) // 2:]
     print(f"  server RSS: start {mb[0]:.0f} MB, peak {max(mb):.0f} MB, end {mb[-1]:.0f} MB; "
           f"slope {_slope(rss):+.1f} MB/min (second half {_slope(half):+.1f} MB/min)")
+    if r["wall"] >= 120:
+        print("  RSS per minute, MB (each process): " + _per_minute(r["each"]))
+
+
+def _per_minute(each: list[tuple[float, ...]]) -> str:
+    """Each process's RSS at the start and at every whole minute after, and at the end: whether it levels off."""
+    t0, picked, minute = each[0][0], [], 0
+    for sample in each:
+        if sample[0] - t0 >= minute * 60:
+            picked.append((minute, sample[1:]))
+            minute += 1
+    picked.append(((each[-1][0] - t0) / 60, each[-1][1:]))
+    return ", ".join(f"{m:g} min " + " / ".join(f"{mb:.0f}" for mb in mbs) for m, mbs in
+                     [(round(m, 1), mbs) for m, mbs in picked])
 
 
 def _server_log_errors(log: Path) -> int:
