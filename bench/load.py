@@ -432,9 +432,8 @@ def _per_minute(each: list[tuple[float, ...]]) -> str:
         if sample[0] - t0 >= minute * 60:
             picked.append((minute, sample[1:]))
             minute += 1
-    picked.append(((each[-1][0] - t0) / 60, each[-1][1:]))
-    return ", ".join(f"{m:g} min " + " / ".join(f"{mb:.0f}" for mb in mbs) for m, mbs in
-                     [(round(m, 1), mbs) for m, mbs in picked])
+    return ", ".join(f"{m} min " + " / ".join(f"{mb:.0f}" for mb in mbs) for m, mbs in picked) \
+        + f", end ({(each[-1][0] - t0) / 60:.1f} min) " + " / ".join(f"{mb:.0f}" for mb in each[-1][1:])
 
 
 def _server_log_errors(log: Path) -> int:
