@@ -10,9 +10,14 @@ server settings. The two pages are served side by side and their changes
 taken in turn, one of each, so both meet the same load on a shared machine
 (timed one page after the other, a burst of load during either skewed the
 ratio by several times). Prints too the browser's own main-thread time in each change (DevTools' TaskDuration:
-script, style, layout), which a page's server-side cost does not show. Goal: p95 under 300 ms.
+script, style, layout), which a page's server-side cost does not show, and with --profile where that time goes
+in Explore's changes: a sampling profile of the page's JavaScript, each sample's own time summed by the part of
+Streamlit's frontend whose file it ran in (React, styling, the select widgets, the grid, Vega) or by what the
+browser did outside JavaScript ("(program)": style, layout, paint, and the profiler's own work; a trace of the same
+changes put style and layout under 20 ms a change); garbage collection. Profiling slows the page, so with
+--profile the times are not comparable with a run without it. Goal: p95 under 300 ms.
 
-    python bench/explore_browser.py [--rows 1000000]
+    python bench/explore_browser.py [--rows 1000000] [--profile]
 """
 
 from __future__ import annotations
@@ -74,14 +79,56 @@ def _timed(page, prepare) -> tuple[float, float]:
     start = time.perf_counter()
     action()
     page.wait_for_function(SETTLED, arg=before, timeout=30_000, polling="raf")
-    return (time.perf_counter() - start) * 1000, (_busy(page.cdp) - busy) * 1000
+    took, spent = (time.perf_counter() - start) * 1000, (_busy(page.cdp) - busy) * 1000
+    if getattr(page, "after", None):
+        page.after()
+        page.after = None
+    return took, spent
 
 
 def _measured(page):
     """The page with a DevTools session that reads its main thread's time (`_busy`)."""
     page.cdp = page.context.new_cdp_session(page)
     page.cdp.send("Performance.enable")
+    page.cdp.send("Profiler.enable")
+    page.parts = {}
     return page
+
+
+# Streamlit's frontend files by the part of it they hold (the first prefix a file name starts with), for --profile.
+PARTS = (("React", ("react-dom.",)), ("styling (Emotion)", ("emotion-", "styled-components.")),
+         ("select widgets", ("useSyncComboBox", "useCollection.", "useMenuTrigger.", "useFloatingOverlay.",
+                             "Multiselect.", "Selectbox.", "Input.", "useTextField.", "useField.", "useLabel.")),
+         ("grid", ("DataFrame.", "recordbatch.", "Quiver.", "arrowFormatUtils.")),
+         ("Vega", ("embed.", "vega-interpreter.", "ArrowVegaLiteChart.")),
+         ("Markdown", ("StreamlitMarkdown.",)), ("Streamlit core", ("index.", "protobuf.")),
+         ("not JavaScript", ("(program)",)), ("garbage collection", ("(garbage collector)",)))
+
+
+def _part(frame: dict) -> str:
+    name = frame["url"].rsplit("/", 1)[-1] or frame["functionName"]
+    return next((part for part, prefixes in PARTS if name.startswith(prefixes)), "other")
+
+
+def _profiled(page, prepare):
+    """`prepare` (as `_timed` takes it) with the page's JavaScript profiled through the timed part; adds each
+    sample's own time to `page.parts` by `_part`."""
+    def profiled():
+        action = prepare()
+
+        def run():
+            page.cdp.send("Profiler.start")
+            action()
+        page.after = lambda: _add_profile(page, page.cdp.send("Profiler.stop")["profile"])
+        return run
+    return profiled
+
+
+def _add_profile(page, profile: dict) -> None:
+    nodes = {n["id"]: n["callFrame"] for n in profile["nodes"]}
+    for sample, delta in zip(profile["samples"], profile["timeDeltas"]):
+        if nodes[sample]["functionName"] != "(idle)":
+            page.parts[_part(nodes[sample])] = page.parts.get(_part(nodes[sample]), 0.0) + delta / 1000
 
 
 def _multiselect(page, label: str):
@@ -139,6 +186,7 @@ def _stop(server: subprocess.Popen) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--profile", action="store_true", help="where the browser's time in Explore's changes goes")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -182,7 +230,7 @@ def main() -> None:
                 took, spent = _timed(floor, on_floor)
                 bare.append(took)
                 bare_busy.append(spent)
-                took, spent = _timed(page, act)
+                took, spent = _timed(page, _profiled(page, act) if args.profile else act)
                 times.append(took)
                 busy.append(spent)
         finally:
@@ -216,6 +264,12 @@ def main() -> None:
           f"(goal: ≤ 1.2× at p95)")
     print(f"  the browser's main thread in a change (click to updated table): Explore p50 "
           f"{statistics.median(busy):.0f} ms, bare page p50 {statistics.median(bare_busy):.0f} ms")
+    if args.profile:
+        spent = sum(page.parts.values())
+        print("  where Explore's main-thread time goes (a sampling profile, which slows the page: its share of each "
+              "part, not the times above):")
+        for part, ms in sorted(page.parts.items(), key=lambda kv: -kv[1]):
+            print(f"    {part:<22} {100 * ms / spent:5.1f} %")
     print("  each change: " + " ".join(f"{t:.0f}" for t in times))
     print("  bare page's: " + " ".join(f"{t:.0f}" for t in bare))
 
