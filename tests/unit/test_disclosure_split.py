@@ -172,6 +172,58 @@ def test_a_cell_pinned_within_its_own_schools_table_fails_without_a_whole_table_
     assert ranges.model is None  # the whole table's model is made at its first LP: there was none
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(patterns())
+def test_a_shown_items_reduced_cost_from_the_lines_duals_is_the_one_its_fixed_column_gets(case):
+    """A big table's whole-table model holds its hidden items only, so the partner rule reads a shown item's
+    reduced cost off the lines' duals (its cost 0, less the duals of its lines). On a model with every item a
+    column that is exactly what HiGHS reports for the shown item's fixed column, and on the hidden items' model
+    the same formula gives the reduced costs HiGHS reports for its own columns."""
+    s, hidden = case
+    small = np.flatnonzero(hidden & (s.values < T))
+    if not small.size or system.highs() is None:
+        return
+    items = np.flatnonzero(hidden)
+    every = system.Model.of_lines(s.values, s.blocks)
+    lines = system.touching(s, np.ones(s.size, bool))
+    a, b = system.equations(s, hidden)
+    only = system.Model(a, b, s.values[items], s.values[items])
+    for item in small[:3]:
+        c = np.zeros(len(items))
+        c[np.searchsorted(items, item)] = -1.0  # its greatest value
+        res = every.solve(items, c, 0.0, np.inf)
+        if res is None or res.status != 0:
+            continue
+        assert np.allclose(res.dual[~hidden], -(lines.T @ res.row_dual)[~hidden], atol=1e-9)
+        res = only.solve(np.arange(len(items)), c, 0.0, np.inf)
+        assert np.allclose(res.dual, c - a.T @ res.row_dual, atol=1e-9)
+
+
+def test_a_big_tables_cells_left_unsettled_are_pushed_in_groups_twice_as_big_on_a_model_of_its_hidden_items():
+    """Groups of CHUNK first, then what they left in groups of 2 x CHUNK, then the whole table on a model of its
+    hidden items only: the same verdicts as the attacker's."""
+    rng = np.random.default_rng(3)
+    s = grid(rng.choice([0, 1, 2, 4, 9, 12, 30], (9, 4, 3), p=[.2, .2, .15, .15, .1, .1, .1]))
+    hidden = s.values < T
+    system.close_lines(s, hidden, T)
+    sizes = []
+    push_chunks = system.Ranges._push_chunks
+
+    def spy(self, hidden, size, goal):
+        sizes.append(size)
+        return push_chunks(self, hidden, size, goal)
+
+    ranges = system.Ranges(s, T)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(system, "CHUNK", 4)
+        mp.setattr(system.Ranges, "_push_chunks", spy)
+        found = {item for item, *_ in ranges.failures(hidden)}
+    assert hidden.sum() > 16 and sizes == [4, 8]
+    assert found == attacker(s, hidden)
+    if ranges.model is not None:
+        assert ranges.model.h.getNumCol() == hidden.sum()  # the hidden items, not every item of the table
+
+
 def test_without_the_kept_model_the_audit_is_the_same(monkeypatch):
     """A scipy without HiGHS's own module: every LP by linprog afresh, the same verdicts."""
     rng = np.random.default_rng(7)
