@@ -2,7 +2,10 @@
 view's, and a process keeps at most `session.CACHED_MB` of them, dropping the least recently used."""
 
 import dataclasses
+import os
 import pickle
+import subprocess
+import sys
 
 import pytest
 from streamlit.runtime.caching.cache_type import CacheType
@@ -111,3 +114,39 @@ def test_a_hit_is_a_copy_of_its_own(counted):
     again = session.crosstab(VIEWS[0], "count")
     assert len(calls) == 1
     assert again.cells.equals(expected) and "spoiled" not in again.summary
+
+
+FREED = """
+import ctypes, sys
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype, libc.malloc.restype, libc.free.argtypes = Info, ctypes.c_void_p, [ctypes.c_void_p]
+if sys.argv[1] == "session":
+    import rcs_viz.ui.session
+libc.free(libc.malloc(8 << 20))  # glibc's own rule: blocks up to 8 MB now come from its heaps, where they stay when freed
+mapped = libc.mallinfo2().hblkhd
+block = libc.malloc(1 << 20)
+print(libc.mallinfo2().hblkhd - mapped)
+libc.free(block)
+"""
+
+
+def test_a_freed_big_block_goes_back_to_the_system_once_the_session_module_is_imported(root):
+    """A megabyte block (a big table's pickle) is mapped on its own, so freeing it hands it back, even after a bigger
+    block was freed, which by glibc's default makes later blocks come from a heap that keeps them."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").mallinfo2  # noqa: B018 - glibc 2.33 or later, or skip
+    except (OSError, AttributeError):
+        pytest.skip("not glibc")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+
+    def mapped(how: str) -> int:
+        out = subprocess.run([sys.executable, "-c", FREED, how], cwd=root, env=env, capture_output=True, text=True,
+                             check=True)
+        return int(out.stdout.split()[-1])
+
+    assert mapped("plain") == 0  # the default the session module changes
+    assert mapped("session") >= 1 << 20
