@@ -6,16 +6,23 @@ bench prints), and asks the engine for each as the Explore page does: the
 bases left by each filter (`service.bases`), then the protected table
 (`service.crosstab`). Each view is asked once, in one process whose caches
 (categories, structure) are warm, as a server's are after its first views.
-Prints the --top slowest views with their CPU and wall time, and the total
-CPU over all views.
+Prints the --top slowest views with their CPU and wall time and the LP work
+their disclosure audits spent (the gate's units, counted, not timed: a view at
+the budget failed closed), and the total CPU over all views.
 
 With --dump FILE it writes every view's protected output (cells, summary,
 notes, bases) to FILE; with --compare FILE it checks the outputs against
 such a file, exactly (values, dtypes, columns, order), and says how many it
 compared: a speed-up must not change what a view shows.
 
-    python bench/slow_views.py [--views 300] [--seed 2] [--top 12] [--url '/explore?rows=...']
+    python bench/slow_views.py [--views 300] [--seed 2] [--top 12] [--url '/explore?rows=...'] [--urls FILE]
                                [--dump FILE | --compare FILE] [--profile N] [--page] [--again]
+
+--urls FILE adds the links in FILE, one a line: bench/school_band_views.txt
+holds 40 school tables of two banded answers (school x an SDQ band x another
+band or a bullying or safety answer, some filtered on a linked record), the
+kind that ran out of LP work; `--views 0 --urls bench/school_band_views.txt`
+says how many of them spend the whole budget and fail closed.
 
 --profile N prints a cProfile of the N slowest views asked again, each alone.
 --page also times what the page draws from each table (its text and grid,
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import pickle
 import sys
 import time
@@ -75,6 +83,28 @@ def draw(result, view) -> tuple[float, float]:
     return table, time.process_time() - c
 
 
+class Work:
+    """LP work the disclosure audits spent (`system.Ranges`' budget used), per view: a figure other load does
+    not change."""
+
+    def __init__(self):
+        from rcs_viz.engine.disclosure import system
+
+        self.audits, real = [], system.Ranges.__init__
+
+        def spy(ranges, *args, **kwargs):
+            real(ranges, *args, **kwargs)
+            self.audits.append((ranges, ranges.budget))
+
+        system.Ranges.__init__ = spy
+
+    def take(self) -> float:
+        """The work spent since the last call."""
+        spent = sum(start - ranges.budget for ranges, start in self.audits if math.isfinite(start))
+        self.audits.clear()
+        return spent
+
+
 def _output(bases, result) -> dict:
     if result is None:
         return {"bases": bases}
@@ -113,6 +143,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2, help="as bench/load.py's --seed (its load phase uses seed + 1)")
     ap.add_argument("--top", type=int, default=12)
     ap.add_argument("--url", action="append", default=[], help="a view's link, as the load bench prints it")
+    ap.add_argument("--urls", type=Path, help="a file of views' links, one a line")
     ap.add_argument("--dump", type=Path)
     ap.add_argument("--compare", type=Path)
     ap.add_argument("--profile", type=int, default=0)
@@ -128,32 +159,40 @@ def main() -> None:
     ds = load_dataset(cfg.data, cfg.dictionary, cache_dir=cfg.cache_dir, salt=cfg.salt())
     rules = cfg.rules
     views = Views(dictionary, args.seed)
+    if args.urls:
+        args.url += [line.strip() for line in args.urls.read_text().splitlines() if line.strip()]
     urls = list(args.url) + ["/explore?" + views.explore() for _ in range(args.views)]
     warm = Views(dictionary, args.seed + 1000)  # other views: the engine keeps decisions per grid
     for _ in range(20):  # warm the process's caches (categories, structure) as a server's first views do
         ask(ds, rules, _view(warm.explore(), ds))
 
-    timed, outputs, drawn = [], [], {}
+    timed, outputs, drawn, work = [], [], {}, Work()
     for url in urls:
         view = _view(url, ds)
+        work.take()
         t, c = time.perf_counter(), time.process_time()
         bases, result = ask(ds, rules, view)
-        timed.append((time.process_time() - c, time.perf_counter() - t, url))
+        timed.append((time.process_time() - c, time.perf_counter() - t, url, work.take()))
         outputs.append(_output(bases, result))
         if args.page and result is not None:
             drawn[url] = draw(result, view)
-    cpu = sum(c for c, _, _ in timed)
+    cpu = sum(c for c, *_ in timed)
     print(f"{len(urls)} views ({len(args.url)} given, {args.views} random, seed {args.seed}): engine CPU {cpu:.2f} s in all, "
           f"mean {cpu / len(urls) * 1000:.0f} ms a view")
+    from rcs_viz.engine.disclosure.gate import WORK_BUDGET
+
+    closed = sum(lp >= WORK_BUDGET for *_, lp in timed)
+    print(f"  LP work {sum(lp for *_, lp in timed):.0f} units in all; {closed} views spent the whole budget "
+          f"({WORK_BUDGET}) and failed closed")
     if drawn:
         print(f"  and the page's table text and charts: CPU {sum(t + c for t, c in drawn.values()):.2f} s in all")
     slowest = sorted(timed, reverse=True)[:args.top]
-    for c, w, url in slowest:
+    for c, w, url, lp in slowest:
         page = (f"  table {drawn[url][0] * 1000:>5.0f} ms  charts {drawn[url][1] * 1000:>5.0f} ms"
                 if url in drawn else "")
-        print(f"  cpu {c * 1000:>7.0f} ms  wall {w * 1000:>7.0f} ms{page}  {url}")
+        print(f"  cpu {c * 1000:>7.0f} ms  wall {w * 1000:>7.0f} ms  LP work {lp:>5.0f}{page}  {url}")
     if args.again:  # the slowest views asked again under another measure: the same cells, another table
-        for _, _, url in slowest:
+        for _, _, url, _ in slowest:
             view = _view(url, ds)
             other = dataclasses.replace(view, measure="row_pct" if view.measure != "row_pct" else "col_pct",
                                         value=None)
@@ -162,7 +201,8 @@ def main() -> None:
             print(f"  again as {other.measure}: cpu {(time.process_time() - c) * 1000:>7.0f} ms  {url}")
     given = [t for t in timed if t[2] in args.url]
     if given:
-        print(f"  the given views: CPU {sum(c for c, _, _ in given) * 1000:.0f} ms in all")
+        print(f"  the given views: CPU {sum(c for c, *_ in given) * 1000:.0f} ms in all, "
+              f"LP work {sum(lp for *_, lp in given):.0f}")
 
     if args.dump:
         args.dump.write_bytes(pickle.dumps(list(zip(urls, outputs))))
@@ -182,7 +222,7 @@ def main() -> None:
         import cProfile
         import pstats
 
-        for c, _, url in slowest[:args.profile]:
+        for c, _, url, _ in slowest[:args.profile]:
             print(f"\n=== profile ({c * 1000:.0f} ms CPU): {url}")
             view = _view(url, ds)
             prof = cProfile.Profile()
