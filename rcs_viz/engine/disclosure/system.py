@@ -475,6 +475,8 @@ class Ranges:
             # lines, 2,978 hidden on 1,367 lines) and as much faster a solve
             self.model, self.columns, self.lines = None, items, lines
             self._push_chunks(hidden, CHUNK, small)
+        elif self.columns is not None and len(self.columns) < self.system.size:
+            self.model, self.columns, self.lines = None, None, None  # a smaller pattern: every item's model again
         pinned = self._pinned(hidden, items[targets[~self.settled(items[targets])]]) if big else {}
         targets = targets[~np.isin(items[targets], list(pinned))]
         if big and len(items) > 4 * CHUNK:
