@@ -12,13 +12,11 @@ result is shared by every session asking the same question under the same rules.
 Each `st.cache_data` here is bounded by bytes (`max_size`, the pickled bytes Streamlit keeps, dropping the least
 recently used), not by entries: a school table of 12,000 cells pickles to 1.7 MB and a two-way table of 20
 cells to 3 KB, so a count of entries bounded nothing. Together they keep at most `CACHED_MB` per server process
-(docs/serving.md); a view seen again within that is still found. What the process frees goes back to the system
-rather than staying with the C allocator (`_give_back_freed_memory`).
+(docs/serving.md); a view seen again within that is still found.
 """
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import hashlib
 import pickle
@@ -43,31 +41,6 @@ CACHED_MB = sum(BUDGET_MB.values())
 
 def _budget(name: str) -> str:
     return f"{BUDGET_MB[name]}MB"
-
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # glibc's mallopt options (malloc.h)
-
-
-def _give_back_freed_memory() -> None:
-    """Make glibc's malloc hand memory back to the system once it is freed, rather than keep it for later.
-
-    Every page run is a thread of its own, glibc gives threads heaps of their own (up to eight per core), and each
-    heap keeps what its runs freed, in pieces between blocks still in use: with 20 sessions asking for new views,
-    a process's freed but kept memory grew by 35-70 MB in four minutes, more than its caches held, and was still
-    growing. Two heaps, and blocks of 128 KB or more (a table's pickle, a chart's spec) mapped and unmapped on their
-    own rather than cut from a heap, kept it at 2-9 MB (glibc raises that threshold as big blocks are freed, unless
-    it is set). Python's small objects and DuckDB have allocators of their own. Set once, as this module is
-    imported, before most page-run threads exist; nothing is done where the C library is not glibc.
-    """
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return
-    for option, value in ((M_ARENA_MAX, 2), (M_MMAP_THRESHOLD, 128 * 1024), (M_TRIM_THRESHOLD, 128 * 1024)):
-        mallopt(option, value)
-
-
-_give_back_freed_memory()
 
 
 @st.cache_resource(show_spinner="Opening the data…")

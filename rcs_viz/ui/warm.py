@@ -140,6 +140,10 @@ def wait() -> None:
 
 @contextlib.asynccontextmanager
 async def lifespan(_app):
-    """The server's lifespan (`st.App`): warm up as it starts; nothing to undo as it stops."""
+    """The server's lifespan (`st.App`): warm up as it starts, and hand freed memory back to the system
+    (`memory.start`); nothing to undo as it stops."""
+    from rcs_viz.ui import memory
+
+    memory.start()
     start()
     yield

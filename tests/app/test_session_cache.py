@@ -118,35 +118,46 @@ def test_a_hit_is_a_copy_of_its_own(counted):
 
 FREED = """
 import ctypes, sys
-class Info(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+from rcs_viz.ui import memory
 libc = ctypes.CDLL("libc.so.6")
-libc.mallinfo2.restype, libc.malloc.restype, libc.free.argtypes = Info, ctypes.c_void_p, [ctypes.c_void_p]
-if sys.argv[1] == "session":
-    import rcs_viz.ui.session
-libc.free(libc.malloc(8 << 20))  # glibc's own rule: blocks up to 8 MB now come from its heaps, where they stay when freed
-mapped = libc.mallinfo2().hblkhd
-block = libc.malloc(1 << 20)
-print(libc.mallinfo2().hblkhd - mapped)
-libc.free(block)
+libc.malloc.restype, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+def resident():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096
+blocks = [libc.malloc(64 << 10) for _ in range(3200)]  # 200 MB in blocks a heap hands out, each written to
+for b in blocks:
+    ctypes.memset(b, 1, 64 << 10)
+for i, b in enumerate(blocks):
+    if i % 16:  # freed, between blocks still in use: the heap keeps them
+        libc.free(b)
+before = resident()
+if sys.argv[1] == "hand back":
+    assert memory.hand_back()
+print(before - resident())
 """
 
 
-def test_a_freed_big_block_goes_back_to_the_system_once_the_session_module_is_imported(root):
-    """A megabyte block (a big table's pickle) is mapped on its own, so freeing it hands it back, even after a bigger
-    block was freed, which by glibc's default makes later blocks come from a heap that keeps them."""
+def test_memory_freed_between_blocks_in_use_goes_back_to_the_system_when_handed_back(root):
+    """What page runs free between blocks still in use stays with glibc's heap until `memory.hand_back`, which the
+    server does every few seconds (`memory.start`, from its lifespan)."""
     import ctypes
 
     try:
-        ctypes.CDLL("libc.so.6").mallinfo2  # noqa: B018 - glibc 2.33 or later, or skip
+        ctypes.CDLL("libc.so.6").malloc_trim  # noqa: B018 - glibc, or skip
     except (OSError, AttributeError):
         pytest.skip("not glibc")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
 
-    def mapped(how: str) -> int:
+    def freed(how: str) -> int:
         out = subprocess.run([sys.executable, "-c", FREED, how], cwd=root, env=env, capture_output=True, text=True,
                              check=True)
         return int(out.stdout.split()[-1])
 
-    assert mapped("plain") == 0  # the default the session module changes
-    assert mapped("session") >= 1 << 20
+    assert freed("keep") < 10 << 20  # by glibc's default, nothing goes back
+    assert freed("hand back") > 150 << 20
+
+
+def test_the_server_hands_memory_back_from_a_thread_of_its_own():
+    script = "from rcs_viz.ui import memory; import threading; memory.start(); memory.start(); " \
+             "print(sum(t.name == memory.THREAD for t in threading.enumerate()))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "1"
