@@ -13,6 +13,7 @@ of their own. Nothing is done where the C library is not glibc.
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
 
@@ -23,7 +24,9 @@ THREAD = "memory"
 _started = threading.Event()
 
 
+@functools.cache
 def _libc():
+    """glibc, loaded once (the hand-backs ask for it every `EVERY` seconds), or None for another C library."""
     try:
         libc = ctypes.CDLL("libc.so.6")
         return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
