@@ -21,13 +21,18 @@ started to:
 A warm-up run comes first and is not counted (printed as "w"): the compiled .pyc files and the dataset's cache
 then exist, as on any server after its first start.
 
+`--bare` times, in turn with each run, a bare Streamlit page drawing one small Altair chart, its imports done as its
+server starts (before /_stcore/health answers): how long Streamlit itself takes to a first chart on this machine,
+a floor no page of the app can go below, measured under the same load.
+
 Prints each run and the median, and the import time of the modules the Explore page needs, taken from
 `python -X importtime` (cumulative microseconds of each top-level import) with the largest imports named; and the
 CPU seconds of a fresh process's first Explore run under AppTest without and with the warm-up before it (figures
 other load hardly changes).
 Goal: chart under 3 s.
 
-    python bench/cold_start.py [--runs 5] [--pairs 3] [--view 'explore?rows=simd&wave=2019'] [--python VENV/bin/python]
+    python bench/cold_start.py [--runs 5] [--pairs 3] [--view 'explore?rows=simd&wave=2019'] [--bare]
+                               [--python VENV/bin/python]
 """
 
 from __future__ import annotations
@@ -68,6 +73,18 @@ const look = () => {
 };
 new MutationObserver(look).observe(document, {subtree: true, childList: true, attributes: true});
 """
+BARE_APP = """
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+if __name__ == "__main__":
+    st.title("A bare page")
+    bars = pd.DataFrame({"group": list("ABCDEFGHIJ"), "count": range(10, 20)})
+    st.altair_chart(alt.Chart(bars).mark_bar().encode(x="group", y="count"))
+else:
+    app = st.App(__file__)
+"""
 
 
 def _free_port() -> int:
@@ -76,13 +93,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def one_run(browser, view: str, env: dict, log: Path, python: str) -> dict[str, float]:
+def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path = ROOT) -> dict[str, float]:
+    """Start `streamlit run app.py` in `folder` and time the view's first chart (see the module's docstring)."""
     port = _free_port()
     url = f"http://localhost:{port}"
     with open(log, "w") as out:
         start = time.time()
         proc = subprocess.Popen([python, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.headless", "true"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+                                 "--server.headless", "true"], cwd=folder, stdout=out, stderr=subprocess.STDOUT,
+                                env=env)
     try:
         while True:
             try:
@@ -190,6 +209,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1,
                         help="runs first, not counted: compiled .pyc files and the dataset's cache exist, as on any "
                              "server after its first start")
+    parser.add_argument("--bare", action="store_true",
+                        help="time a bare Streamlit page with one chart in turn with each run: Streamlit's own floor")
     parser.add_argument("--python", default=sys.executable,
                         help="the interpreter that runs the server: e.g. a venv of requirements.txt alone, as `make "
                              "run` installs it (the dev venv adds test packages, matplotlib among them, which pandas' "
@@ -218,7 +239,13 @@ def main() -> None:
         (folder / "rcs_explorer.yaml").write_text(f"store: sqlite:///{folder / 'store.sqlite'}\n", encoding="utf-8")
         env["RCS_EXPLORER_CONFIG"] = str(folder / "rcs_explorer.yaml")
     keys = ("ready", "script", "chart", "done", "cpu", "warm-up", "warm")
-    runs = []
+    runs, bare = [], []
+    if args.bare:
+        (folder / "bare").mkdir()
+        (folder / "bare" / "app.py").write_text(BARE_APP, encoding="utf-8")
+        (folder / "bare" / ".streamlit").mkdir()  # the app's server settings, so only the page differs
+        (folder / "bare" / ".streamlit" / "config.toml").write_text(
+            (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
@@ -229,11 +256,22 @@ def main() -> None:
             if i >= 0:
                 runs.append(t)
             print(f"{i + 1 if i >= 0 else 'w':>3}  " + "  ".join(f"{t.get(k, float('nan')):7.2f}" for k in keys), flush=True)
+            if args.bare:
+                t = one_run(browser, "", env, folder / f"bare_{i}.log", args.python, folder / "bare")
+                if i >= 0:
+                    bare.append(t)
+                print(f"{'bare':>5}" + "  ".join(f"{t.get(k, float('nan')):7.2f}" for k in keys), flush=True)
         browser.close()
-    print("med  " + "  ".join(f"{statistics.median([r[k] for r in runs if k in r] or [float('nan')]):7.2f}"
-                              for k in keys))
+    for name, timed in (("med", runs), ("bare", bare)):
+        if timed:
+            print(f"{name:<5}" + "  ".join(
+                f"{statistics.median([r[k] for r in timed if k in r] or [float('nan')]):7.2f}" for k in keys))
     chart = statistics.median(r["chart"] for r in runs)
     print(f"\nfirst chart {chart:.2f} s median of {len(runs)} (goal under 3 s); logs in {folder}")
+    if bare:
+        floor = statistics.median(r["chart"] for r in bare)
+        print(f"a bare Streamlit page's first chart, in turn with those runs: {floor:.2f} s median; the app's page "
+              f"takes {chart - floor:+.2f} s more ({chart / floor:.2f}x)")
 
 
 if __name__ == "__main__":
