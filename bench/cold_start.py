@@ -21,6 +21,10 @@ started to:
 A warm-up run comes first and is not counted (printed as "w"): the compiled .pyc files and the dataset's cache
 then exist, as on any server after its first start.
 
+`--returning` opens every run's page in one browser context kept across the runs, each server on the same port: a
+browser that has opened the app before, whose cache holds Streamlit's script files (their names carry a hash and
+are served as immutable), as a presenter's or a colleague's usually has. The server starts cold all the same.
+
 `--bare` times, in turn with each run, a bare Streamlit page drawing one small Altair chart, its imports done as its
 server starts (before /_stcore/health answers): how long Streamlit itself takes to a first chart on this machine,
 a floor no page of the app can go below, measured under the same load.
@@ -32,7 +36,7 @@ other load hardly changes).
 Goal: chart under 3 s.
 
     python bench/cold_start.py [--runs 5] [--pairs 3] [--view 'explore?rows=simd&wave=2019'] [--bare]
-                               [--python VENV/bin/python]
+                               [--returning] [--python VENV/bin/python]
 """
 
 from __future__ import annotations
@@ -93,9 +97,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path = ROOT) -> dict[str, float]:
-    """Start `streamlit run app.py` in `folder` and time the view's first chart (see the module's docstring)."""
-    port = _free_port()
+def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path = ROOT, port: int | None = None,
+            returning=None) -> dict[str, float]:
+    """Start `streamlit run app.py` in `folder` and time the view's first chart (see the module's docstring), in a
+    new browser context, or in `returning` (a context kept across runs, all on one `port`)."""
+    port = port or _free_port()
     url = f"http://localhost:{port}"
     with open(log, "w") as out:
         start = time.time()
@@ -114,7 +120,7 @@ def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path 
                 raise SystemExit("the server did not start:\n" + log.read_text()[-3000:])
             time.sleep(0.02)
         times = {"ready": time.time() - start}
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = returning or browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.add_init_script(WATCH)
         page.goto(f"{url}/{view}")
@@ -122,7 +128,7 @@ def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path 
                                timeout=60_000, polling=50)
         marks = page.evaluate("() => window.__cold")
         times["cpu"] = cpu_seconds(proc.pid)
-        context.close()
+        page.close() if returning else context.close()
         times.update({k: v / 1000 - start for k, v in marks.items()})
         # The same page again on the now warm server, in a new context: what the browser's part costs alone.
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -209,6 +215,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1,
                         help="runs first, not counted: compiled .pyc files and the dataset's cache exist, as on any "
                              "server after its first start")
+    parser.add_argument("--returning", action="store_true",
+                        help="open every run's page in one browser context kept across the runs (on one port), whose "
+                             "cache holds Streamlit's script files")
     parser.add_argument("--bare", action="store_true",
                         help="time a bare Streamlit page with one chart in turn with each run: Streamlit's own floor")
     parser.add_argument("--python", default=sys.executable,
@@ -249,15 +258,20 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
-        print(f"\ncold start of `streamlit run app.py` to /{args.view} (seconds from process start)")
+        # each page's own port and context when --returning (a browser's cache is kept per origin)
+        kept = {page: (_free_port(), browser.new_context(viewport={"width": 1400, "height": 1000}))
+                for page in ("app", "bare")} if args.returning else {}
+        print(f"\ncold start of `streamlit run app.py` to /{args.view} (seconds from process start), "
+              + ("in a browser that has opened it before" if args.returning else "in a new browser context"))
         print("run  " + "  ".join(f"{k:>7}" for k in keys))
         for i in range(-args.warmup, args.runs):
-            t = one_run(browser, args.view, env, folder / f"streamlit_{i}.log", args.python)
+            t = one_run(browser, args.view, env, folder / f"streamlit_{i}.log", args.python, ROOT, *kept.get("app", ()))
             if i >= 0:
                 runs.append(t)
             print(f"{i + 1 if i >= 0 else 'w':>3}  " + "  ".join(f"{t.get(k, float('nan')):7.2f}" for k in keys), flush=True)
             if args.bare:
-                t = one_run(browser, "", env, folder / f"bare_{i}.log", args.python, folder / "bare")
+                t = one_run(browser, "", env, folder / f"bare_{i}.log", args.python, folder / "bare",
+                            *kept.get("bare", ()))
                 if i >= 0:
                     bare.append(t)
                 print(f"{'bare':>5}" + "  ".join(f"{t.get(k, float('nan')):7.2f}" for k in keys), flush=True)
