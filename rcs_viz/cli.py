@@ -9,6 +9,7 @@ import argparse
 import csv
 import dataclasses
 import getpass
+import http.client
 import os
 import secrets
 import shutil
@@ -396,10 +397,13 @@ def _max_upload_mb() -> int:
 
 
 def _answers(url: str) -> bool:
+    """Whether a process answers its health check yet. Polled before the process listens, a connection to a free
+    port of the ephemeral range can land on itself (TCP's simultaneous open) and read its own request back as the
+    answer: not up either."""
     try:
         with urllib.request.urlopen(url, timeout=2) as r:
             return r.status == 200
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return False
 
 

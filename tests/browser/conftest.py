@@ -5,6 +5,7 @@ The server is started the way `make run` starts it and polled until
 """
 
 import contextlib
+import http.client
 import os
 import shutil
 import socket
@@ -43,7 +44,7 @@ def _serving(root: Path, log: Path, env: dict, port: int | None = None, args: tu
                 with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                     if r.status == 200:
                         break
-            except OSError:
+            except (OSError, http.client.HTTPException):  # not up yet (rcs_viz.cli._answers says how either comes)
                 pass
             if proc.poll() is not None or time.monotonic() - started > 90:
                 pytest.fail("the server did not start:\n" + log.read_text()[-3000:])

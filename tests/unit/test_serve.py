@@ -3,7 +3,9 @@ processes behind the proxy, is the browser test tests/browser/test_two_processes
 
 import os
 import shutil
+import socket
 import subprocess
+import threading
 
 import pytest
 
@@ -53,3 +55,20 @@ def test_serve_lets_nobody_else_in_without_sign_in(monkeypatch, capsys, tmp_path
     assert cli.main(["serve", "--host", "0.0.0.0", "--run-dir", str(tmp_path / "run")]) == cli.USAGE_ERROR
     assert "configure sign-in first" in capsys.readouterr().err
     assert not (tmp_path / "run").exists(), "refused before anything is written or started"
+
+
+def test_a_port_that_reads_the_health_check_back_is_not_up():
+    """Polled before a process listens, a connection can land on itself (TCP's simultaneous open) and read its own
+    request back: that is not an answer, and the wait goes on instead of stopping `serve` with a traceback."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def echo():
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(conn.recv(4096))
+
+        t = threading.Thread(target=echo)
+        t.start()
+        assert cli._answers(f"http://127.0.0.1:{port}/_stcore/health") is False
+        t.join()
