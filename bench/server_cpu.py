@@ -13,7 +13,8 @@ with no pause between runs, asks for each kind of view in turn for --seconds eac
 - overview: the Overview page.
 
 For each it prints reruns per second, server CPU per run, and that CPU split by thread: the page-script threads
-(one per run, ended by the time it is read: the process total less the live threads), the event loop (the main
+(one per run, ended by the time it is read: the process total less the live threads, with the big tables' audits
+in the server's worker process, rcs_viz/engine/disclosure/worker.py), the event loop (the main
 thread: websocket, protobuf) and other live threads (DuckDB's, Streamlit's pools), plus the messages and bytes sent
 per run. With --profile, it also samples the server with py-spy (requirements-dev.txt) during the random views and
 prints the share of samples under each group (engine, gate, grid, charts, Streamlit's Arrow and Vega-Lite

@@ -152,7 +152,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from rcs_viz import config
+    from rcs_viz.engine.disclosure import worker
     from rcs_viz.engine.load import load_dataset
+
+    worker.ITEMS = math.inf  # every table decided in this process, where its CPU and LP work are counted (a server
+    # hands big ones to a worker process: rcs_viz/engine/disclosure/worker.py)
 
     cfg_path, dictionary = _config(None)
     cfg = config.load(cfg_path)

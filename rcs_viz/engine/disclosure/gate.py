@@ -29,6 +29,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 from rcs_viz.engine.disclosure import system as engine
+from rcs_viz.engine.disclosure import worker
 from rcs_viz.engine.disclosure.ptable import perturb
 from rcs_viz.engine.disclosure.system import System
 
@@ -178,7 +179,7 @@ def hide(system: System, rules: Rules, sensitive=None, known=None, public=None) 
     public = np.zeros(system.size, bool) if public is None else public
     primary = (system.values < rules.threshold) & ~public
     if rules.secondary:
-        hidden = engine.suppress(system, rules.threshold, WORK_BUDGET, sensitive, known, public)
+        hidden = worker.suppress(system, rules.threshold, WORK_BUDGET, sensitive, known, public)
     else:
         hidden = primary | (sensitive & ~public) if sensitive is not None else primary.copy()
     return primary, hidden
