@@ -7,7 +7,11 @@ no more workers run than it allows.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -100,3 +104,21 @@ def test_page_runs_asking_at_once_share_at_most_the_workers_allowed():
     assert max(running) <= worker.WORKERS
     for i, s in enumerate(tables):
         assert np.array_equal(answers[i], engine.suppress(s, T, 2500))
+
+
+def test_a_worker_ends_quietly_with_its_server():
+    """Ctrl+C reaches the whole process group: the worker ends without a traceback in the server's log; and it ends
+    as soon as its stdin closes, so a server that dies leaves no worker behind."""
+    for end in ("interrupt", "close"):
+        process = subprocess.Popen([sys.executable, "-m", worker.__name__], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=worker.ROOT)
+        time.sleep(0.5)  # imported and waiting for a question
+        if end == "interrupt":
+            process.send_signal(signal.SIGINT)
+        else:
+            process.stdin.close()
+        process.wait(timeout=30)
+        err = process.stderr.read()
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            pipe.close()
+        assert process.returncode == 0 and err == b"", (end, err)

@@ -19,6 +19,7 @@ page run's own process: slower, never another answer, never an unaudited table.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import pickle
 import subprocess
@@ -129,7 +130,8 @@ def suppress(system: engine.System, threshold: int, budget: float, sensitive=Non
 
 def _serve() -> None:
     """The worker: answer each pickled question on stdin with a pickled (ok, answer) on stdout, until stdin closes
-    (the server stopped or let it go)."""
+    (the server stopped or let it go). Ctrl+C reaches the worker with its server (one process group): it then
+    just ends, as the server does."""
     questions = sys.stdin.buffer
     # the answers on a descriptor of their own; anything printed, by Python or by a C library, goes to stderr (the
     # server's log), not into the answers
@@ -150,4 +152,5 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
-    _serve()
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve()
