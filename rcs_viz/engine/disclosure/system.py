@@ -354,24 +354,23 @@ class Ranges:
         wide = np.floor(self.high[items] + _EPS) - np.ceil(self.low[items] - _EPS) >= self.threshold
         return self.unbounded[items] | wide
 
-    def _solve(self, items, equations, c, lower=0.0, upper=np.inf, model=None):
-        """One LP over the hidden `items` (`equations()`: A x = b, lower <= x <= upper, minimise c x); widens what is known.
+    def _solve(self, items, afresh, c, lower=0.0, upper=np.inf, model=None):
+        """One LP over the hidden `items` (A x = b, lower <= x <= upper, minimise c x); widens what is known.
 
         Solved on a kept model (`Model`: `model`, or by default the whole
         table's), restarting from its last basis; solved afresh by linprog
-        when there is no model or the model gives no clear answer, so a solver
-        hiccup costs time, never a verdict.
+        when there is no model or the model gives no clear answer (`afresh()`
+        gives its A and b), so a solver hiccup costs time, never a verdict.
         """
         if model is None and highs() is not None:
             if self.model is None:
                 if self.columns is None:  # every item a column, every line a row: one model for every round
                     self.columns = np.arange(self.system.size)
                     self.lines = touching(self.system, np.ones(self.system.size, bool))
-                values = self.system.values
-                fixed = np.ones(self.system.size, bool)
-                fixed[self.columns] = False
-                self.model = Model(self.lines[:, self.columns], -(self.lines @ np.where(fixed, values, 0)).astype(float),
-                                   values[self.columns], values[self.columns])
+                free = np.zeros(self.system.size, bool)
+                free[self.columns] = True
+                values = self.system.values[self.columns]
+                self.model = Model(*equations(self.system, free, self.lines), values, values)
             model = self.model
         res = None
         if model is not None:
@@ -385,7 +384,7 @@ class Ranges:
             if self.budget < 0:
                 raise FailClosed
             bounds = np.column_stack(np.broadcast_arrays(lower, upper, c)[:2])
-            a, b = equations()
+            a, b = afresh()
             res = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
             if res.status not in (0, 3):
                 raise SolverError(f"disclosure audit: the linear programme failed ({res.message})")
