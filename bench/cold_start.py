@@ -50,10 +50,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from rcs_viz.cli import _answers  # noqa: E402  (serve's health check: answered, or not up yet)
+
 CHROMIUM = "/usr/bin/chromium"
 # The Explore page's imports, as the router and the page make them (app.py, app_pages/explore.py).
 IMPORTS = ("streamlit", "rcs_viz.engine.store_error", "rcs_viz.output.markdown", "rcs_viz.ui.access", "rcs_viz.ui.pages",
@@ -110,12 +112,8 @@ def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path 
                                 env=env)
     try:
         while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
+            if _answers(url + "/_stcore/health"):
+                break
             if proc.poll() is not None or time.time() - start > 90:
                 raise SystemExit("the server did not start:\n" + log.read_text()[-3000:])
             time.sleep(0.02)

@@ -29,11 +29,12 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from rcs_viz.cli import _answers  # noqa: E402  (serve's health check: answered, or not up yet)
+
 DATA = ROOT / ".cache" / "bench"
 CHROMIUM = "/usr/bin/chromium"
 SETTLED = """(before) => {
@@ -170,11 +171,9 @@ def _serve(script: Path, env: dict) -> tuple[subprocess.Popen, str]:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://localhost:{port}"
     for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+        if _answers(url + "/_stcore/health"):
             break
-        except OSError:
-            time.sleep(0.2)
+        time.sleep(0.2)
     return server, url
 
 

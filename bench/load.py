@@ -60,7 +60,6 @@ import subprocess
 import sys
 import time
 import urllib.parse
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +67,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.explore_browser import DATA, _free_port, _sample  # noqa: E402  (the same generated samples and ports)
+from rcs_viz.cli import _answers  # noqa: E402  (serve's health check: answered, or not up yet)
 SAMPLE = ROOT / "data_samples"
 OVERVIEW_SHARE = 0.1  # of requests that go to the Overview page
 
@@ -101,13 +101,11 @@ def _serve(script: Path, env: dict, log: Path, extra: tuple[str, ...] = ()) -> t
                                "--server.headless", "true", *extra], cwd=script.parent, env=env,
                               stdout=out, stderr=subprocess.STDOUT)
     for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+        if _answers(f"http://127.0.0.1:{port}/_stcore/health"):
             return server, port
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.2)
+        if server.poll() is not None:
+            break
+        time.sleep(0.2)
     server.kill()
     raise SystemExit(f"the server did not start; see {log}")
 

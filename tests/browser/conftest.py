@@ -5,17 +5,17 @@ The server is started the way `make run` starts it and polled until
 """
 
 import contextlib
-import http.client
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from rcs_viz import cli
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -40,12 +40,8 @@ def _serving(root: Path, log: Path, env: dict, port: int | None = None, args: tu
     started = time.monotonic()
     try:
         while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (OSError, http.client.HTTPException):  # not up yet (rcs_viz.cli._answers says how either comes)
-                pass
+            if cli._answers(url + "/_stcore/health"):
+                break
             if proc.poll() is not None or time.monotonic() - started > 90:
                 pytest.fail("the server did not start:\n" + log.read_text()[-3000:])
             time.sleep(0.3)
