@@ -345,29 +345,23 @@ async def _user(port: int, views: Views, stats: Stats, deadline: float, think: f
         await client.close()
 
 
-async def _sample_rss(pids: list[int], samples: list[tuple[float, float]], each: list[tuple[float, ...]],
-                      stop: asyncio.Event) -> None:
-    """Every second: the servers' RSS together into `samples` (time, MB), and each server's into `each`."""
-    def sample() -> None:
-        mb = [_rss_mb(p) for p in pids]
-        samples.append((time.monotonic(), sum(mb)))
-        each.append((time.monotonic(), *mb))
-
+async def _sample_rss(pids: list[int], each: list[tuple[float, ...]], stop: asyncio.Event) -> None:
+    """Every second: each server's RSS into `each` (time, MB of the first server, of the second, ...)."""
     while not stop.is_set():
-        sample()
+        each.append((time.monotonic(), *map(_rss_mb, pids)))
         try:
             await asyncio.wait_for(stop.wait(), 1.0)
         except asyncio.TimeoutError:
             pass
-    sample()
+    each.append((time.monotonic(), *map(_rss_mb, pids)))
 
 
 async def phase(port: int | list[int], pid: int | list[int], views: Views, clients: int, seconds: float,
                 think: float, timeout: float, seed: int) -> dict:
     """`clients` sessions for `seconds`; with several servers (ports), sessions are shared out as a sticky proxy would."""
     ports, pids = ([port] if isinstance(port, int) else list(port)), ([pid] if isinstance(pid, int) else list(pid))
-    stats, samples, each, stop = Stats(), [], [], asyncio.Event()
-    sampler = asyncio.create_task(_sample_rss(pids, samples, each, stop))
+    stats, each, stop = Stats(), [], asyncio.Event()
+    sampler = asyncio.create_task(_sample_rss(pids, each, stop))
     cpu0, t0, own0 = sum(map(_cpu_s, pids)), time.monotonic(), time.process_time()
     deadline = t0 + seconds
     await asyncio.gather(*(_user(ports[i % len(ports)], views, stats, deadline, think, timeout,
@@ -376,7 +370,8 @@ async def phase(port: int | list[int], pid: int | list[int], views: Views, clien
     cpu, own = sum(map(_cpu_s, pids)) - cpu0, time.process_time() - own0
     stop.set()
     await sampler
-    return {"clients": clients, "wall": wall, "cpu": cpu, "own": own, "stats": stats, "rss": samples, "each": each}
+    return {"clients": clients, "wall": wall, "cpu": cpu, "own": own, "stats": stats,
+            "rss": [(t, sum(mb)) for t, *mb in each], "each": each}
 
 
 # --------------------------------------------------------------------------- figures
