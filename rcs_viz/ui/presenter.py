@@ -46,7 +46,8 @@ _STYLE = """
 # Keys, through one listener on the page, added once per browser tab (in the capture phase, before a popover or
 # list closes itself on the same key):
 # - a popover opened from the keyboard (Enter or Space on its button) takes the focus to its first field, since
-#   Streamlit draws the popover at the end of the page and Tab would reach it only after every other control;
+#   Streamlit draws the popover at the end of the page and Tab would reach it only after every other control (a
+#   busy browser may draw it later than 300 ms: it is looked for again for up to 5 s);
 # - presenting, Escape leaves presenter mode and F toggles the browser's full screen. Streamlit's own button
 #   shortcut would fire Escape inside a text field or an open filter popover too (it ignores only letters and
 #   arrows there), so these keys are ignored when typed into a field, with a modifier, or while a popover, list
@@ -64,11 +65,14 @@ _KEYS = """<script>
   const FIELD = "input, textarea, select, button, [tabindex]:not([tabindex='-1'])";
   window.addEventListener("keydown", (e) => {
     if ((e.key === "Enter" || e.key === " ") && e.target.closest && e.target.closest('[data-testid="stPopover"]')) {
-      setTimeout(() => {
+      const asked = Date.now();
+      const focusFirst = () => {
         const body = [...document.querySelectorAll('[data-testid="stPopoverBody"]')].pop();
         const first = body && body.querySelector(FIELD);
         if (first) first.focus();
-      }, 300);
+        else if (Date.now() - asked < 5000) setTimeout(focusFirst, 100);
+      };
+      setTimeout(focusFirst, 300);
       return;
     }
     if (new URLSearchParams(location.search).get("present") !== "1") return;

@@ -95,13 +95,16 @@ def presenter_filters(chips, base: Base, on_remove, args, within, edit) -> None:
     own filter widgets, and the base, so a filter changes without leaving presenter mode.
 
     The widgets rewrite the URL through the page's binding, which keeps `present=1` (`presenter.carried`): the
-    new view is presented, under full protection, like any other.
+    new view is presented, under full protection, like any other. The chips have a container of their own so the
+    popover keeps its place in the bar when a filter is added: moved, it was drawn afresh whenever the run's
+    chip reached the browser before the popover did, and the field being typed in lost the focus.
     """
     with st.container(horizontal=True, vertical_alignment="center", key="present_filter_bar"):
         st.markdown("**Filters:**" + (f" {escape('; '.join(within))}" if within else ""), width="content")
-        for name, text, left in chips:
-            st.button(f"✕ {escape(text)} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
-                      args=(name, *args), help="Remove this filter")
+        with st.container(horizontal=True, vertical_alignment="center", width="content", key="present_chips"):
+            for name, text, left in chips:
+                st.button(f"✕ {escape(text)} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
+                          args=(name, *args), help="Remove this filter")
         with st.popover("Filter", icon=":material/filter_alt:", help="Add, change or remove a filter",
                         key="present_filter"):
             edit()

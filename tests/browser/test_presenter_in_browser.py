@@ -142,8 +142,11 @@ def test_explore_by_keyboard_alone_then_the_filter_bar_while_presenting(app_serv
     page.keyboard.press("Enter")
     settled(page, wait_for_app, "f.sex=2")
     assert "present=1" in page.url and "rows=cluster" in page.url and "ci=1" in page.url
+    assert focused(page) == "Sex"  # the chip the filter adds to the bar does not take the field away
     page.keyboard.press("ArrowLeft")  # in a field: no story step, no harm
     page.keyboard.press("Escape")  # in a field: closes its list, not presenter mode
+    page.locator("[role='listbox']").wait_for(state="hidden")
+    assert page.get_by_test_id("stPopoverBody").is_visible()
     page.keyboard.press("Escape")  # closes the popover
     page.get_by_test_id("stPopoverBody").wait_for(state="hidden")
     assert "present=1" in page.url
