@@ -79,15 +79,15 @@ def filter_chips(chips, base: Base, on_remove, args=(), within: tuple[str, ...] 
             presenter.filters_in_words([*within, *[text for _, text, _ in chips]], _base_text(base))
         return
     if not chips:
-        st.caption(escape(f"{where} · no other filters" if where else "No filters") + f" · base {_base_text(base)}")
+        st.caption(escape((f"{where} · no other filters" if where else "No filters") + f" · base {_base_text(base)}"))
         return
     if where:
         st.caption(escape(f"Drawn for {where}, and:"))
     columns = st.columns(min(len(chips), 4) + 1)
     for i, (name, text, left) in enumerate(chips):
-        columns[i % 4].button(f"✕ {escape(text)} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
+        columns[i % 4].button(escape(f"✕ {text} · {_base_text(left)}"), key=f"chip_{name}", on_click=on_remove,
                               args=(name, *args), help="Remove this filter", type="secondary")
-    columns[-1].markdown(f"**Base: {_base_text(base)}**")
+    columns[-1].markdown(f"**Base: {escape(_base_text(base))}**")
 
 
 def presenter_filters(chips, base: Base, on_remove, args, within, edit) -> None:
@@ -103,7 +103,7 @@ def presenter_filters(chips, base: Base, on_remove, args, within, edit) -> None:
         st.markdown("**Filters:**" + (f" {escape('; '.join(within))}" if within else ""), width="content")
         with st.container(horizontal=True, vertical_alignment="center", width="content", key="present_chips"):
             for name, text, left in chips:
-                st.button(f"✕ {escape(text)} · {_base_text(left)}", key=f"chip_{name}", on_click=on_remove,
+                st.button(escape(f"✕ {text} · {_base_text(left)}"), key=f"chip_{name}", on_click=on_remove,
                           args=(name, *args), help="Remove this filter")
         with st.popover("Filter", icon=":material/filter_alt:", help="Add, change or remove a filter",
                         key="present_filter"):
