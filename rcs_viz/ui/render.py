@@ -63,6 +63,12 @@ def _base_text(base: Base) -> str:
     return f"{base.count:,} respondents" if not base.too_small else "too few to show"
 
 
+def _chip(where, name: str, text: str, left: Base, on_remove, args) -> None:
+    """One filter as a button in `where` (a column, or `st`): its words and the base it leaves; ✕ removes it."""
+    where.button(escape(f"✕ {text} · {_base_text(left)}"), key=f"chip_{name}", on_click=on_remove,
+                 args=(name, *args), help="Remove this filter")
+
+
 def filter_chips(chips, base: Base, on_remove, args=(), within: tuple[str, ...] = (), edit=None) -> None:
     """Active filters as removable chips, each with the base it leaves.
 
@@ -85,8 +91,7 @@ def filter_chips(chips, base: Base, on_remove, args=(), within: tuple[str, ...] 
         st.caption(escape(f"Drawn for {where}, and:"))
     columns = st.columns(min(len(chips), 4) + 1)
     for i, (name, text, left) in enumerate(chips):
-        columns[i % 4].button(escape(f"✕ {text} · {_base_text(left)}"), key=f"chip_{name}", on_click=on_remove,
-                              args=(name, *args), help="Remove this filter", type="secondary")
+        _chip(columns[i % 4], name, text, left, on_remove, args)
     columns[-1].markdown(f"**Base: {escape(_base_text(base))}**")
 
 
@@ -103,8 +108,7 @@ def presenter_filters(chips, base: Base, on_remove, args, within, edit) -> None:
         st.markdown("**Filters:**" + (f" {escape('; '.join(within))}" if within else ""), width="content")
         with st.container(horizontal=True, vertical_alignment="center", width="content", key="present_chips"):
             for name, text, left in chips:
-                st.button(escape(f"✕ {text} · {_base_text(left)}"), key=f"chip_{name}", on_click=on_remove,
-                          args=(name, *args), help="Remove this filter")
+                _chip(st, name, text, left, on_remove, args)
         with st.popover("Filter", icon=":material/filter_alt:", help="Add, change or remove a filter",
                         key="present_filter"):
             edit()
