@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.explore_browser import _free_port  # noqa: E402  (as bench/load.py takes it)
 from rcs_viz.cli import _answers  # noqa: E402  (serve's health check: answered, or not up yet)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -93,12 +93,6 @@ else:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path = ROOT, port: int | None = None,
             returning=None) -> dict[str, float]:
     """Start `streamlit run app.py` in `folder` and time the view's first chart (see the module's docstring), in a
@@ -126,7 +120,10 @@ def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path 
                                timeout=60_000, polling=50)
         marks = page.evaluate("() => window.__cold")
         times["cpu"] = cpu_seconds(proc.pid)
-        page.close() if returning else context.close()
+        if returning:
+            page.close()
+        else:
+            context.close()
         times.update({k: v / 1000 - start for k, v in marks.items()})
         # The same page again on the now warm server, in a new context: what the browser's part costs alone.
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
