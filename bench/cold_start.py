@@ -54,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.explore_browser import _free_port  # noqa: E402  (as bench/load.py takes it)
-from rcs_viz.cli import _answers  # noqa: E402  (serve's health check: answered, or not up yet)
+from rcs_viz.cli import answers  # noqa: E402  (serve's health check: answered, or not up yet)
 
 CHROMIUM = "/usr/bin/chromium"
 # The Explore page's imports, as the router and the page make them (app.py, app_pages/explore.py).
@@ -106,7 +106,7 @@ def one_run(browser, view: str, env: dict, log: Path, python: str, folder: Path 
                                 env=env)
     try:
         while True:
-            if _answers(url + "/_stcore/health"):
+            if answers(url + "/_stcore/health"):
                 break
             if proc.poll() is not None or time.time() - start > 90:
                 raise SystemExit("the server did not start:\n" + log.read_text()[-3000:])

@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from rcs_viz.cli import _answers  # noqa: E402  (serve's health check: answered, or not up yet)
+from rcs_viz.cli import answers  # noqa: E402  (serve's health check: answered, or not up yet)
 
 DATA = ROOT / ".cache" / "bench"
 CHROMIUM = "/usr/bin/chromium"
@@ -171,7 +171,7 @@ def _serve(script: Path, env: dict) -> tuple[subprocess.Popen, str]:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://localhost:{port}"
     for _ in range(300):
-        if _answers(url + "/_stcore/health"):
+        if answers(url + "/_stcore/health"):
             break
         time.sleep(0.2)
     return server, url

@@ -67,7 +67,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.explore_browser import DATA, _free_port, _sample  # noqa: E402  (the same generated samples and ports)
-from rcs_viz.cli import _answers  # noqa: E402  (serve's health check: answered, or not up yet)
+from rcs_viz.cli import answers  # noqa: E402  (serve's health check: answered, or not up yet)
 SAMPLE = ROOT / "data_samples"
 OVERVIEW_SHARE = 0.1  # of requests that go to the Overview page
 
@@ -101,7 +101,7 @@ def _serve(script: Path, env: dict, log: Path, extra: tuple[str, ...] = ()) -> t
                                "--server.headless", "true", *extra], cwd=script.parent, env=env,
                               stdout=out, stderr=subprocess.STDOUT)
     for _ in range(300):
-        if _answers(f"http://127.0.0.1:{port}/_stcore/health"):
+        if answers(f"http://127.0.0.1:{port}/_stcore/health"):
             return server, port
         if server.poll() is not None:
             break

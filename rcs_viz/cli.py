@@ -396,7 +396,7 @@ def _max_upload_mb() -> int:
     return int(server.get("maxUploadSize", 200))
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     """Whether a process answers its health check yet. Polled before the process listens, a connection to a free
     port of the ephemeral range can land on itself (TCP's simultaneous open) and read its own request back as the
     answer: not up either."""
@@ -415,7 +415,7 @@ def _wait_until_up(procs: list[subprocess.Popen], urls: list[str], seconds: floa
         dead = [p for p in procs if p.poll() is not None]
         if dead or time.monotonic() > deadline:
             raise CliError(f"serve: {waiting[0]} did not answer; see the logs in the run folder")
-        waiting = [u for u in waiting if not _answers(u)]
+        waiting = [u for u in waiting if not answers(u)]
         time.sleep(0.3)
 
 

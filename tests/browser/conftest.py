@@ -40,7 +40,7 @@ def _serving(root: Path, log: Path, env: dict, port: int | None = None, args: tu
     started = time.monotonic()
     try:
         while True:
-            if cli._answers(url + "/_stcore/health"):
+            if cli.answers(url + "/_stcore/health"):
                 break
             if proc.poll() is not None or time.monotonic() - started > 90:
                 pytest.fail("the server did not start:\n" + log.read_text()[-3000:])

@@ -70,5 +70,5 @@ def test_a_port_that_reads_the_health_check_back_is_not_up():
 
         t = threading.Thread(target=echo)
         t.start()
-        assert cli._answers(f"http://127.0.0.1:{port}/_stcore/health") is False
+        assert cli.answers(f"http://127.0.0.1:{port}/_stcore/health") is False
         t.join()
